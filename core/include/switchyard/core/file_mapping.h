@@ -1,0 +1,28 @@
+#pragma once
+// Read-only memory mapping of a whole file (RAII, pimpl so <sys/mman.h> stays out of headers).
+// Mapping reserves address space only; pages are read when touched, so a 90 GB checkpoint
+// costs nothing until its tensors are used.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+
+namespace sy {
+
+class FileMapping {
+public:
+    explicit FileMapping(const std::filesystem::path& path);   // throws IoError
+    FileMapping(FileMapping&&) noexcept;
+    FileMapping& operator=(FileMapping&&) noexcept;
+    ~FileMapping();
+
+    const std::byte* data() const;
+    std::size_t size() const;
+    // Tells the kernel these bytes will not be needed again soon (streamed export/compute).
+    void release_pages(std::size_t offset, std::size_t length) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace sy

@@ -1,0 +1,27 @@
+#pragma once
+// Per-tensor dtype conversion on demand (no LibTorch). Float formats only.
+#include <cstdint>
+#include <vector>
+
+#include "switchyard/core/checkpoint.h"
+
+namespace sy {
+
+// Any float dtype -> f32 (F8_E4M3 values without their block scale).
+std::vector<float> to_f32(const TensorView& view);
+
+// DeepSeek FP8: weight [R, C] in F8_E4M3 times its F32 `<name>_scale_inv` [ceil(R/br), ceil(C/bc)],
+// block [br, bc] (quantization_config.weight_block_size); edge blocks may be partial.
+// Throws ShapeMismatch naming both tensors when the scale grid does not fit.
+std::vector<float> dequantize_fp8_blocks(const TensorView& weight, const TensorView& scale_inv,
+                                         int64_t block_rows, int64_t block_cols);
+
+// f32 -> bf16 (round to nearest even, NaN kept quiet) and f32 -> f16, as raw little-endian bits.
+uint16_t f32_to_bf16_bits(float value);
+uint16_t f32_to_f16_bits(float value);
+float bf16_bits_to_f32(uint16_t bits);
+float f16_bits_to_f32(uint16_t bits);
+float f8_e4m3_bits_to_f32(uint8_t bits);
+float f8_e5m2_bits_to_f32(uint8_t bits);
+
+}  // namespace sy

@@ -1,0 +1,129 @@
+#include "switchyard/core/tensor_convert.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "switchyard/core/errors.h"
+
+namespace sy {
+
+float bf16_bits_to_f32(uint16_t bits) {
+    uint32_t u = static_cast<uint32_t>(bits) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+uint16_t f32_to_bf16_bits(float value) {
+    uint32_t u;
+    std::memcpy(&u, &value, 4);
+    if (std::isnan(value)) return static_cast<uint16_t>((u >> 16) | 0x40);  // keep NaN quiet
+    const uint32_t rounding = 0x7FFF + ((u >> 16) & 1);                        // round to nearest even
+    return static_cast<uint16_t>((u + rounding) >> 16);
+}
+
+float f16_bits_to_f32(uint16_t bits) {
+    const uint32_t sign = (bits & 0x8000u) << 16;
+    const uint32_t exp = (bits >> 10) & 0x1F;
+    const uint32_t mant = bits & 0x3FF;
+    float magnitude;
+    if (exp == 0)
+        magnitude = std::ldexp(static_cast<float>(mant), -24);
+    else if (exp == 31)
+        magnitude = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+    else
+        magnitude = std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+    uint32_t u;
+    std::memcpy(&u, &magnitude, 4);
+    u |= sign;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+uint16_t f32_to_f16_bits(float value) {
+    uint32_t u;
+    std::memcpy(&u, &value, 4);
+    const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000);
+    const float a = std::fabs(value);
+    if (std::isnan(value)) return sign | 0x7E00;
+    if (a >= 65520.0f) return sign | 0x7C00;  // rounds to infinity
+    if (a < 6.103515625e-05f) {               // subnormal: multiples of 2^-24, ties to even
+        return sign | static_cast<uint16_t>(std::nearbyint(a * 16777216.0f));
+    }
+    uint32_t ua;
+    std::memcpy(&ua, &a, 4);
+    const uint32_t exp = ((ua >> 23) & 0xFF) - 127 + 15;
+    uint32_t mant = ua & 0x7FFFFF;
+    uint32_t half = (exp << 10) | (mant >> 13);
+    const uint32_t rest = mant & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) ++half;  // carries into the exponent correctly
+    return sign | static_cast<uint16_t>(half);
+}
+
+float f8_e4m3_bits_to_f32(uint8_t bits) {
+    // float8_e4m3fn: bias 7, no infinities, S.1111.111 is NaN (formats.md §11.2).
+    const float sign = (bits & 0x80) ? -1.0f : 1.0f;
+    const int exp = (bits >> 3) & 0xF;
+    const int mant = bits & 0x7;
+    if (exp == 0xF && mant == 0x7) return std::numeric_limits<float>::quiet_NaN();
+    if (exp == 0) return sign * std::ldexp(static_cast<float>(mant), -9);
+    return sign * std::ldexp(static_cast<float>(8 + mant), exp - 10);
+}
+
+float f8_e5m2_bits_to_f32(uint8_t bits) { return f16_bits_to_f32(static_cast<uint16_t>(bits) << 8); }
+
+std::vector<float> to_f32(const TensorView& view) {
+    const TensorInfo& info = *view.info;
+    const auto n = static_cast<std::size_t>(info.numel());
+    std::vector<float> out(n);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(view.data);
+    auto u16 = [&](std::size_t i) { return static_cast<uint16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8)); };
+    switch (info.dtype) {
+        case DType::f32: std::memcpy(out.data(), bytes, n * 4); break;
+        case DType::f64:
+            for (std::size_t i = 0; i < n; ++i) {
+                double d;
+                std::memcpy(&d, bytes + 8 * i, 8);
+                out[i] = static_cast<float>(d);
+            }
+            break;
+        case DType::bf16: for (std::size_t i = 0; i < n; ++i) out[i] = bf16_bits_to_f32(u16(i)); break;
+        case DType::f16: for (std::size_t i = 0; i < n; ++i) out[i] = f16_bits_to_f32(u16(i)); break;
+        case DType::f8_e4m3: for (std::size_t i = 0; i < n; ++i) out[i] = f8_e4m3_bits_to_f32(bytes[i]); break;
+        case DType::f8_e5m2: for (std::size_t i = 0; i < n; ++i) out[i] = f8_e5m2_bits_to_f32(bytes[i]); break;
+        default:
+            throw ShapeMismatch("tensor " + info.name + ": expected a float dtype, found " +
+                                std::string(dtype_name(info.dtype)));
+    }
+    return out;
+}
+
+std::vector<float> dequantize_fp8_blocks(const TensorView& weight, const TensorView& scale_inv, int64_t block_rows,
+                                         int64_t block_cols) {
+    const TensorInfo& w = *weight.info;
+    const TensorInfo& s = *scale_inv.info;
+    if (w.dtype != DType::f8_e4m3 || w.shape.size() != 2)
+        throw ShapeMismatch("tensor " + w.name + ": expected a 2-D F8_E4M3 weight, found " +
+                            std::string(dtype_name(w.dtype)) + " " + shape_to_string(w.shape));
+    if (block_rows <= 0 || block_cols <= 0)
+        throw ShapeMismatch("tensor " + w.name + ": weight_block_size must be positive");
+    const int64_t rows = w.shape[0], cols = w.shape[1];
+    const std::vector<int64_t> grid{(rows + block_rows - 1) / block_rows, (cols + block_cols - 1) / block_cols};
+    if (s.shape != grid || (s.dtype != DType::f32 && s.dtype != DType::bf16 && s.dtype != DType::f16))
+        throw ShapeMismatch("tensor " + s.name + ": expected float scale " + shape_to_string(grid) + " for " + w.name +
+                            " " + shape_to_string(w.shape) + " with blocks [" + std::to_string(block_rows) + ", " +
+                            std::to_string(block_cols) + "], found " + std::string(dtype_name(s.dtype)) + " " +
+                            shape_to_string(s.shape));
+    std::vector<float> values = to_f32(weight);
+    const std::vector<float> scales = to_f32(scale_inv);
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* scale_row = scales.data() + (r / block_rows) * grid[1];
+        float* row = values.data() + r * cols;
+        for (int64_t c = 0; c < cols; ++c) row[c] *= scale_row[c / block_cols];
+    }
+    return values;
+}
+
+}  // namespace sy

@@ -1,0 +1,113 @@
+// Decides what an export writes: which output tensors, from which source bytes, in which dtype
+// and in which shard. Pure bookkeeping over headers: no tensor data is read here.
+#include <algorithm>
+#include <map>
+
+#include "switchyard/core/errors.h"
+#include "switchyard/core/model.h"
+#include "switchyard/core/tensor_names.h"
+#include "switchyard/editing/export.h"
+
+namespace sy {
+namespace {
+
+DType output_dtype(DType source, ExportDType requested) {
+    if (!dtype_is_float(source)) return source;  // integer buffers are never converted
+    switch (requested) {
+        case ExportDType::bf16: return DType::bf16;
+        case ExportDType::f16: return DType::f16;
+        case ExportDType::f32: return DType::f32;
+        case ExportDType::keep: break;
+    }
+    return source;
+}
+
+bool is_fp8(DType dtype) { return dtype == DType::f8_e4m3 || dtype == DType::f8_e5m2; }
+
+// A fused v5 tensor [E, rows, cols] becomes one per-expert tensor per (expert, row block):
+// expert e's slab is contiguous, and gate/up are its first/second halves along dim 1.
+void split_fused(const Model& model, const TensorInfo& fused, TensorRole role, int layer,
+                 std::vector<ExportTensor>& out, ExportDType requested) {
+    const FamilySpec& spec = *model.description.family;
+    SY_CHECK(fused.shape.size() == 3, ShapeMismatch,
+             model.checkpoint.files()[fused.file_index] + ": " + fused.name + ": expected a 3-D fused expert tensor, found " +
+                 shape_to_string(fused.shape));
+    const int64_t experts = fused.shape[0], rows = fused.shape[1], cols = fused.shape[2];
+    const uint64_t elem = dtype_size(fused.dtype);
+    std::vector<std::pair<TensorRole, int64_t>> parts;  // (per-expert role, first row)
+    if (role == TensorRole::expert_gate_up) {
+        SY_CHECK(rows % 2 == 0, ShapeMismatch, fused.name + ": gate_up rows must be even, found " + std::to_string(rows));
+        parts = {{TensorRole::expert_gate, 0}, {TensorRole::expert_up, rows / 2}};
+    } else {
+        parts = {{TensorRole::expert_down, 0}};
+    }
+    const int64_t part_rows = rows / static_cast<int64_t>(parts.size());
+    for (int64_t e = 0; e < experts; ++e) {
+        for (const auto& [part_role, first_row] : parts) {
+            ExportTensor t;
+            t.name = tensor_name(spec, part_role, layer, static_cast<int>(e), ExpertLayout::per_expert);
+            t.source = &fused;
+            t.byte_offset = static_cast<uint64_t>((e * rows + first_row) * cols) * elem;
+            t.shape = {part_rows, cols};
+            t.dtype = output_dtype(fused.dtype, requested);
+            out.push_back(std::move(t));
+        }
+    }
+}
+
+std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOptions& options, bool& drops_quantization) {
+    const FamilySpec& spec = *model.description.family;
+    std::map<std::string, std::pair<TensorRole, int>> fused;  // fused tensor name -> (role, layer)
+    if (model.layout == ExpertLayout::fused) {
+        for (int layer : model.description.moe_layers)
+            for (TensorRole role : {TensorRole::expert_gate_up, TensorRole::expert_down})
+                fused[tensor_name(spec, role, layer, -1, ExpertLayout::fused)] = {role, layer};
+    }
+    const bool dequantize = options.dtype != ExportDType::keep;
+    std::vector<ExportTensor> out;
+    for (const TensorInfo& t : model.checkpoint.tensors()) {
+        if (auto it = fused.find(t.name); it != fused.end()) {
+            split_fused(model, t, it->second.first, it->second.second, out, options.dtype);
+            continue;
+        }
+        const TensorInfo* scale = is_fp8(t.dtype) ? model.checkpoint.find(t.name + "_scale_inv") : nullptr;
+        if (dequantize && t.name.size() > 10 && t.name.compare(t.name.size() - 10, 10, "_scale_inv") == 0) {
+            const TensorInfo* weight = model.checkpoint.find(t.name.substr(0, t.name.size() - 10));
+            if (weight && is_fp8(weight->dtype)) continue;  // folded into its weight below
+        }
+        ExportTensor e{t.name, &t, 0, t.shape, output_dtype(t.dtype, options.dtype), nullptr};
+        if (dequantize && is_fp8(t.dtype)) {
+            SY_CHECK(scale, CheckpointError, model.checkpoint.files()[t.file_index] + ": " + t.name +
+                                                 ": F8 weight without " + t.name + "_scale_inv cannot be dequantised");
+            SY_CHECK(model.description.fp8_block_size.size() == 2, ConfigError,
+                     "config.json: quantization_config.weight_block_size is needed to dequantise " + t.name);
+            e.scale_inv = scale;
+            drops_quantization = true;
+        }
+        out.push_back(std::move(e));
+    }
+    std::sort(out.begin(), out.end(), [](const ExportTensor& a, const ExportTensor& b) { return a.name < b.name; });
+    return out;
+}
+
+}  // namespace
+
+ExportPlan plan_export(const Model& model, const ExportOptions& options) {
+    ExportPlan plan;
+    std::vector<ExportTensor> tensors = collect_tensors(model, options, plan.drops_quantization);
+    // Greedy packing in name order, like transformers' shard_checkpoint: a tensor larger than
+    // the shard size gets a shard of its own.
+    uint64_t current = 0;
+    for (auto& t : tensors) {
+        if (plan.shards.empty() || (current > 0 && current + t.nbytes() > options.shard_size_bytes)) {
+            plan.shards.emplace_back();
+            current = 0;
+        }
+        current += t.nbytes();
+        plan.shards.back().push_back(std::move(t));
+    }
+    if (plan.shards.empty()) plan.shards.emplace_back();
+    return plan;
+}
+
+}  // namespace sy
