@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Writes a Mixtral-8x7B-shaped checkpoint (Hub layout, BF16, 19 shards + index, ~93 GB)
+as sparse files: real safetensors headers, data regions are holes, so it costs ~no disk.
+
+usage: bench/make_sparse_mixtral.py OUT_DIR [--layers 32]
+"""
+import argparse, json, os, struct
+
+H, I, E, V, NKV, HD = 4096, 14336, 8, 32000, 8, 128
+
+
+def tensors(layers):
+    yield "model.embed_tokens.weight", [V, H]
+    for L in range(layers):
+        p = f"model.layers.{L}."
+        yield p + "input_layernorm.weight", [H]
+        yield p + "post_attention_layernorm.weight", [H]
+        yield p + "self_attn.q_proj.weight", [H, H]
+        yield p + "self_attn.k_proj.weight", [NKV * HD, H]
+        yield p + "self_attn.v_proj.weight", [NKV * HD, H]
+        yield p + "self_attn.o_proj.weight", [H, H]
+        yield p + "block_sparse_moe.gate.weight", [E, H]
+        for e in range(E):
+            q = p + f"block_sparse_moe.experts.{e}."
+            yield q + "w1.weight", [I, H]
+            yield q + "w2.weight", [H, I]
+            yield q + "w3.weight", [I, H]
+    yield "model.norm.weight", [H]
+    yield "lm_head.weight", [V, H]
+
+
+def write_shard(path, entries):
+    header, offset = {"__metadata__": {"format": "pt"}}, 0
+    for name, shape in entries:
+        n = 2
+        for d in shape:
+            n *= d
+        header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + n]}
+        offset += n
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        f.truncate(8 + len(text) + offset)  # a hole: no data blocks are written
+    return offset
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--layers", type=int, default=32)
+    ap.add_argument("--shards", type=int, default=19)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    all_t = list(tensors(a.layers))
+    per = -(-len(all_t) // a.shards)
+    weight_map, total = {}, 0
+    for s in range(a.shards):
+        name = f"model-{s + 1:05d}-of-{a.shards:05d}.safetensors"
+        chunk = all_t[s * per:(s + 1) * per]
+        total += write_shard(os.path.join(a.out, name), chunk)
+        weight_map.update({t: name for t, _ in chunk})
+    with open(os.path.join(a.out, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
+    config = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": H,
+              "intermediate_size": I, "num_hidden_layers": a.layers, "num_attention_heads": 32,
+              "num_key_value_heads": NKV, "num_local_experts": E, "num_experts_per_tok": 2,
+              "vocab_size": V, "rms_norm_eps": 1e-5, "rope_theta": 1e6, "max_position_embeddings": 32768,
+              "tie_word_embeddings": False, "torch_dtype": "bfloat16", "sliding_window": None}
+    with open(os.path.join(a.out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    print(f"{a.out}: {len(all_t)} tensors, {total / 1e9:.1f} GB (sparse)")
+
+
+if __name__ == "__main__":
+    main()
