@@ -1,0 +1,89 @@
+// Bad input through the binary: exit 1 with exactly one "error: ..." line, CLI11 codes for flags.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "run_cli.h"
+
+using namespace sy::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Copies a fixture model into a temp folder so a test can break it.
+fs::path copy_model(const TempDir& tmp, const std::string& name) {
+    const fs::path dst = tmp.path() / name;
+    fs::copy(data_dir() / "models" / name, dst, fs::copy_options::recursive);
+    for (auto& e : fs::recursive_directory_iterator(dst)) fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+    return dst;
+}
+
+void expect_one_error_line(const CliResult& r, const std::string& fragment) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+TEST(CliErrorsIntegration, UnknownFlagUsesCli11ExitCode) {
+    const auto r = run_cli("inspect " + shell_quote(data_dir() / "models" / "tiny-olmoe") + " --bogus");
+    EXPECT_GE(r.exit_code, 100);
+}
+
+TEST(CliErrorsIntegration, MissingSubcommandIsAUsageError) {
+    EXPECT_NE(run_cli("").exit_code, 0);
+}
+
+TEST(CliErrorsIntegration, HelpOnEveryVerb) {
+    for (const char* verb : {"inspect", "tokenize", "export"}) {
+        const auto r = run_cli(std::string(verb) + " --help");
+        EXPECT_EQ(r.exit_code, 0) << verb;
+        EXPECT_NE(r.out.find("Usage"), std::string::npos) << verb;
+    }
+}
+
+TEST(CliErrorsIntegration, TruncatedSafetensors) {
+    TempDir tmp;
+    const auto model = copy_model(tmp, "tiny-olmoe");
+    fs::resize_file(model / "model.safetensors", fs::file_size(model / "model.safetensors") / 2);
+    expect_one_error_line(run_cli("inspect " + shell_quote(model)), "model.safetensors");
+}
+
+TEST(CliErrorsIntegration, EmptySafetensors) {
+    TempDir tmp;
+    const auto model = copy_model(tmp, "tiny-olmoe");
+    fs::resize_file(model / "model.safetensors", 0);
+    expect_one_error_line(run_cli("inspect " + shell_quote(model)), "too short");
+}
+
+TEST(CliErrorsIntegration, MissingShard) {
+    TempDir tmp;
+    const auto model = copy_model(tmp, "tiny-qwen3-moe");
+    fs::remove(model / "model-00002-of-00002.safetensors");
+    expect_one_error_line(run_cli("inspect " + shell_quote(model)), "model-00002-of-00002.safetensors: shard named in");
+}
+
+TEST(CliErrorsIntegration, MissingConfig) {
+    TempDir tmp;
+    const auto model = copy_model(tmp, "tiny-olmoe");
+    fs::remove(model / "config.json");
+    expect_one_error_line(run_cli("inspect " + shell_quote(model)), "config.json");
+}
+
+TEST(CliErrorsIntegration, UnknownModelTypeListsSupported) {
+    TempDir tmp;
+    const auto model = copy_model(tmp, "tiny-olmoe");
+    std::string config = slurp(model / "config.json");
+    config.replace(config.find("\"olmoe\""), 7, "\"gpt_neo\"");
+    std::ofstream(model / "config.json") << config;
+    const auto r = run_cli("inspect " + shell_quote(model));
+    expect_one_error_line(r, "gpt_neo");
+    EXPECT_NE(r.err.find("mixtral"), std::string::npos);
+    EXPECT_NE(r.err.find("deepseek_v3"), std::string::npos);
+}
+
+TEST(CliErrorsIntegration, NotAModelFolder) {
+    expect_one_error_line(run_cli("inspect /nonexistent-switchyard-model"), "/nonexistent-switchyard-model");
+}
