@@ -6,15 +6,16 @@
 
 #include "switchyard/core/errors.h"
 #include "progress_stderr.h"
+#include "torch_verbs.h"
 #include "verbs.h"
 
 int main(int argc, char** argv) {
+    if (int code = sy::cli::exec_torch_verb(argc, argv); code >= 0) return code;
     CLI::App app{"Switchyard: inspect, trace, analyse and edit Mixture-of-Experts checkpoints"};
     app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
     app.require_subcommand(1);
+    app.footer("Also: trace, eval (forward-pass verbs, run by switchyard-torch): switchyard trace --help");
     sy::cli::remember_command_line(argc, argv);
-    bool verbose = false;
-    app.add_flag("--verbose", verbose, "Print more detail on errors");
 
     std::vector<sy::cli::Verb> verbs{sy::cli::add_inspect(app), sy::cli::add_tokenize(app), sy::cli::add_export(app)};
     try {

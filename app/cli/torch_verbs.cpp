@@ -1,0 +1,40 @@
+#include "torch_verbs.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace sy::cli {
+namespace {
+
+constexpr const char* k_torch_verbs[] = {"trace", "eval"};
+
+std::filesystem::path own_directory() {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path(".") : self.parent_path();
+}
+
+}  // namespace
+
+int exec_torch_verb(int argc, char** argv) {
+    if (argc < 2) return -1;
+    bool is_torch_verb = false;
+    for (const char* verb : k_torch_verbs) is_torch_verb |= std::strcmp(argv[1], verb) == 0;
+    if (!is_torch_verb) return -1;
+    const std::string helper = (own_directory() / "switchyard-torch").string();
+    std::vector<char*> args(argv, argv + argc);
+    args[0] = const_cast<char*>(helper.c_str());
+    args.push_back(nullptr);
+    ::execv(helper.c_str(), args.data());
+    std::cerr << "error: " << argv[1] << " needs " << helper << ", which cannot be started (" << std::strerror(errno)
+              << "); build the target switchyard-torch\n";
+    return 1;
+}
+
+}  // namespace sy::cli

@@ -1,0 +1,75 @@
+#pragma once
+// Runs a model's forward pass (all families of the family table) on CPU or CUDA, layer by
+// layer over a whole batch, so weights can be streamed under a memory bound (issue 3).
+// No torch in this header: front ends and analysis include it freely.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/compute/routing_observer.h"
+#include "switchyard/core/progress.h"
+
+namespace sy {
+
+struct Model;
+
+enum class ComputeDType { f32, bf16 };
+
+struct RunnerOptions {
+    std::string device = "cpu";           // "cpu", "cuda", "cuda:1"
+    ComputeDType dtype = ComputeDType::f32;
+    uint64_t max_memory_bytes = 0;        // 0: no bound, weights stay resident after first use
+};
+
+// Each sequence is one attention window starting at position 0; lengths may differ.
+struct Batch {
+    std::vector<std::vector<int32_t>> sequences;
+    int64_t token_count() const;
+};
+
+struct BatchOutput {
+    // [N] next-token NLL per token (sequences concatenated); NaN at each sequence's last token.
+    std::vector<float> nll;
+    // [N, V] final logits, only when requested.
+    std::vector<float> logits;
+    int64_t vocab_size = 0;
+};
+
+struct MemoryPlan {
+    std::vector<uint64_t> layer_bytes;       // converted weight bytes per decoder layer
+    std::vector<uint64_t> largest_expert_bytes;  // per layer, 0 for dense layers
+    uint64_t resident_bytes = 0;             // embeddings, final norm, lm_head (always resident)
+    uint64_t min_max_memory_bytes = 0;       // smallest workable --max-memory
+    uint64_t total_weight_bytes = 0;
+};
+
+class ModelRunner {
+public:
+    // Throws UsageError for an unknown/unavailable device, OutOfMemory when
+    // options.max_memory_bytes is below plan().min_max_memory_bytes (message gives that figure).
+    ModelRunner(const Model& model, const RunnerOptions& options);
+    ~ModelRunner();
+    ModelRunner(const ModelRunner&) = delete;
+    ModelRunner& operator=(const ModelRunner&) = delete;
+
+    // Polls `cancel` between layers (throws Cancelled). Observer may be null.
+    BatchOutput run(const Batch& batch, RoutingObserver* observer, bool want_logits,
+                    const CancelToken* cancel = nullptr);
+
+    MemoryPlan plan() const;
+    const RunnerOptions& options() const;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> m_impl;
+};
+
+// Also computed without constructing a runner (for --plan).
+MemoryPlan plan_memory(const Model& model, ComputeDType dtype);
+
+bool cuda_available();
+int cuda_device_count();
+
+}  // namespace sy

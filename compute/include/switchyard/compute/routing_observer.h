@@ -1,0 +1,33 @@
+#pragma once
+// The one routing-observer interface (issue 3 item 3): trace, eval, the GUI's live view and the
+// editing code all watch the single forward implementation through it. No torch here.
+#include <cstdint>
+
+namespace sy {
+
+// Routing of one MoE layer for one batch. Arrays are row-major, on the CPU, f32/i64, valid only
+// during the call. Rows are the batch's tokens in order (sequence by sequence).
+struct LayerRouting {
+    int layer = 0;             // model-layer index
+    int moe_index = 0;         // position in ModelDescription::moe_layers
+    int64_t tokens = 0;        // N
+    int64_t experts = 0;       // E
+    int64_t top_k = 0;         // k
+    const float* router_logits = nullptr;     // [N, E] raw router logits (before softmax / sigmoid)
+    const float* selection_scores = nullptr;  // [N, E] scores top-k was taken on (softmax probs;
+                                              //   DeepSeek-V3: sigmoid + e_score_correction_bias)
+    const int64_t* topk_ids = nullptr;        // [N, k] chosen experts, in selection order
+    const float* topk_weights = nullptr;      // [N, k] final gate weights (renormalised / scaled)
+    const float* hidden_states = nullptr;     // [N, H] input to the MoE block (after its norm),
+    int64_t hidden_size = 0;                  //   only when wants_hidden_states(), else null
+};
+
+class RoutingObserver {
+public:
+    virtual ~RoutingObserver() = default;
+    // Called on the compute thread, once per MoE layer per batch, in layer order.
+    virtual void on_layer_routing(const LayerRouting& routing) = 0;
+    virtual bool wants_hidden_states() const { return false; }
+};
+
+}  // namespace sy
