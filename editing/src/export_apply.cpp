@@ -1,6 +1,7 @@
 // Streams an ExportPlan to disk: one SafetensorsWriter per shard, chunked conversion, pages of
 // the source released after each tensor so peak memory is independent of model size.
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -66,7 +67,7 @@ private:
             cols = t.shape.at(1);
             grid_cols = t.scale_inv->shape.at(1);
         }
-        const auto& block = m_model.description.fp8_block_size;
+        const auto block = m_model.description.fp8_block_size.value_or(std::array<int64_t, 2>{1, 1});
         std::vector<unsigned char> buffer(std::min(n, k_chunk_elements) * dtype_size(t.dtype));
         for (std::size_t start = 0; start < n; start += k_chunk_elements) {
             const std::size_t count = std::min(k_chunk_elements, n - start);

@@ -2,6 +2,7 @@
 // and in which shard. Pure bookkeeping over headers: no tensor data is read here.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
@@ -55,6 +56,23 @@ void split_fused(const Model& model, const TensorInfo& fused, TensorRole role, i
     }
 }
 
+// Non-expert tensors whose v5 name differs from the Hub name (Mixtral's router moves from
+// block_sparse_moe.gate to mlp.gate): fused-layout name -> per-expert-layout name.
+std::map<std::string, std::string> hub_renames(const Model& model) {
+    const FamilySpec& spec = *model.description.family;
+    std::map<std::string, std::string> renames;
+    for (const TensorTemplate& t : spec.tensors) {
+        if (t.per_expert.empty() || t.fused.empty() || t.per_expert == t.fused ||
+            role_is_per_expert(spec, t.role, ExpertLayout::per_expert))
+            continue;
+        const bool per_layer = t.fused.find("{L}") != std::string_view::npos;
+        for (int layer = per_layer ? 0 : -1; layer < (per_layer ? model.description.num_layers : 0); ++layer)
+            renames[tensor_name(spec, t.role, layer, -1, ExpertLayout::fused)] =
+                tensor_name(spec, t.role, layer, -1, ExpertLayout::per_expert);
+    }
+    return renames;
+}
+
 std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOptions& options, bool& drops_quantization) {
     const FamilySpec& spec = *model.description.family;
     std::map<std::string, std::pair<TensorRole, int>> fused;  // fused tensor name -> (role, layer)
@@ -63,23 +81,27 @@ std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOption
             for (TensorRole role : {TensorRole::expert_gate_up, TensorRole::expert_down})
                 fused[tensor_name(spec, role, layer, -1, ExpertLayout::fused)] = {role, layer};
     }
+    const auto renames = model.layout == ExpertLayout::fused ? hub_renames(model) : std::map<std::string, std::string>{};
     const bool dequantize = options.dtype != ExportDType::keep;
+    std::set<std::string> folded_scales;  // scale grids folded into their dequantised weights
+    if (dequantize)
+        for (const TensorInfo& t : model.checkpoint.tensors())
+            if (is_fp8(t.dtype)) folded_scales.insert(scale_inv_name(t.name));
     std::vector<ExportTensor> out;
     for (const TensorInfo& t : model.checkpoint.tensors()) {
         if (auto it = fused.find(t.name); it != fused.end()) {
             split_fused(model, t, it->second.first, it->second.second, out, options.dtype);
             continue;
         }
-        const TensorInfo* scale = is_fp8(t.dtype) ? model.checkpoint.find(t.name + "_scale_inv") : nullptr;
-        if (dequantize && t.name.size() > 10 && t.name.compare(t.name.size() - 10, 10, "_scale_inv") == 0) {
-            const TensorInfo* weight = model.checkpoint.find(t.name.substr(0, t.name.size() - 10));
-            if (weight && is_fp8(weight->dtype)) continue;  // folded into its weight below
-        }
-        ExportTensor e{t.name, &t, 0, t.shape, output_dtype(t.dtype, options.dtype), nullptr};
+        if (folded_scales.count(t.name)) continue;
+        const TensorInfo* scale = is_fp8(t.dtype) ? model.checkpoint.find(scale_inv_name(t.name)) : nullptr;
+        const auto renamed = renames.find(t.name);
+        ExportTensor e{renamed == renames.end() ? t.name : renamed->second, &t, 0, t.shape,
+                       output_dtype(t.dtype, options.dtype), nullptr};
         if (dequantize && is_fp8(t.dtype)) {
             SY_CHECK(scale, CheckpointError, model.checkpoint.files()[t.file_index] + ": " + t.name +
-                                                 ": F8 weight without " + t.name + "_scale_inv cannot be dequantised");
-            SY_CHECK(model.description.fp8_block_size.size() == 2, ConfigError,
+                                                 ": F8 weight without " + scale_inv_name(t.name) + " cannot be dequantised");
+            SY_CHECK(model.description.fp8_block_size.has_value(), ConfigError,
                      "config.json: quantization_config.weight_block_size is needed to dequantise " + t.name);
             e.scale_inv = scale;
             drops_quantization = true;
