@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "switchyard/core/errors.h"
 #include "switchyard/core/tensor_convert.h"

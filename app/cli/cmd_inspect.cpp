@@ -1,0 +1,121 @@
+// `switchyard inspect MODEL_DIR [--json]`: open + validate a model folder and print what it is.
+// Options and formatting only; reading and validation live in core (model.h). Needs no
+// tokenizer.json and reads no tensor data.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "switchyard/core/model.h"
+#include "verbs.h"
+
+namespace sy::cli {
+namespace {
+
+struct InspectOptions {
+    std::string model_dir;
+    bool json = false;
+};
+
+// 46700000000 -> "46.7B" (parameter counts, powers of 1000 as model cards write them).
+std::string human_count(int64_t count) {
+    const char* units[] = {"", "K", "M", "B", "T"};
+    double value = static_cast<double>(count);
+    int unit = 0;
+    while (value >= 1000.0 && unit < 4) value /= 1000.0, ++unit;
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f%s" : "%.3g%s", value, units[unit]);
+    return text;
+}
+
+template <typename T>
+std::string join(const std::vector<T>& items) {
+    std::ostringstream out;
+    for (std::size_t i = 0; i < items.size(); ++i) out << (i ? ", " : "") << items[i];
+    return out.str();
+}
+
+std::string experts_text(const ModelDescription& d) {
+    if (d.moe_layers.empty()) return "none (dense model)";
+    std::ostringstream out;
+    const bool uniform = std::equal(d.num_experts.begin() + 1, d.num_experts.end(), d.num_experts.begin());
+    out << (uniform ? std::to_string(d.num_experts.front()) + " per MoE layer" : join(d.num_experts)) << " (width " << d.expert_intermediate_size << "), top-" << d.top_k
+        << ", router " << router_rule_name(d.family->router) << (d.norm_topk_prob ? ", renormalised" : "");
+    if (d.routed_scaling_factor != 1.0) out << ", x" << d.routed_scaling_factor;
+    if (d.n_group > 1) out << ", " << d.topk_group << " of " << d.n_group << " groups";
+    return out.str();
+}
+
+std::string shared_text(const ModelDescription& d) {
+    if (d.shared_expert_count == 0) return "none";
+    return std::to_string(d.shared_expert_count) + " (" + std::string(shared_expert_kind_name(d.family->shared_expert)) +
+           ", width " + std::to_string(d.shared_expert_intermediate_size) + ")";
+}
+
+void print_text(const Model& model, const ModelSummary& s, std::ostream& out) {
+    const ModelDescription& d = model.description;
+    std::string dtypes;
+    for (const auto& [dtype, count] : s.dtypes) dtypes += (dtypes.empty() ? "" : ", ") + dtype + " x" + std::to_string(count);
+    const auto row = [&out](const char* key, const std::string& value) {
+        out << key << std::string(16 - std::string(key).size(), ' ') << value << '\n';
+    };
+    row("model_type", d.model_type + (d.architectures.empty() ? "" : " (" + join(d.architectures) + ")"));
+    row("family", std::string(d.family->model_type) + ", attention " + std::string(attention_kind_name(d.family->attention)));
+    row("layers", std::to_string(d.num_layers));
+    row("MoE layers", d.moe_layers.empty() ? "none" : join(d.moe_layers));
+    row("experts", experts_text(d));
+    row("shared experts", shared_text(d));
+    row("hidden size", std::to_string(d.hidden_size) + " (" + std::to_string(d.num_heads) + " heads, " +
+                           std::to_string(d.num_kv_heads) + " KV heads, head_dim " + std::to_string(d.head_dim) + ")");
+    row("vocab size", std::to_string(d.vocab_size) + (d.tie_word_embeddings ? " (tied embeddings)" : ""));
+    row("parameters", human_count(s.params_total) + " total, " + human_count(s.params_active) + " active per token");
+    row("dtypes", dtypes);
+    row("files", join(s.files));
+    row("tensors", std::to_string(s.tensor_count) + " (" + human_count(static_cast<int64_t>(s.tensor_bytes)) + "B)");
+    row("expert layout", model.layout == ExpertLayout::fused ? "fused (transformers v5)" : "per-expert (Hub)");
+}
+
+nlohmann::json to_json(const Model& model, const ModelSummary& s) {
+    const ModelDescription& d = model.description;
+    nlohmann::json out = {
+        {"model_type", d.model_type}, {"family", std::string(d.family->model_type)}, {"architectures", d.architectures},
+        {"num_layers", d.num_layers}, {"moe_layers", d.moe_layers}, {"num_experts", d.num_experts},
+        {"top_k", d.top_k}, {"norm_topk_prob", d.norm_topk_prob}, {"router", std::string(router_rule_name(d.family->router))},
+        {"routed_scaling_factor", d.routed_scaling_factor}, {"n_group", d.n_group}, {"topk_group", d.topk_group},
+        {"expert_intermediate_size", d.expert_intermediate_size},
+        {"shared_experts", d.shared_expert_count},
+        {"shared_expert_intermediate_size", d.shared_expert_intermediate_size},
+        {"attention", std::string(attention_kind_name(d.family->attention))},
+        {"hidden_size", d.hidden_size}, {"num_heads", d.num_heads}, {"num_kv_heads", d.num_kv_heads},
+        {"head_dim", d.head_dim}, {"vocab_size", d.vocab_size}, {"tie_word_embeddings", d.tie_word_embeddings},
+        {"rope", {{"theta", d.rope.theta}, {"type", d.rope.type}, {"factor", d.rope.factor}}},
+        {"torch_dtype", d.torch_dtype},
+        {"params_total", s.params_total}, {"params_active", s.params_active},
+        {"dtypes", s.dtypes}, {"files", s.files}, {"tensor_count", s.tensor_count},
+        {"tensor_bytes", s.tensor_bytes}, {"expert_layout", std::string(expert_layout_name(model.layout))},
+    };
+    out["fp8_block_size"] = d.fp8_block_size ? nlohmann::json(*d.fp8_block_size) : nlohmann::json(nullptr);
+    return out;
+}
+
+}  // namespace
+
+Verb add_inspect(CLI::App& root) {
+    auto options = std::make_shared<InspectOptions>();
+    CLI::App* command = root.add_subcommand(
+        "inspect", "Validate a model folder and show its family, layers, experts and parameter counts");
+    command->add_option("MODEL_DIR", options->model_dir, "Model folder (config.json + *.safetensors)")->required();
+    command->add_flag("--json", options->json, "Print one JSON object instead of text");
+    return {command, [options]() {
+                const Model model = open_model(options->model_dir);
+                const ModelSummary summary = summarize(model);
+                if (options->json) std::cout << to_json(model, summary).dump(2) << '\n';
+                else print_text(model, summary, std::cout);
+                return 0;
+            }};
+}
+
+}  // namespace sy::cli

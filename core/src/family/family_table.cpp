@@ -1,0 +1,230 @@
+// The family table (style.md rule 1). Config keys and defaults: formats.md §1; tensor names:
+// formats.md §3.2, §4.4, §5.2, §9.1 and the fixtures in shared/data/models; fused v5 names:
+// formats.md §0.2 (no `.weight` suffix on fused experts).
+#include "switchyard/core/family.h"
+
+#include <array>
+#include <initializer_list>
+#include <sstream>
+
+#include "switchyard/core/errors.h"
+
+namespace sy {
+namespace {
+
+using Role = TensorRole;
+using Templates = std::vector<TensorTemplate>;
+
+// Same name in both layouts.
+TensorTemplate both(Role role, std::string_view name) { return {role, name, name}; }
+
+Templates join(std::initializer_list<const Templates*> parts) {
+    Templates out;
+    for (const Templates* part : parts) out.insert(out.end(), part->begin(), part->end());
+    return out;
+}
+
+const Templates kCommon = {
+    both(Role::token_embedding, "model.embed_tokens.weight"),
+    both(Role::final_norm,      "model.norm.weight"),
+    both(Role::lm_head,         "lm_head.weight"),
+    both(Role::attn_norm,       "model.layers.{L}.input_layernorm.weight"),
+    both(Role::ffn_norm,        "model.layers.{L}.post_attention_layernorm.weight"),
+    both(Role::attn_o,          "model.layers.{L}.self_attn.o_proj.weight"),
+    both(Role::attn_o_bias,     "model.layers.{L}.self_attn.o_proj.bias"),
+};
+
+const Templates kGqa = {
+    both(Role::attn_q,      "model.layers.{L}.self_attn.q_proj.weight"),
+    both(Role::attn_k,      "model.layers.{L}.self_attn.k_proj.weight"),
+    both(Role::attn_v,      "model.layers.{L}.self_attn.v_proj.weight"),
+    both(Role::attn_q_bias, "model.layers.{L}.self_attn.q_proj.bias"),
+    both(Role::attn_k_bias, "model.layers.{L}.self_attn.k_proj.bias"),
+    both(Role::attn_v_bias, "model.layers.{L}.self_attn.v_proj.bias"),
+    both(Role::attn_q_norm, "model.layers.{L}.self_attn.q_norm.weight"),
+    both(Role::attn_k_norm, "model.layers.{L}.self_attn.k_norm.weight"),
+};
+
+// attn_q is DeepSeek's plain q_proj, used when q_lora_rank is null (V2-Lite).
+const Templates kMla = {
+    both(Role::attn_q,        "model.layers.{L}.self_attn.q_proj.weight"),
+    both(Role::mla_q_a,       "model.layers.{L}.self_attn.q_a_proj.weight"),
+    both(Role::mla_q_a_bias,  "model.layers.{L}.self_attn.q_a_proj.bias"),
+    both(Role::mla_q_a_norm,  "model.layers.{L}.self_attn.q_a_layernorm.weight"),
+    both(Role::mla_q_b,       "model.layers.{L}.self_attn.q_b_proj.weight"),
+    both(Role::mla_kv_a,      "model.layers.{L}.self_attn.kv_a_proj_with_mqa.weight"),
+    both(Role::mla_kv_a_bias, "model.layers.{L}.self_attn.kv_a_proj_with_mqa.bias"),
+    both(Role::mla_kv_a_norm, "model.layers.{L}.self_attn.kv_a_layernorm.weight"),
+    both(Role::mla_kv_b,      "model.layers.{L}.self_attn.kv_b_proj.weight"),
+};
+
+const Templates kDenseMlp = {
+    both(Role::ffn_gate, "model.layers.{L}.mlp.gate_proj.weight"),
+    both(Role::ffn_up,   "model.layers.{L}.mlp.up_proj.weight"),
+    both(Role::ffn_down, "model.layers.{L}.mlp.down_proj.weight"),
+};
+
+// Mixtral's Hub names use block_sparse_moe and w1/w3/w2; v5 renames the router to mlp.gate.
+const Templates kMixtralMoe = {
+    {Role::router,         "model.layers.{L}.block_sparse_moe.gate.weight",
+                           "model.layers.{L}.mlp.gate.weight"},
+    {Role::expert_gate,    "model.layers.{L}.block_sparse_moe.experts.{E}.w1.weight", ""},
+    {Role::expert_up,      "model.layers.{L}.block_sparse_moe.experts.{E}.w3.weight", ""},
+    {Role::expert_gate_up, "", "model.layers.{L}.mlp.experts.gate_up_proj"},
+    {Role::expert_down,    "model.layers.{L}.block_sparse_moe.experts.{E}.w2.weight",
+                           "model.layers.{L}.mlp.experts.down_proj"},
+};
+
+const Templates kQwenStyleMoe = {
+    both(Role::router,     "model.layers.{L}.mlp.gate.weight"),
+    {Role::expert_gate,    "model.layers.{L}.mlp.experts.{E}.gate_proj.weight", ""},
+    {Role::expert_up,      "model.layers.{L}.mlp.experts.{E}.up_proj.weight", ""},
+    {Role::expert_gate_up, "", "model.layers.{L}.mlp.experts.gate_up_proj"},
+    {Role::expert_down,    "model.layers.{L}.mlp.experts.{E}.down_proj.weight",
+                           "model.layers.{L}.mlp.experts.down_proj"},
+};
+
+// Qwen: singular `shared_expert` plus a [1, H] sigmoid gate (formats.md §4.4).
+const Templates kQwenShared = {
+    both(Role::shared_gate,        "model.layers.{L}.mlp.shared_expert.gate_proj.weight"),
+    both(Role::shared_up,          "model.layers.{L}.mlp.shared_expert.up_proj.weight"),
+    both(Role::shared_down,        "model.layers.{L}.mlp.shared_expert.down_proj.weight"),
+    both(Role::shared_expert_gate, "model.layers.{L}.mlp.shared_expert_gate.weight"),
+};
+
+// DeepSeek: plural `shared_experts`, never fused by v5 (formats.md §5.2).
+const Templates kDeepseekShared = {
+    both(Role::shared_gate,       "model.layers.{L}.mlp.shared_experts.gate_proj.weight"),
+    both(Role::shared_up,         "model.layers.{L}.mlp.shared_experts.up_proj.weight"),
+    both(Role::shared_down,       "model.layers.{L}.mlp.shared_experts.down_proj.weight"),
+    both(Role::router_score_bias, "model.layers.{L}.mlp.gate.e_score_correction_bias"),
+};
+
+using R = RouterRule;
+using S = SharedExpertKind;
+using A = AttentionKind;
+using P = RopePairing;
+using M = MoeLayerRule;
+
+std::vector<FamilySpec> build_table() {
+    // Columns: model_type, architectures, router, shared expert, attention, rope pairing,
+    //   MoE-layer rule,
+    //   expert count key, expert width key, dense width key, shared width key, shared count key,
+    //   norm_topk key, norm_topk default, attention bias key, bias default, rope theta default,
+    //   tensor templates.
+    return {
+        {"mixtral", {"MixtralForCausalLM"}, R::softmax_topk_renorm, S::none, A::gqa, P::half_split,
+         M::all,
+         "num_local_experts", "intermediate_size", "", "", "",
+         "", true, "", false, 1e6,
+         join({&kCommon, &kGqa, &kMixtralMoe})},
+        {"qwen2_moe", {"Qwen2MoeForCausalLM"}, R::softmax_topk, S::gated_sigmoid, A::gqa_qkv_bias,
+         P::half_split, M::qwen_sparse_step,
+         "num_experts", "moe_intermediate_size", "intermediate_size",
+         "shared_expert_intermediate_size", "",
+         "norm_topk_prob", false, "qkv_bias", true, 10000.0,
+         join({&kCommon, &kGqa, &kDenseMlp, &kQwenStyleMoe, &kQwenShared})},
+        {"qwen3_moe", {"Qwen3MoeForCausalLM"}, R::softmax_topk, S::none, A::gqa_head_qk_norm,
+         P::half_split, M::qwen_sparse_step,
+         "num_experts", "moe_intermediate_size", "intermediate_size", "", "",
+         "norm_topk_prob", false, "attention_bias", false, 10000.0,
+         join({&kCommon, &kGqa, &kDenseMlp, &kQwenStyleMoe})},
+        {"olmoe", {"OlmoeForCausalLM"}, R::softmax_topk, S::none, A::gqa_full_qk_norm,
+         P::half_split, M::all,
+         "num_experts", "intermediate_size", "", "", "",
+         "norm_topk_prob", false, "attention_bias", false, 10000.0,
+         join({&kCommon, &kGqa, &kQwenStyleMoe})},
+        {"deepseek_v2", {"DeepseekV2ForCausalLM"}, R::softmax_group_topk, S::ungated, A::mla,
+         P::interleaved, M::deepseek_dense_prefix,
+         "n_routed_experts", "moe_intermediate_size", "intermediate_size",
+         "moe_intermediate_size", "n_shared_experts",
+         "norm_topk_prob", false, "attention_bias", false, 10000.0,
+         join({&kCommon, &kMla, &kDenseMlp, &kQwenStyleMoe, &kDeepseekShared})},
+        {"deepseek_v3", {"DeepseekV3ForCausalLM"}, R::sigmoid_group_topk, S::ungated, A::mla,
+         P::interleaved, M::deepseek_dense_prefix,
+         "n_routed_experts", "moe_intermediate_size", "intermediate_size",
+         "moe_intermediate_size", "n_shared_experts",
+         "norm_topk_prob", true, "attention_bias", false, 10000.0,
+         join({&kCommon, &kMla, &kDenseMlp, &kQwenStyleMoe, &kDeepseekShared})},
+        {"llama", {"LlamaForCausalLM"}, R::none, S::none, A::gqa, P::half_split, M::none,
+         "", "", "intermediate_size", "", "",
+         "", false, "attention_bias", false, 10000.0,
+         join({&kCommon, &kGqa, &kDenseMlp})},
+        {"mistral", {"MistralForCausalLM"}, R::none, S::none, A::gqa, P::half_split, M::none,
+         "", "", "intermediate_size", "", "",
+         "", false, "", false, 10000.0,
+         join({&kCommon, &kGqa, &kDenseMlp})},
+        // Qwen2 hard-codes q/k/v biases (no config key).
+        {"qwen2", {"Qwen2ForCausalLM"}, R::none, S::none, A::gqa_qkv_bias, P::half_split, M::none,
+         "", "", "intermediate_size", "", "",
+         "", false, "", true, 10000.0,
+         join({&kCommon, &kGqa, &kDenseMlp})},
+    };
+}
+
+constexpr std::array<std::string_view, static_cast<std::size_t>(TensorRole::count_)> kRoleNames = {
+    "token_embedding", "final_norm", "lm_head", "attn_norm", "ffn_norm",
+    "attn_q", "attn_k", "attn_v", "attn_o",
+    "attn_q_bias", "attn_k_bias", "attn_v_bias", "attn_o_bias", "attn_q_norm", "attn_k_norm",
+    "mla_q_a", "mla_q_a_bias", "mla_q_a_norm", "mla_q_b", "mla_kv_a", "mla_kv_a_bias",
+    "mla_kv_a_norm", "mla_kv_b",
+    "ffn_gate", "ffn_up", "ffn_down", "router", "router_score_bias",
+    "expert_gate", "expert_up", "expert_gate_up", "expert_down",
+    "shared_gate", "shared_up", "shared_down", "shared_expert_gate",
+};
+
+}  // namespace
+
+std::string_view tensor_role_name(TensorRole role) {
+    return kRoleNames.at(static_cast<std::size_t>(role));
+}
+
+std::string_view expert_layout_name(ExpertLayout layout) {
+    return layout == ExpertLayout::fused ? "fused" : "per_expert";
+}
+
+std::string_view router_rule_name(RouterRule rule) {
+    static constexpr std::array<std::string_view, 5> names = {
+        "none", "softmax_topk_renorm", "softmax_topk", "softmax_group_topk", "sigmoid_group_topk"};
+    return names.at(static_cast<std::size_t>(rule));
+}
+
+std::string_view shared_expert_kind_name(SharedExpertKind kind) {
+    static constexpr std::array<std::string_view, 3> names = {"none", "gated_sigmoid", "ungated"};
+    return names.at(static_cast<std::size_t>(kind));
+}
+
+std::string_view attention_kind_name(AttentionKind kind) {
+    static constexpr std::array<std::string_view, 5> names = {
+        "gqa", "gqa_qkv_bias", "gqa_head_qk_norm", "gqa_full_qk_norm", "mla"};
+    return names.at(static_cast<std::size_t>(kind));
+}
+
+const TensorTemplate* FamilySpec::find_template(TensorRole role) const {
+    for (const TensorTemplate& entry : tensors)
+        if (entry.role == role) return &entry;
+    return nullptr;
+}
+
+const std::vector<FamilySpec>& family_table() {
+    static const std::vector<FamilySpec> table = build_table();   // thread-safe init (C++11)
+    return table;
+}
+
+std::vector<std::string_view> supported_model_types() {
+    std::vector<std::string_view> types;
+    for (const FamilySpec& spec : family_table()) types.push_back(spec.model_type);
+    return types;
+}
+
+const FamilySpec& find_family(std::string_view model_type) {
+    for (const FamilySpec& spec : family_table())
+        if (spec.model_type == model_type) return spec;
+    std::ostringstream message;
+    message << "unsupported model_type \"" << model_type << "\"; supported model types: ";
+    const auto types = supported_model_types();
+    for (std::size_t i = 0; i < types.size(); ++i) message << (i ? ", " : "") << types[i];
+    throw UnknownArchitecture(message.str());
+}
+
+}  // namespace sy
