@@ -1,0 +1,47 @@
+// switchyard affinity TRACE.h5 [--hops H] [--convention first|all-pairs|weighted] [--top-m M]
+//                     [--json] [--chunk-tokens N] [-q]
+#include <iostream>
+
+#include "analysis_verbs.h"
+#include "progress_stderr.h"
+#include "switchyard/analysis/trace_analyses.h"
+
+namespace sy::cli {
+
+Verb add_affinity(CLI::App& root) {
+    auto* cmd = root.add_subcommand("affinity", "Inter-layer expert affinity P(expert j at layer l+h | expert i at l)");
+    struct Args {
+        std::string trace, convention = "first";
+        int hops = 1, top_m = 1;
+        int64_t chunk = analysis_chunk_tokens;
+        bool json = false, quiet = false;
+    };
+    auto args = std::make_shared<Args>();
+    cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
+    cmd->add_option("--hops", args->hops, "Distance h in MoE layers")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--convention", args->convention, "Top-k pairs: first choices, all k*k pairs, or gate-weighted")
+        ->check(CLI::IsMember({"first", "all-pairs", "weighted"}))
+        ->capture_default_str();
+    cmd->add_option("--top-m", args->top_m, "m of the top-m row mass (experts per GPU is the useful one)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
+    cmd->add_option("--chunk-tokens", args->chunk, "Tokens read per chunk (bounds memory)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    return {cmd, [args]() {
+                const TraceReader reader = TraceReader::open(args->trace);
+                const analysis::AffinityOptions options{analysis::parse_convention(args->convention), args->hops,
+                                                        args->top_m};
+                StderrProgress progress(args->quiet);
+                const CancelToken& cancel = install_cancel_handler();
+                const analysis::AffinityResult r =
+                    analysis::trace_affinity(reader, options, args->chunk, progress, cancel);
+                progress.done();
+                std::cout << (args->json ? analysis::affinity_to_json(r) + "\n" : analysis::affinity_summary(r));
+                return 0;
+            }};
+}
+
+}  // namespace sy::cli

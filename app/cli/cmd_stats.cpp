@@ -1,0 +1,58 @@
+// switchyard stats TRACE.h5 [--json] [--window TOKENS] [--top-tokens N] [--min-count N]
+//                  [--token-layers L ...] [--position-bucket TOKENS] [--chunk-tokens N] [-q]
+#include <iostream>
+
+#include "analysis_verbs.h"
+#include "progress_stderr.h"
+#include "switchyard/analysis/trace_analyses.h"
+
+namespace sy::cli {
+
+Verb add_stats(CLI::App& root) {
+    auto* cmd = root.add_subcommand("stats", "Per-layer routing statistics of a trace: load balance, balance loss, "
+                                             "domains, top tokens, repetition, position");
+    struct Args {
+        std::string trace;
+        bool json = false, quiet = false;
+        int64_t window = 4096, chunk = analysis_chunk_tokens, min_count = 1;
+        int top_tokens = 10, position_bucket = 256;
+        std::vector<int> token_layers;
+    };
+    auto args = std::make_shared<Args>();
+    cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
+    cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
+    cmd->add_option("--window", args->window, "Micro-batch window (tokens) of the load-balancing loss")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--top-tokens", args->top_tokens, "Tokens listed per expert")->capture_default_str();
+    cmd->add_option("--min-count", args->min_count, "Only list tokens seen at least this often")->capture_default_str();
+    cmd->add_option("--token-layers", args->token_layers,
+                    "Model layers whose top tokens to collect (default: all that fit 256 MiB)");
+    cmd->add_option("--position-bucket", args->position_bucket, "Width (tokens) of the position buckets")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--chunk-tokens", args->chunk, "Tokens read per chunk (bounds memory)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    return {cmd, [args]() {
+                const TraceReader reader = TraceReader::open(args->trace);
+                const analysis::RoutingShape shape = analysis::trace_routing_shape(reader.meta(), false);
+                analysis::StatsOptions options;
+                options.window_tokens = args->window;
+                options.score = analysis::trace_score_function(reader.meta());
+                options.top_tokens = args->top_tokens;
+                options.min_token_count = args->min_count;
+                options.position_bucket_tokens = args->position_bucket;
+                for (int layer : args->token_layers) options.token_layers.push_back(analysis::moe_index_of_layer(shape, layer));
+                StderrProgress progress(args->quiet);
+                const CancelToken& cancel = install_cancel_handler();
+                const analysis::StatsResult r = analysis::trace_stats(reader, options, args->chunk, progress, cancel);
+                progress.done();
+                const auto& vocab = reader.meta().token_strings;
+                std::cout << (args->json ? analysis::stats_to_json(r, vocab) + "\n" : analysis::stats_summary(r, vocab));
+                return 0;
+            }};
+}
+
+}  // namespace sy::cli
