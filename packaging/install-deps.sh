@@ -12,8 +12,9 @@ PACKAGES=(
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
   libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev
-  libcli11-dev nlohmann-json3-dev libpcre2-dev
-  python3
+  libcli11-dev nlohmann-json3-dev libpcre2-dev libicu-dev
+  libglpk-dev
+  python3 python3-h5py
 )
 
 missing=()

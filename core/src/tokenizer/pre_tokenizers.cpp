@@ -1,0 +1,129 @@
+#include "pre_tokenizers.h"
+
+#include <nlohmann/json.hpp>
+
+#include "byte_level.h"
+#include "metaspace.h"
+#include "pattern.h"
+#include "split_behavior.h"
+
+namespace sy::tok {
+namespace {
+
+class SequencePreTokenizer final : public PreTokenizer {
+public:
+    explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) : m_steps(std::move(steps)) {}
+    void pre_tokenize(std::vector<PreToken>& pieces) const override {
+        for (const auto& step : m_steps) step->pre_tokenize(pieces);
+    }
+
+private:
+    std::vector<std::unique_ptr<PreTokenizer>> m_steps;
+};
+
+// Split, and the fixed-pattern pre-tokenizers expressed as a Split (Digits, Whitespace, ...).
+class SplitPreTokenizer final : public PreTokenizer {
+public:
+    SplitPreTokenizer(Pattern pattern, SplitBehavior behavior, bool invert)
+        : m_pattern(std::move(pattern)), m_behavior(behavior), m_invert(invert) {}
+    void pre_tokenize(std::vector<PreToken>& pieces) const override {
+        split_pieces(pieces, [this](std::string_view text) {
+            return split_spans(text.size(), m_pattern.find_all(text), m_behavior, m_invert);
+        });
+    }
+
+private:
+    Pattern m_pattern;
+    SplitBehavior m_behavior;
+    bool m_invert;
+};
+
+std::unique_ptr<PreTokenizer> fixed_split(std::string_view regex, SplitBehavior behavior, bool invert,
+                                          const JsonPath& at) {
+    const json spec = {{"Regex", std::string(regex)}};
+    return std::make_unique<SplitPreTokenizer>(Pattern::from_json(spec, at), behavior, invert);
+}
+
+std::unique_ptr<PreTokenizer> make_split(const json& spec, const JsonPath& at) {
+    Pattern pattern = Pattern::from_json(require_field(spec, "pattern", at), at.field("pattern"));
+    return std::make_unique<SplitPreTokenizer>(std::move(pattern), parse_split_behavior(spec, "behavior", at),
+                                               get_bool(spec, "invert", false, at));
+}
+
+std::unique_ptr<PreTokenizer> make_sequence(const json& spec, const JsonPath& at) {
+    const json& list = require_field(spec, "pretokenizers", at);
+    const JsonPath list_at = at.field("pretokenizers");
+    require_array(list, list_at);
+    std::vector<std::unique_ptr<PreTokenizer>> steps;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        if (auto step = make_pre_tokenizer(list[i], list_at.index(i))) steps.push_back(std::move(step));
+    }
+    return std::make_unique<SequencePreTokenizer>(std::move(steps));
+}
+
+// HF Digits: char::is_numeric (Unicode N*), each digit alone or runs kept together.
+std::unique_ptr<PreTokenizer> make_digits(const json& spec, const JsonPath& at) {
+    const bool individual = get_bool(spec, "individual_digits", false, at);
+    return fixed_split(R"(\p{N})", individual ? SplitBehavior::isolated : SplitBehavior::contiguous, false, at);
+}
+
+// HF Whitespace: keeps the matches of \w+|[^\w\s]+ and drops the rest.
+std::unique_ptr<PreTokenizer> make_whitespace(const json&, const JsonPath& at) {
+    return fixed_split(R"(\w+|[^\w\s]+)", SplitBehavior::removed, true, at);
+}
+
+std::unique_ptr<PreTokenizer> make_whitespace_split(const json&, const JsonPath& at) {
+    return fixed_split(R"(\s)", SplitBehavior::removed, false, at);
+}
+
+// HF Punctuation: char::is_ascii_punctuation or Unicode punctuation (P*).
+std::unique_ptr<PreTokenizer> make_punctuation(const json& spec, const JsonPath& at) {
+    const SplitBehavior behavior =
+        optional_field(spec, "behavior") ? parse_split_behavior(spec, "behavior", at) : SplitBehavior::isolated;
+    return fixed_split(R"([\p{P}!-/:-@\[-`{-~])", behavior, false, at);
+}
+
+using Factory = std::unique_ptr<PreTokenizer> (*)(const json&, const JsonPath&);
+struct Entry {
+    std::string_view type;
+    Factory make;
+};
+constexpr Entry registry[] = {
+    {"ByteLevel", make_byte_level_pre_tokenizer},
+    {"Split", make_split},
+    {"Metaspace", make_metaspace_pre_tokenizer},
+    {"Sequence", make_sequence},
+    {"Digits", make_digits},
+    {"Whitespace", make_whitespace},
+    {"WhitespaceSplit", make_whitespace_split},
+    {"Punctuation", make_punctuation},
+};
+
+}  // namespace
+
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& spec, const JsonPath& at) {
+    if (spec.is_null()) return nullptr;
+    const std::string type = component_type(spec, at);
+    std::string supported;
+    for (const Entry& entry : registry) {
+        if (entry.type == type) return entry.make(spec, at);
+        supported += (supported.empty() ? "" : ", ") + std::string(entry.type);
+    }
+    const JsonPath type_at = at.field("type");
+    type_at.fail("pre-tokenizer " + quote_text(type) + " is not supported (supported: " + supported + ")");
+}
+
+void split_pieces(std::vector<PreToken>& pieces,
+                  const std::function<std::vector<Span>(std::string_view)>& spans_of) {
+    std::vector<PreToken> out;
+    out.reserve(pieces.size());
+    for (PreToken& piece : pieces) {
+        for (const auto& [begin, end] : spans_of(piece.text)) {
+            if (begin == end) continue;
+            out.push_back({piece.text.substr(begin, end - begin), piece.at_input_start && begin == 0});
+        }
+    }
+    pieces = std::move(out);
+}
+
+}  // namespace sy::tok
