@@ -1,0 +1,15 @@
+#pragma once
+#include <torch/types.h>
+
+#include "batch_layout.h"
+
+namespace sy {
+
+// Causal softmax attention within each sequence (formats.md §2.4): scores = q.k^T * scale,
+// softmax in f32, cast back, times v. q, k [N, heads, dq], v [N, heads, dv] (rows = batch
+// tokens); returns [N, heads * dv]. Sequences of equal length run as one batched matmul, in
+// chunks that keep the score tensor under ~256 MiB.
+torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
+                               const BatchLayout& batch);
+
+}  // namespace sy

@@ -1,0 +1,44 @@
+#pragma once
+// What trace_job.cpp and eval_job.cpp share: opening the model's tokenizer and dataset the same
+// way (so eval and trace see identical tokens), batches for the runner, and progress text.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "switchyard/compute/trace_job.h"
+#include "switchyard/core/tokenizer.h"
+
+namespace sy {
+
+struct PreparedCorpus {
+    std::optional<Tokenizer> tokenizer;   // absent when the model folder has no tokenizer.json
+    DatasetOptions options;               // batch_tokens resolved, vocab_size set
+};
+
+// Throws UsageError for bad options (before any file is created).
+PreparedCorpus prepare_corpus(const Model& model, const CorpusOptions& corpus);
+
+Batch runner_batch(const DatasetBatch& batch);
+
+// Tracks throughput for progress lines like "trace 12,288 tokens  3,104 tok/s  ETA 0:42".
+class RateMeter {
+public:
+    explicit RateMeter(std::string verb) : m_verb(std::move(verb)), m_start(std::chrono::steady_clock::now()) {}
+    double seconds() const;
+    // tokens_total: tokens in the output so far; tokens_run: processed by this run.
+    std::string stage(int64_t tokens_total, int64_t tokens_run, double fraction) const;
+
+private:
+    std::string m_verb;
+    std::chrono::steady_clock::time_point m_start;
+};
+
+// Fraction done: tokens against --max-tokens when set, else bytes read of the data.
+double corpus_fraction(const DatasetReader& reader, int64_t max_tokens);
+
+std::string format_bytes(uint64_t bytes);       // "12.3 MB", "1.50 GB"
+std::string format_count(int64_t count);        // "12,288"
+std::string format_duration(double seconds);    // "0:42", "1:02:03"
+
+}  // namespace sy

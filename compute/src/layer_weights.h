@@ -1,0 +1,66 @@
+#pragma once
+// The converted weights of one decoder layer, and where a MoE block gets its experts from:
+// resident (loaded with the layer) or streamed one at a time under a tight memory bound.
+// A LayerWeights is immutable once loaded; the compute thread reads it while a prefetch thread
+// may be loading the next one.
+#include <torch/types.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "weight_loader.h"
+
+namespace sy {
+
+struct ExpertWeights {
+    torch::Tensor gate;   // [I, H]
+    torch::Tensor up;     // [I, H]
+    torch::Tensor down;   // [H, I]
+};
+
+struct LayerWeights {
+    int layer = 0;
+    std::map<TensorRole, torch::Tensor> common;   // norms, attention, dense MLP / router / shared
+    std::vector<ExpertWeights> experts;           // empty when this layer's experts stream
+
+    const torch::Tensor& at(TensorRole role) const;   // throws std::logic_error when absent
+    torch::Tensor find(TensorRole role) const;        // undefined tensor when absent
+};
+
+// Loads the layer's common tensors and, when `with_experts`, all its routed experts.
+std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int layer, bool with_experts);
+// Drops the mapped source pages of every tensor of the layer (after its converted copy is gone
+// or no longer needed).
+void release_layer_sources(const WeightLoader& loader, int layer);
+
+class ExpertSource {
+public:
+    virtual ~ExpertSource() = default;
+    virtual ExpertWeights acquire(int expert) = 0;
+    virtual void release(int expert) {}
+};
+
+class ResidentExperts final : public ExpertSource {
+public:
+    explicit ResidentExperts(const LayerWeights& weights) : m_weights(weights) {}
+    ExpertWeights acquire(int expert) override;
+
+private:
+    const LayerWeights& m_weights;
+};
+
+// Loads each expert when the MoE block asks for it and drops it right after (issue 3 item 2:
+// a layer larger than the memory bound).
+class StreamedExperts final : public ExpertSource {
+public:
+    StreamedExperts(const WeightLoader& loader, int layer) : m_loader(loader), m_layer(layer) {}
+    ExpertWeights acquire(int expert) override;
+    void release(int expert) override;
+
+private:
+    const WeightLoader& m_loader;
+    int m_layer;
+};
+
+}  // namespace sy

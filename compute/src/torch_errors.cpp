@@ -1,0 +1,28 @@
+#include "torch_errors.h"
+
+#include "switchyard/core/errors.h"
+
+namespace sy {
+namespace {
+
+bool is_out_of_memory(const c10::Error& error, const std::string& message) {
+    if (dynamic_cast<const c10::OutOfMemoryError*>(&error) != nullptr) return true;
+    // Older LibTorch builds raise CUDA OOM as a plain c10::Error; CPU allocation failures read
+    // "DefaultCPUAllocator: can't allocate memory".
+    return message.find("out of memory") != std::string::npos ||
+           message.find("can't allocate memory") != std::string::npos;
+}
+
+}  // namespace
+
+void rethrow_torch_error(const c10::Error& error, const std::string& context) {
+    const std::string message = error.what_without_backtrace();
+    if (is_out_of_memory(error, message)) throw OutOfMemory(context + ": out of memory: " + message);
+    throw ShapeMismatch(context + ": " + message);
+}
+
+void rethrow_bad_alloc(const std::string& context) {
+    throw OutOfMemory(context + ": out of memory (host allocation failed)");
+}
+
+}  // namespace sy

@@ -1,0 +1,92 @@
+#include "weight_loader.h"
+
+#include <torch/torch.h>
+
+#include "switchyard/compute/torch_bridge.h"
+#include "switchyard/core/errors.h"
+#include "switchyard/core/tensor_convert.h"
+#include "switchyard/core/tensor_names.h"
+#include "torch_errors.h"
+
+namespace sy {
+namespace {
+
+bool is_fp8(DType dtype) { return dtype == DType::f8_e4m3 || dtype == DType::f8_e5m2; }
+
+torch::Tensor f32_tensor(std::vector<float>&& values, const std::vector<int64_t>& shape) {
+    return torch::from_blob(values.data(), shape, torch::kFloat32).clone();
+}
+
+}  // namespace
+
+torch::ScalarType torch_compute_dtype(ComputeDType dtype) {
+    return dtype == ComputeDType::bf16 ? torch::kBFloat16 : torch::kFloat32;
+}
+
+torch::ScalarType role_dtype(TensorRole role, ComputeDType dtype) {
+    return role == TensorRole::router_score_bias ? torch::kFloat32 : torch_compute_dtype(dtype);
+}
+
+uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role, int layer, int expert) {
+    const std::string name = tensor_name(*model.description.family, role, layer, expert, model.layout);
+    const TensorInfo& info = model.checkpoint.at(name);
+    return static_cast<uint64_t>(info.numel()) * c10::elementSize(role_dtype(role, dtype));
+}
+
+WeightLoader::WeightLoader(const Model& model, ComputeDType dtype, torch::Device device)
+    : m_model(model), m_dtype(dtype), m_device(device) {}
+
+std::string WeightLoader::name_of(TensorRole role, int layer, int expert) const {
+    return tensor_name(*m_model.description.family, role, layer, expert, m_model.layout);
+}
+
+torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
+    const std::string name = name_of(role, layer, expert);
+    return guard_torch("loading " + name, [&] { return convert(name, role_dtype(role, m_dtype)); });
+}
+
+torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType target) const {
+    const TensorInfo& info = m_model.checkpoint.at(name);
+    const auto options = torch::TensorOptions().dtype(target).device(m_device);
+    if (!is_fp8(info.dtype)) {
+        // One copy: mapped bytes -> converted tensor on the device (never aliases the mapping).
+        return view_as_torch(m_model.checkpoint.view(info)).to(options, false, /*copy=*/true);
+    }
+    const TensorInfo* scale = m_model.checkpoint.find(scale_inv_name(name));
+    if (!scale) return load_as_torch(m_model.checkpoint.view(info), torch::kFloat32).to(options);
+    return dequantize(info, *scale).to(options);
+}
+
+// W = fp8(W) x scale_inv per [br, bc] block, edge blocks partial (formats.md §5.2). 2-D tensors
+// go through the bridge; fused [E, R, C] tensors expand the scale grid with torch ops.
+torch::Tensor WeightLoader::dequantize(const TensorInfo& info, const TensorInfo& scale) const {
+    const auto& block = m_model.description.fp8_block_size;
+    if (!block)
+        throw CheckpointError(info.name + ": has " + scale.name +
+                              " but config.json has no quantization_config.weight_block_size");
+    const TensorView weight_view = m_model.checkpoint.view(info), scale_view = m_model.checkpoint.view(scale);
+    if (info.shape.size() == 2) return load_as_torch(weight_view, torch::kFloat32, &scale_view, (*block)[0], (*block)[1]);
+    const torch::Tensor raw = f32_tensor(to_f32(weight_view), info.shape);
+    const torch::Tensor grid = f32_tensor(to_f32(scale_view), scale.shape);
+    const int64_t rows = raw.size(-2), cols = raw.size(-1);
+    const torch::Tensor expanded = grid.repeat_interleave((*block)[0], -2).repeat_interleave((*block)[1], -1);
+    return raw * expanded.narrow(-2, 0, rows).narrow(-1, 0, cols);
+}
+
+torch::Tensor WeightLoader::load_fused_slice(TensorRole role, int layer, int expert) const {
+    const std::string name = name_of(role, layer, -1);
+    return guard_torch("loading expert " + std::to_string(expert) + " of " + name, [&] {
+        const TensorInfo& info = m_model.checkpoint.at(name);
+        const auto options = torch::TensorOptions().dtype(role_dtype(role, m_dtype)).device(m_device);
+        if (is_fp8(info.dtype)) return convert(name, role_dtype(role, m_dtype)).select(0, expert).clone();
+        return view_as_torch(m_model.checkpoint.view(info)).select(0, expert).to(options, false, /*copy=*/true);
+    });
+}
+
+void WeightLoader::release(TensorRole role, int layer, int expert) const {
+    const std::string name = name_of(role, layer, expert);
+    if (const TensorInfo* info = m_model.checkpoint.find(name)) m_model.checkpoint.release(*info);
+    if (const TensorInfo* scale = m_model.checkpoint.find(scale_inv_name(name))) m_model.checkpoint.release(*scale);
+}
+
+}  // namespace sy

@@ -1,0 +1,50 @@
+#pragma once
+// Checkpoint tensor (by family role) -> torch tensor in the compute dtype on the compute device.
+// FP8 tensors with a `_scale_inv` sibling are dequantised (formats.md §5.2); fused v5 expert
+// tensors can be loaded whole or one expert slice at a time (streaming). Thread-safe: const
+// methods only read the checkpoint, whose mapping is thread-safe, so a prefetch thread may load
+// while the compute thread runs.
+#include <torch/types.h>
+
+#include <cstdint>
+
+#include "switchyard/compute/model_runner.h"
+#include "switchyard/core/model.h"
+
+namespace sy {
+
+// Dtype a role is converted to: the compute dtype, except e_score_correction_bias, which HF keeps
+// in f32 (the DeepSeek router runs in f32, formats.md §2.5).
+torch::ScalarType role_dtype(TensorRole role, ComputeDType dtype);
+torch::ScalarType torch_compute_dtype(ComputeDType dtype);
+
+// Bytes of the converted tensor of `role` (whole tensor; fused experts: all E).
+uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role, int layer = -1, int expert = -1);
+
+class WeightLoader {
+public:
+    WeightLoader(const Model& model, ComputeDType dtype, torch::Device device);
+
+    // Whole tensor. `layer` for per-layer roles, `expert` for per-expert roles (per_expert layout).
+    torch::Tensor load(TensorRole role, int layer = -1, int expert = -1) const;
+    // One expert of a fused tensor [E, ...] -> [...], converting only that slice (FP8 fused
+    // tensors are dequantised whole first: LibTorch 1.13 has no float8 views).
+    torch::Tensor load_fused_slice(TensorRole role, int layer, int expert) const;
+    // Hint that the mapped source pages (and the `_scale_inv`) can be dropped.
+    void release(TensorRole role, int layer = -1, int expert = -1) const;
+
+    const Model& model() const { return m_model; }
+    ComputeDType dtype() const { return m_dtype; }
+    torch::Device device() const { return m_device; }
+
+private:
+    std::string name_of(TensorRole role, int layer, int expert) const;
+    torch::Tensor convert(const std::string& name, torch::ScalarType target) const;
+    torch::Tensor dequantize(const TensorInfo& info, const TensorInfo& scale) const;
+
+    const Model& m_model;
+    ComputeDType m_dtype;
+    torch::Device m_device;
+};
+
+}  // namespace sy
