@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "switchyard/core/errors.h"
+#include "analysis_verbs.h"
 #include "progress_stderr.h"
 #include "torch_verbs.h"
 #include "verbs.h"
@@ -17,7 +18,9 @@ int main(int argc, char** argv) {
     app.footer("Also: trace, eval (forward-pass verbs, run by switchyard-torch): switchyard trace --help");
     sy::cli::remember_command_line(argc, argv);
 
-    std::vector<sy::cli::Verb> verbs{sy::cli::add_inspect(app), sy::cli::add_tokenize(app), sy::cli::add_export(app)};
+    std::vector<sy::cli::Verb> verbs{sy::cli::add_inspect(app),  sy::cli::add_tokenize(app), sy::cli::add_export(app),
+                                     sy::cli::add_stats(app),    sy::cli::add_affinity(app), sy::cli::add_place(app),
+                                     sy::cli::add_compare(app)};
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,11 @@
+#pragma once
+// The forward-pass verbs of switchyard-torch, one per file (style.md rule 10); same Verb shape
+// as the main CLI's verbs.h.
+#include "verbs.h"
+
+namespace sy::cli {
+
+Verb add_trace(CLI::App& root);
+Verb add_eval(CLI::App& root);
+
+}  // namespace sy::cli

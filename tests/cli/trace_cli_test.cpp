@@ -1,0 +1,336 @@
+// `switchyard trace` / `switchyard eval` end to end (issue 3 items 4-6), through the main binary,
+// which execs switchyard-torch beside it: the documented HDF5 layout with consistent shapes,
+// eval JSON per domain, dense models refused by trace and accepted by eval, Ctrl-C leaving a
+// readable, resumable file (exit 130), --plan, and h5py reading the file when it is installed.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "run_cli.h"
+#include "switchyard/core/safetensors_header.h"
+#include "switchyard/core/trace_store.h"
+
+using namespace sy::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path tiny_mixtral() { return examples_dir() / "tiny-mixtral"; }
+fs::path tiny_llama() { return data_dir() / "models" / "tiny-llama"; }
+
+// The first `lines` records of the bundled corpus sample (domains c, english, json, python in
+// turn), `repeat` times over; texts cut to `max_chars` (0: whole) so that a few hundred tokens
+// span several documents and domains.
+fs::path corpus(const TempDir& tmp, int lines, int repeat = 1, std::size_t max_chars = 200) {
+    std::istringstream sample(slurp(examples_dir() / "corpus-sample.jsonl"));
+    std::string head, line;
+    for (int i = 0; i < lines && std::getline(sample, line); ++i) {
+        auto record = nlohmann::json::parse(line);
+        std::string text = record["text"];
+        if (max_chars > 0 && text.size() > max_chars) {
+            std::size_t cut = max_chars;
+            while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;   // UTF-8 boundary
+            record["text"] = text.substr(0, cut);
+        }
+        head += record.dump() + "\n";
+    }
+    const fs::path file = tmp.path() / "data.jsonl";
+    std::ofstream out(file);
+    for (int r = 0; r < repeat; ++r) out << head;
+    return file;
+}
+
+const std::string k_small = " --seq-len 64 --batch-tokens 128 --max-tokens 300";
+
+CliResult trace(const fs::path& model, const fs::path& data, const fs::path& out, const std::string& extra = k_small) {
+    return run_cli("trace " + shell_quote(model) + " --data " + shell_quote(data) + " -o " + shell_quote(out) + extra);
+}
+
+// Shapes and invariants every trace of tiny-mixtral (4 MoE layers, 8 experts, top-2) satisfies.
+void expect_consistent_trace(const sy::TraceReader& reader, int64_t seq_len) {
+    const sy::TraceMeta& meta = reader.meta();
+    EXPECT_EQ(meta.model_type, "mixtral");
+    EXPECT_EQ(meta.top_k, 2);
+    EXPECT_EQ(meta.moe_layers, (std::vector<int32_t>{0, 1, 2, 3}));
+    EXPECT_EQ(meta.num_experts, (std::vector<int32_t>{8, 8, 8, 8}));
+    EXPECT_EQ(meta.token_strings.size(), 2048u);
+    EXPECT_EQ(meta.seq_len, seq_len);
+    const int64_t n = reader.token_count();
+    const auto ids = reader.token_ids(0, n), docs = reader.token_docs(0, n), pos = reader.token_positions(0, n);
+    const auto nll = reader.nll(0, n);
+    int64_t window_ends = 0, nans = 0;
+    for (int64_t t = 0; t < n; ++t) {
+        ASSERT_TRUE(ids[t] >= 0 && ids[t] < 2048);
+        ASSERT_LT(docs[t], reader.doc_count());
+        const bool same_doc = t > 0 && docs[t] == docs[t - 1];
+        if (same_doc) {
+            ASSERT_EQ(pos[t], pos[t - 1] + 1) << t;
+        } else {
+            ASSERT_EQ(pos[t], 0) << t;   // a document's first token
+        }
+        const bool window_end = t + 1 == n || docs[t + 1] != docs[t] || pos[t + 1] % seq_len == 0;
+        window_ends += window_end;
+        nans += std::isnan(nll[t]);
+        if (!window_end) {
+            ASSERT_TRUE(std::isfinite(nll[t]) && nll[t] >= 0) << t;
+        }
+    }
+    EXPECT_EQ(nans, window_ends);
+    for (int layer = 0; layer < 4; ++layer) {
+        const auto routing = reader.routing(layer, 0, n);
+        for (int64_t t = 0; t < n; ++t) {
+            const int16_t a = routing.topk_ids[t * 2], b = routing.topk_ids[t * 2 + 1];
+            ASSERT_TRUE(a >= 0 && a < 8 && b >= 0 && b < 8 && a != b) << t;
+            const float wa = routing.topk_weights[t * 2], wb = routing.topk_weights[t * 2 + 1];
+            ASSERT_NEAR(wa + wb, 1.0f, 1e-4) << t;   // Mixtral renormalises its top-2 softmax
+            ASSERT_GE(wa, wb - 1e-6f) << t;           // selection order
+        }
+    }
+    const auto domains = reader.doc_domains(0, reader.doc_count());
+    for (const auto& domain : domains) EXPECT_FALSE(domain.empty());
+}
+
+// A tensor of a goldens.safetensors file as raw little-endian values.
+template <typename T>
+std::vector<T> golden_tensor(const fs::path& file, const std::string& name) {
+    const sy::SafetensorsHeader header = sy::read_safetensors_header(file);
+    for (const sy::TensorInfo& info : header.tensors) {
+        if (info.name != name) continue;
+        std::vector<T> values(info.nbytes() / sizeof(T));
+        std::ifstream in(file, std::ios::binary);
+        in.seekg(static_cast<std::streamoff>(header.data_offset + info.data_begin));
+        in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(info.nbytes()));
+        return values;
+    }
+    ADD_FAILURE() << file << " has no " << name;
+    return {};
+}
+
+// The golden sequences as input_ids records (one 128-token record each, with its domain).
+fs::path golden_corpus(const TempDir& tmp, const fs::path& goldens) {
+    const auto ids = golden_tensor<int64_t>(goldens, "input_ids");
+    const auto domains = nlohmann::json::parse(sy::read_safetensors_header(goldens).metadata.at("domains"));
+    const fs::path file = tmp.path() / "goldens.jsonl";
+    std::ofstream out(file);
+    for (std::size_t b = 0; b < domains.size(); ++b) {
+        const std::vector<int64_t> row(ids.begin() + b * 128, ids.begin() + (b + 1) * 128);
+        out << nlohmann::json{{"input_ids", row}, {"domain", domains[b]}}.dump() << "\n";
+    }
+    return file;
+}
+
+double golden_mean_nll(const fs::path& goldens) {
+    return std::stod(sy::read_safetensors_header(goldens).metadata.at("mean_nll"));
+}
+
+std::optional<std::string> python_with_h5py() {
+    for (const char* python : {"python3", "/usr/bin/python3"})
+        if (std::system((std::string(python) + " -c 'import h5py' >/dev/null 2>&1").c_str()) == 0) return python;
+    return std::nullopt;
+}
+
+}  // namespace
+
+TEST(TraceCliIntegration, TracesTinyMixtralWithTheDocumentedLayout) {
+    TempDir tmp;
+    const fs::path out = tmp.path() / "trace.h5";
+    const auto r = trace(tiny_mixtral(), corpus(tmp, 8), out, k_small + " --router-logits -q");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("traced 300 tokens"), std::string::npos) << r.out;
+    const auto reader = sy::TraceReader::open(out);
+    EXPECT_EQ(reader.token_count(), 300);
+    expect_consistent_trace(reader, 64);
+    EXPECT_NE(reader.meta().command_line.find("trace"), std::string::npos);
+    EXPECT_EQ(reader.meta().dtype, "f32");
+    EXPECT_EQ(reader.meta().bos, "auto");
+    ASSERT_TRUE(reader.has_router_logits());
+    // The first choice is the largest logit (float16 storage: allow the rare near-tie).
+    int64_t agree = 0;
+    for (int layer = 0; layer < 4; ++layer) {
+        const auto logits = reader.router_logits(layer, 0, 300);
+        const auto routing = reader.routing(layer, 0, 300);
+        for (int64_t t = 0; t < 300; ++t) {
+            const auto* row = &logits[t * 8];
+            agree += std::max_element(row, row + 8) - row == routing.topk_ids[t * 2];
+        }
+    }
+    EXPECT_GE(agree, int64_t(0.99 * 4 * 300));
+
+    if (const auto python = python_with_h5py()) {
+        const fs::path script = fs::path(__FILE__).parent_path() / "trace_layout_check.py";
+        const std::string check = *python + " " + shell_quote(script) + " " + shell_quote(out) + " 4 2 8 1";
+        EXPECT_EQ(std::system(check.c_str()), 0) << check;
+    } else {
+        std::cout << "[ note ] h5py not installed: layout not checked with h5py\n";
+    }
+}
+
+TEST(TraceCliIntegration, EvalJsonHasDomainsAndMatchesTheTrace) {
+    TempDir tmp;
+    const fs::path data = corpus(tmp, 8), out = tmp.path() / "trace.h5";
+    ASSERT_EQ(trace(tiny_mixtral(), data, out, k_small + " -q").exit_code, 0);
+    const auto r =
+        run_cli("eval " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(data) + k_small + " --json -q");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto json = nlohmann::json::parse(r.out);
+    int64_t tokens = 0;
+    for (const char* domain : {"c", "english", "json", "python"}) {
+        ASSERT_TRUE(json["domains"].contains(domain)) << r.out;
+        const auto& d = json["domains"][domain];
+        EXPECT_NEAR(d["perplexity"].get<double>(), std::exp(d["mean_nll"].get<double>()), 1e-6);
+        tokens += d["tokens"].get<int64_t>();
+    }
+    EXPECT_EQ(json["all"]["tokens"].get<int64_t>(), tokens);
+    // Same windows as the trace: the trace's mean /eval/nll is eval's overall mean.
+    const auto reader = sy::TraceReader::open(out);
+    const auto nll = reader.nll(0, reader.token_count());
+    double sum = 0;
+    int64_t count = 0;
+    for (float v : nll)
+        if (!std::isnan(v)) sum += v, ++count;
+    EXPECT_EQ(count, tokens);
+    EXPECT_NEAR(sum / count, json["all"]["mean_nll"].get<double>(), 1e-5);
+    EXPECT_GT(json["all"]["mean_nll"].get<double>(), 0.5);   // a trained model, not a constant
+    EXPECT_LT(json["all"]["mean_nll"].get<double>(), 6.0);
+}
+
+TEST(TraceCliIntegration, DenseModelIsRefusedByTraceAndAcceptedByEval) {
+    TempDir tmp;
+    const fs::path data = corpus(tmp, 4);
+    const auto refused = trace(tiny_llama(), data, tmp.path() / "t.h5");
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("error: "), std::string::npos);
+    EXPECT_NE(refused.err.find("dense model (no MoE layers)"), std::string::npos) << refused.err;
+    EXPECT_FALSE(fs::exists(tmp.path() / "t.h5"));
+    const auto r =
+        run_cli("eval " + shell_quote(tiny_llama()) + " --data " + shell_quote(data) + k_small + " --json -q");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto json = nlohmann::json::parse(r.out);
+    EXPECT_GT(json["all"]["tokens"].get<int64_t>(), 280);   // 300 minus one per window
+    EXPECT_LT(json["all"]["tokens"].get<int64_t>(), 300);
+    EXPECT_TRUE(json["domains"].contains("c"));
+}
+
+TEST(TraceCliIntegration, CtrlCLeavesAReadableResumableFile) {
+    TempDir tmp;
+    const fs::path data = corpus(tmp, 100, 2, 0), out = tmp.path() / "trace.h5", err = tmp.path() / "err";
+    const std::string options = " --seq-len 128 --batch-tokens 256 --max-tokens 6000";
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 2);
+        const std::string cmd = "exec " + shell_quote(SY_CLI_BINARY) + " trace " + shell_quote(tiny_mixtral()) +
+                                " --data " + shell_quote(data) + " -o " + shell_quote(out) + options + " >/dev/null";
+        ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    // Interrupt after the first batch has been reported (progress shows a rate only then).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (slurp(err).find("tok/s") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::kill(child, SIGINT);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 130) << slurp(err);
+    EXPECT_NE(slurp(err).find("\nerror: cancelled\n"), std::string::npos) << slurp(err);
+    int64_t interrupted_at = 0;
+    {
+        const auto reader = sy::TraceReader::open(out);
+        interrupted_at = reader.token_count();
+        EXPECT_GT(interrupted_at, 0);
+        EXPECT_LT(interrupted_at, 6000);
+        expect_consistent_trace(reader, 128);
+    }
+    const auto resumed = trace(tiny_mixtral(), data, out, options + " --resume -q");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_NE(resumed.out.find("already there"), std::string::npos) << resumed.out;
+    const auto reader = sy::TraceReader::open(out);
+    EXPECT_EQ(reader.token_count(), 6000);
+    expect_consistent_trace(reader, 128);
+}
+
+TEST(TraceCliIntegration, ExistingOutputBadDataAndMismatchedResumeAreRefused) {
+    TempDir tmp;
+    const fs::path data = corpus(tmp, 4), out = tmp.path() / "trace.h5";
+    ASSERT_EQ(trace(tiny_mixtral(), data, out, k_small + " -q").exit_code, 0);
+    const auto exists = trace(tiny_mixtral(), data, out, k_small + " -q");
+    EXPECT_EQ(exists.exit_code, 1);
+    EXPECT_NE(exists.err.find("already exists; pass --resume"), std::string::npos) << exists.err;
+    EXPECT_EQ(trace(tiny_mixtral(), data, out, k_small + " -q --force").exit_code, 0);
+    const auto mismatch =
+        trace(tiny_mixtral(), data, out, " --seq-len 32 --batch-tokens 128 --max-tokens 300 -q --resume");
+    EXPECT_EQ(mismatch.exit_code, 1);
+    EXPECT_NE(mismatch.err.find("cannot resume: --seq-len differs"), std::string::npos) << mismatch.err;
+    const fs::path bad = tmp.path() / "bad.jsonl";
+    std::ofstream(bad) << "{\"text\": \"int x;\"}\n{\"domain\": \"c\"}\n";
+    const auto bad_run = trace(tiny_mixtral(), bad, tmp.path() / "bad.h5", " -q");
+    EXPECT_EQ(bad_run.exit_code, 1);
+    EXPECT_EQ(bad_run.err, "error: " + bad.string() + ":2: record has neither \"text\" nor \"input_ids\"\n");
+    const auto bad_flag =
+        run_cli("trace " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(data) + " --dtype f64 -o x.h5");
+    EXPECT_GE(bad_flag.exit_code, 100);   // CLI11's own code
+}
+
+TEST(TraceCliIntegration, PlanPrintsMemoryAndTimeWithoutComputing) {
+    TempDir tmp;
+    const auto r = run_cli("trace " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(corpus(tmp, 8)) +
+                           " --plan --max-memory 1MB -o " + shell_quote(tmp.path() / "t.h5"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* text : {"layer 0: ", "layer 3: ", "smallest workable --max-memory: ",
+                             "estimated time (compute-bound lower bound): ",
+                             "--max-memory 1.0 MB is below the smallest workable bound"})
+        EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+    EXPECT_FALSE(fs::exists(tmp.path() / "t.h5"));
+}
+
+// Issue 3 item 7 end to end: eval of the golden sequences (input_ids records, seq-len 128)
+// reproduces the golden mean NLL, and trace writes the golden routing into the file.
+TEST(TraceCliIntegration, GoldenSequencesReproduceNllAndRouting) {
+    TempDir tmp;
+    const fs::path goldens = data_dir() / "models" / "tiny-mixtral-goldens" / "goldens.safetensors";
+    const fs::path data = golden_corpus(tmp, goldens), out = tmp.path() / "golden.h5";
+    const std::string options = " --data " + shell_quote(data) + " --seq-len 128 -q";
+    const auto eval = run_cli("eval " + shell_quote(tiny_mixtral()) + options + " --json");
+    ASSERT_EQ(eval.exit_code, 0) << eval.err;
+    const auto json = nlohmann::json::parse(eval.out);
+    EXPECT_EQ(json["all"]["tokens"].get<int64_t>(), 32 * 127);
+    EXPECT_NEAR(json["all"]["mean_nll"].get<double>(), golden_mean_nll(goldens), 1e-3);
+    EXPECT_EQ(json["domains"].size(), 4u);
+
+    const auto r = run_cli("trace " + shell_quote(tiny_mixtral()) + options + " -o " + shell_quote(out));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto reader = sy::TraceReader::open(out);
+    ASSERT_EQ(reader.token_count(), 4096);
+    const auto ids = golden_tensor<int64_t>(goldens, "topk_ids");
+    const auto weights = golden_tensor<float>(goldens, "topk_weights");
+    int64_t same_sets = 0, pairs = 0;
+    for (int layer = 0; layer < 4; ++layer) {
+        const auto routing = reader.routing(layer, 0, 4096);
+        for (int64_t t = 0; t < 4096; ++t, ++pairs) {
+            const std::size_t g = static_cast<std::size_t>((layer * 4096 + t) * 2);
+            const int16_t a = routing.topk_ids[t * 2], b = routing.topk_ids[t * 2 + 1];
+            if (a != ids[g] || b != ids[g + 1]) continue;   // near-ties (README: >= 99.9% identical)
+            ++same_sets;
+            EXPECT_NEAR(routing.topk_weights[t * 2], weights[g], 1e-4);
+            EXPECT_NEAR(routing.topk_weights[t * 2 + 1], weights[g + 1], 1e-4);
+        }
+    }
+    EXPECT_GE(double(same_sets), 0.999 * double(pairs));
+}
+
+TEST(TraceCliIntegration, DenseGoldenNllThroughEval) {
+    TempDir tmp;
+    const fs::path goldens = tiny_llama() / "goldens.safetensors";
+    const auto r = run_cli("eval " + shell_quote(tiny_llama()) + " --data " + shell_quote(golden_corpus(tmp, goldens)) +
+                           " --seq-len 128 -q --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NEAR(nlohmann::json::parse(r.out)["all"]["mean_nll"].get<double>(), golden_mean_nll(goldens), 1e-3);
+}
