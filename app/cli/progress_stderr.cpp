@@ -20,7 +20,7 @@ void StderrProgress::report(double fraction, std::string_view stage) {
     if (fraction < 1.0 && fraction - m_last_fraction < 0.001 && now - m_last_time < std::chrono::milliseconds(100)) return;
     m_last_fraction = fraction;
     m_last_time = now;
-    std::fprintf(stderr, "\r%.*s: %5.1f%%", static_cast<int>(stage.size()), stage.data(), 100.0 * fraction);
+    std::fprintf(stderr, "\r%.*s  %5.1f%%", static_cast<int>(stage.size()), stage.data(), 100.0 * fraction);
     std::fflush(stderr);
     m_drawn = true;
 }
