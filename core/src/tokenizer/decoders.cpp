@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "component_registry.h"
+
 #include "byte_level.h"
 #include "metaspace.h"
 #include "pattern.h"
@@ -136,14 +138,7 @@ private:
 };
 
 std::unique_ptr<Decoder> make_sequence(const json& spec, const JsonPath& at) {
-    const json& list = require_field(spec, "decoders", at);
-    const JsonPath list_at = at.field("decoders");
-    require_array(list, list_at);
-    std::vector<std::unique_ptr<Decoder>> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        if (auto step = make_decoder(list[i], list_at.index(i))) steps.push_back(std::move(step));
-    }
-    return std::make_unique<SequenceDecoder>(std::move(steps));
+    return std::make_unique<SequenceDecoder>(sequence_steps<Decoder>(spec, "decoders", at, make_decoder));
 }
 std::unique_ptr<Decoder> make_replace(const json& spec, const JsonPath& at) {
     Pattern pattern = Pattern::from_json(require_field(spec, "pattern", at), at.field("pattern"));
@@ -167,12 +162,7 @@ std::unique_ptr<Decoder> make_bpe_suffix(const json& spec, const JsonPath& at) {
     return std::make_unique<BpeSuffixDecoder>(get_optional_string(spec, "suffix", at).value_or("</w>"));
 }
 
-using Factory = std::unique_ptr<Decoder> (*)(const json&, const JsonPath&);
-struct Entry {
-    std::string_view type;
-    Factory make;
-};
-constexpr Entry registry[] = {
+constexpr ComponentEntry<Decoder> registry[] = {
     {"ByteLevel", make_byte_level_decoder}, {"Metaspace", make_metaspace_decoder},
     {"Replace", make_replace},              {"ByteFallback", make_byte_fallback},
     {"Fuse", make_fuse},                    {"Strip", make_strip},
@@ -182,15 +172,7 @@ constexpr Entry registry[] = {
 }  // namespace
 
 std::unique_ptr<Decoder> make_decoder(const json& spec, const JsonPath& at) {
-    if (spec.is_null()) return nullptr;
-    const std::string type = component_type(spec, at);
-    std::string supported;
-    for (const Entry& entry : registry) {
-        if (entry.type == type) return entry.make(spec, at);
-        supported += (supported.empty() ? "" : ", ") + std::string(entry.type);
-    }
-    const JsonPath type_at = at.field("type");
-    type_at.fail("decoder " + quote_text(type) + " is not supported (supported: " + supported + ")");
+    return make_from_registry(registry, "decoder", spec, at);
 }
 
 }  // namespace sy::tok

@@ -5,6 +5,8 @@
 #include <unicode/bytestream.h>
 #include <nlohmann/json.hpp>
 
+#include "component_registry.h"
+
 #include "pattern.h"
 #include "switchyard/core/errors.h"
 #include "utf8.h"
@@ -132,22 +134,10 @@ std::unique_ptr<Normalizer> make_strip(const json& spec, const JsonPath& at) {
     return std::make_unique<StripNormalizer>(get_bool(spec, "strip_left", true, at), get_bool(spec, "strip_right", true, at));
 }
 std::unique_ptr<Normalizer> make_sequence(const json& spec, const JsonPath& at) {
-    const json& list = require_field(spec, "normalizers", at);
-    const JsonPath list_at = at.field("normalizers");
-    require_array(list, list_at);
-    std::vector<std::unique_ptr<Normalizer>> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        if (auto step = make_normalizer(list[i], list_at.index(i))) steps.push_back(std::move(step));
-    }
-    return std::make_unique<SequenceNormalizer>(std::move(steps));
+    return std::make_unique<SequenceNormalizer>(sequence_steps<Normalizer>(spec, "normalizers", at, make_normalizer));
 }
 
-using Factory = std::unique_ptr<Normalizer> (*)(const json&, const JsonPath&);
-struct Entry {
-    std::string_view type;
-    Factory make;
-};
-constexpr Entry registry[] = {
+constexpr ComponentEntry<Normalizer> registry[] = {
     {"NFC", make_nfc},         {"NFD", make_nfd},         {"NFKC", make_nfkc},
     {"NFKD", make_nfkd},       {"Lowercase", make_lowercase}, {"Prepend", make_prepend},
     {"Replace", make_replace}, {"Strip", make_strip},     {"Sequence", make_sequence},
@@ -156,15 +146,7 @@ constexpr Entry registry[] = {
 }  // namespace
 
 std::unique_ptr<Normalizer> make_normalizer(const json& spec, const JsonPath& at) {
-    if (spec.is_null()) return nullptr;
-    const std::string type = component_type(spec, at);
-    std::string supported;
-    for (const Entry& entry : registry) {
-        if (entry.type == type) return entry.make(spec, at);
-        supported += (supported.empty() ? "" : ", ") + std::string(entry.type);
-    }
-    const JsonPath type_at = at.field("type");
-    type_at.fail("normalizer " + quote_text(type) + " is not supported (supported: " + supported + ")");
+    return make_from_registry(registry, "normalizer", spec, at);
 }
 
 }  // namespace sy::tok

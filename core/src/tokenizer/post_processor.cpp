@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "component_registry.h"
+
 namespace sy::tok {
 namespace {
 
@@ -83,22 +85,10 @@ std::unique_ptr<PostProcessor> make_cls_sep(const json& spec, const JsonPath& at
 std::unique_ptr<PostProcessor> make_byte_level(const json&, const JsonPath&) { return nullptr; }
 
 std::unique_ptr<PostProcessor> make_sequence(const json& spec, const JsonPath& at) {
-    const json& list = require_field(spec, "processors", at);
-    const JsonPath list_at = at.field("processors");
-    require_array(list, list_at);
-    std::vector<std::unique_ptr<PostProcessor>> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        if (auto step = make_post_processor(list[i], list_at.index(i))) steps.push_back(std::move(step));
-    }
-    return std::make_unique<SequenceProcessor>(std::move(steps));
+    return std::make_unique<SequenceProcessor>(sequence_steps<PostProcessor>(spec, "processors", at, make_post_processor));
 }
 
-using Factory = std::unique_ptr<PostProcessor> (*)(const json&, const JsonPath&);
-struct Entry {
-    std::string_view type;
-    Factory make;
-};
-constexpr Entry registry[] = {
+constexpr ComponentEntry<PostProcessor> registry[] = {
     {"TemplateProcessing", make_template}, {"ByteLevel", make_byte_level},
     {"RobertaProcessing", make_cls_sep},   {"BertProcessing", make_cls_sep},
     {"Sequence", make_sequence},
@@ -107,15 +97,7 @@ constexpr Entry registry[] = {
 }  // namespace
 
 std::unique_ptr<PostProcessor> make_post_processor(const json& spec, const JsonPath& at) {
-    if (spec.is_null()) return nullptr;
-    const std::string type = component_type(spec, at);
-    std::string supported;
-    for (const Entry& entry : registry) {
-        if (entry.type == type) return entry.make(spec, at);
-        supported += (supported.empty() ? "" : ", ") + std::string(entry.type);
-    }
-    const JsonPath type_at = at.field("type");
-    type_at.fail("post-processor " + quote_text(type) + " is not supported (supported: " + supported + ")");
+    return make_from_registry(registry, "post-processor", spec, at);
 }
 
 }  // namespace sy::tok

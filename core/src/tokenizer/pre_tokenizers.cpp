@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "component_registry.h"
+
 #include "byte_level.h"
 #include "metaspace.h"
 #include "pattern.h"
@@ -51,14 +53,7 @@ std::unique_ptr<PreTokenizer> make_split(const json& spec, const JsonPath& at) {
 }
 
 std::unique_ptr<PreTokenizer> make_sequence(const json& spec, const JsonPath& at) {
-    const json& list = require_field(spec, "pretokenizers", at);
-    const JsonPath list_at = at.field("pretokenizers");
-    require_array(list, list_at);
-    std::vector<std::unique_ptr<PreTokenizer>> steps;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        if (auto step = make_pre_tokenizer(list[i], list_at.index(i))) steps.push_back(std::move(step));
-    }
-    return std::make_unique<SequencePreTokenizer>(std::move(steps));
+    return std::make_unique<SequencePreTokenizer>(sequence_steps<PreTokenizer>(spec, "pretokenizers", at, make_pre_tokenizer));
 }
 
 // HF Digits: char::is_numeric (Unicode N*), each digit alone or runs kept together.
@@ -83,12 +78,7 @@ std::unique_ptr<PreTokenizer> make_punctuation(const json& spec, const JsonPath&
     return fixed_split(R"([\p{P}!-/:-@\[-`{-~])", behavior, false, at);
 }
 
-using Factory = std::unique_ptr<PreTokenizer> (*)(const json&, const JsonPath&);
-struct Entry {
-    std::string_view type;
-    Factory make;
-};
-constexpr Entry registry[] = {
+constexpr ComponentEntry<PreTokenizer> registry[] = {
     {"ByteLevel", make_byte_level_pre_tokenizer},
     {"Split", make_split},
     {"Metaspace", make_metaspace_pre_tokenizer},
@@ -102,15 +92,7 @@ constexpr Entry registry[] = {
 }  // namespace
 
 std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& spec, const JsonPath& at) {
-    if (spec.is_null()) return nullptr;
-    const std::string type = component_type(spec, at);
-    std::string supported;
-    for (const Entry& entry : registry) {
-        if (entry.type == type) return entry.make(spec, at);
-        supported += (supported.empty() ? "" : ", ") + std::string(entry.type);
-    }
-    const JsonPath type_at = at.field("type");
-    type_at.fail("pre-tokenizer " + quote_text(type) + " is not supported (supported: " + supported + ")");
+    return make_from_registry(registry, "pre-tokenizer", spec, at);
 }
 
 void split_pieces(std::vector<PreToken>& pieces,
