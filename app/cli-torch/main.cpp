@@ -1,4 +1,4 @@
-// switchyard-torch: trace and eval, the verbs that need LibTorch (issue 3). Started by
+// switchyard-torch: trace, eval and similarity, the verbs that need LibTorch (issue 3). Started by
 // `switchyard trace|eval ...` (git-style dispatch, app/cli/torch_verbs.cpp) or directly. Error
 // handling as in app/cli/main.cpp (style.md rules 4 and 7): one "error: <message>" line and
 // exit 1, CLI11's codes for malformed flags, 130 on Ctrl-C / SIGTERM.
@@ -11,13 +11,14 @@
 #include "torch_verbs_cli.h"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Switchyard forward-pass verbs: trace routing to HDF5, evaluate loss"};
+    CLI::App app{"Switchyard forward-pass verbs: trace routing to HDF5, evaluate loss, compare experts"};
     app.name("switchyard");   // users type `switchyard trace`; help should say so
     app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
     app.require_subcommand(1);
     sy::cli::remember_command_line(argc, argv);
 
-    std::vector<sy::cli::Verb> verbs{sy::cli::add_trace(app), sy::cli::add_eval(app)};
+    std::vector<sy::cli::Verb> verbs{sy::cli::add_trace(app), sy::cli::add_eval(app),
+                                     sy::cli::add_similarity(app)};
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,10 +1,10 @@
-#include "hungarian.h"
+#include "switchyard/core/hungarian.h"
 
 #include <algorithm>
 #include <cstddef>
 #include <limits>
 
-namespace sy::analysis {
+namespace sy {
 
 // Shortest augmenting path with potentials (the classic e-maxx formulation), 1-based inside.
 std::vector<int> hungarian(const std::vector<double>& cost, int rows, int cols) {
@@ -70,4 +70,4 @@ std::vector<int> assign_with_capacity(const std::vector<double>& cost, int items
     return slot;
 }
 
-}  // namespace sy::analysis
+}  // namespace sy
