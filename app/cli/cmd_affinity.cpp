@@ -1,9 +1,10 @@
 // switchyard affinity TRACE.h5 [--hops H] [--convention first|all-pairs|weighted] [--top-m M]
-//                     [--json] [--chunk-tokens N] [-q]
+//                     [--json] [--chunk-tokens N] [-q] [-o OUT.h5 [--force]]
 #include <iostream>
 
 #include "analysis_verbs.h"
 #include "progress_stderr.h"
+#include "switchyard/analysis/result_files.h"
 #include "switchyard/analysis/trace_analyses.h"
 
 namespace sy::cli {
@@ -15,6 +16,7 @@ Verb add_affinity(CLI::App& root) {
         int hops = 1, top_m = 1;
         int64_t chunk = analysis_chunk_tokens;
         bool json = false, quiet = false;
+        ResultOutput output;
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
@@ -30,7 +32,9 @@ Verb add_affinity(CLI::App& root) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    add_result_output(cmd, args->output);
     return {cmd, [args]() {
+                auto result_file = open_result(args->output, "affinity", {args->trace});
                 const TraceReader reader = TraceReader::open(args->trace);
                 const analysis::AffinityOptions options{analysis::parse_convention(args->convention), args->hops,
                                                         args->top_m};
@@ -40,6 +44,10 @@ Verb add_affinity(CLI::App& root) {
                     analysis::trace_affinity(reader, options, args->chunk, progress, cancel);
                 progress.done();
                 std::cout << (args->json ? analysis::affinity_to_json(r) + "\n" : analysis::affinity_summary(r));
+                if (result_file) {
+                    analysis::save_affinity(r, *result_file);
+                    result_file->commit();
+                }
                 return 0;
             }};
 }

@@ -1,11 +1,12 @@
 // switchyard compare A.h5 B.h5 [--json] [--top N] [--datasets [--hops H] [--convention C]]
-//                    [--chunk-tokens N] [-q]
+//                    [--chunk-tokens N] [-q] [-o OUT.h5 [--force]]
 // Same tokens (two checkpoints, dtypes or devices): routing agreement, load drift, most changed
 // tokens. --datasets: different data on one model: load and affinity deltas.
 #include <iostream>
 
 #include "analysis_verbs.h"
 #include "progress_stderr.h"
+#include "switchyard/analysis/result_files.h"
 #include "switchyard/analysis/trace_analyses.h"
 
 namespace sy::cli {
@@ -17,6 +18,7 @@ Verb add_compare(CLI::App& root) {
         int top = 20, hops = 1;
         int64_t chunk = analysis_chunk_tokens;
         bool json = false, datasets = false, quiet = false;
+        ResultOutput output;
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("A", args->a, "First trace (.h5)")->required();
@@ -32,7 +34,10 @@ Verb add_compare(CLI::App& root) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    add_result_output(cmd, args->output);
     return {cmd, [args]() {
+                auto result_file =
+                    open_result(args->output, args->datasets ? "compare-datasets" : "compare", {args->a, args->b});
                 const TraceReader a = TraceReader::open(args->a);
                 const TraceReader b = TraceReader::open(args->b);
                 StderrProgress progress(args->quiet);
@@ -44,6 +49,10 @@ Verb add_compare(CLI::App& root) {
                     progress.done();
                     std::cout << (args->json ? analysis::dataset_comparison_to_json(r) + "\n"
                                              : analysis::dataset_comparison_summary(r));
+                    if (result_file) {
+                        analysis::save_dataset_comparison(r, *result_file);
+                        result_file->commit();
+                    }
                     return 0;
                 }
                 const analysis::CompareResult r = analysis::trace_compare(a, b, args->top, args->chunk, progress, cancel);
@@ -51,6 +60,10 @@ Verb add_compare(CLI::App& root) {
                 const auto& vocab = a.meta().token_strings;
                 std::cout << (args->json ? analysis::compare_to_json(r, vocab) + "\n"
                                          : analysis::compare_summary(r, vocab));
+                if (result_file) {
+                    analysis::save_compare(r, vocab, *result_file);
+                    result_file->commit();
+                }
                 return 0;
             }};
 }

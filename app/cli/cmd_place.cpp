@@ -1,10 +1,12 @@
 // switchyard place TRACE.h5 --gpus G [--nodes N] [--method affinity|balanced|eplb|contiguous]
 //                  [--time-limit S] [--exact auto|always|never] [--redundant R]
 //                  [--convention first|all-pairs|weighted] [--json] [--chunk-tokens N] [-q]
+//                  [-o OUT.h5 [--force]]
 #include <iostream>
 
 #include "analysis_verbs.h"
 #include "progress_stderr.h"
+#include "switchyard/analysis/result_files.h"
 #include "switchyard/analysis/trace_analyses.h"
 
 namespace sy::cli {
@@ -28,6 +30,7 @@ Verb add_place(CLI::App& root) {
         uint64_t seed = 1;
         int64_t chunk = analysis_chunk_tokens;
         bool json = false, quiet = false;
+        ResultOutput output;
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
@@ -54,7 +57,9 @@ Verb add_place(CLI::App& root) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    add_result_output(cmd, args->output);
     return {cmd, [args]() {
+                auto result_file = open_result(args->output, "place", {args->trace});
                 const TraceReader reader = TraceReader::open(args->trace);
                 analysis::PlacementOptions options;
                 options.gpus = args->gpus;
@@ -70,6 +75,10 @@ Verb add_place(CLI::App& root) {
                     reader, analysis::parse_convention(args->convention), options, args->chunk, progress, cancel);
                 progress.done();
                 std::cout << (args->json ? analysis::placement_to_json(r) + "\n" : analysis::placement_summary(r));
+                if (result_file) {
+                    analysis::save_placement(r, *result_file);
+                    result_file->commit();
+                }
                 return 0;
             }};
 }

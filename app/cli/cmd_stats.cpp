@@ -1,9 +1,11 @@
 // switchyard stats TRACE.h5 [--json] [--window TOKENS] [--top-tokens N] [--min-count N]
 //                  [--token-layers L ...] [--position-bucket TOKENS] [--chunk-tokens N] [-q]
+//                  [-o OUT.h5 [--force]]
 #include <iostream>
 
 #include "analysis_verbs.h"
 #include "progress_stderr.h"
+#include "switchyard/analysis/result_files.h"
 #include "switchyard/analysis/trace_analyses.h"
 
 namespace sy::cli {
@@ -17,6 +19,7 @@ Verb add_stats(CLI::App& root) {
         int64_t window = 4096, chunk = analysis_chunk_tokens, min_count = 1;
         int top_tokens = 10, position_bucket = 256;
         std::vector<int> token_layers;
+        ResultOutput output;
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
@@ -35,7 +38,9 @@ Verb add_stats(CLI::App& root) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    add_result_output(cmd, args->output);
     return {cmd, [args]() {
+                auto result_file = open_result(args->output, "stats", {args->trace});
                 const TraceReader reader = TraceReader::open(args->trace);
                 const analysis::RoutingShape shape = analysis::trace_routing_shape(reader.meta(), false);
                 analysis::StatsOptions options;
@@ -51,6 +56,10 @@ Verb add_stats(CLI::App& root) {
                 progress.done();
                 const auto& vocab = reader.meta().token_strings;
                 std::cout << (args->json ? analysis::stats_to_json(r, vocab) + "\n" : analysis::stats_summary(r, vocab));
+                if (result_file) {
+                    analysis::save_stats(r, vocab, *result_file);
+                    result_file->commit();
+                }
                 return 0;
             }};
 }
