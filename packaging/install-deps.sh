@@ -9,7 +9,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-pthread
-  qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
+  xvfb xauth
   libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libpcre2-dev libicu-dev

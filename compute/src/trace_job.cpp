@@ -190,7 +190,9 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
                      "runner returned " + std::to_string(output.nll.size()) + " losses for " +
                          std::to_string(data.ids.size()) + " tokens");
             data.nll = std::move(output.nll);
+            const int64_t first_token = writer.token_count(), first_doc = writer.doc_count();
             writer.append(data);
+            if (options.on_batch) options.on_batch(TraceBatchEvent{meta, data, first_token, first_doc});
             ++summary.batches;
             const double fraction = corpus_fraction(reader, corpus.options.max_tokens);
             progress.report(fraction,

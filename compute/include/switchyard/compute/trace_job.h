@@ -8,6 +8,7 @@
 // set from any thread (polled between batches and, inside the runner, between layers).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "switchyard/compute/model_runner.h"
 #include "switchyard/core/dataset.h"
 #include "switchyard/core/progress.h"
+#include "switchyard/core/trace_store.h"
 
 namespace sy {
 
@@ -29,6 +31,15 @@ struct CorpusOptions {
     BosMode bos = BosMode::automatic;           // for `text` records
 };
 
+// One batch just committed to the trace file, as appended (live views, issue 5). References are
+// valid only during the callback.
+struct TraceBatchEvent {
+    const TraceMeta& meta;
+    const TraceBatchData& batch;   // rows as written; batch.doc holds global document indices
+    int64_t first_token = 0;       // global index of the batch's first token
+    int64_t first_doc = 0;         // global index of batch.doc_domains[0]
+};
+
 struct TraceOptions {
     CorpusOptions corpus;
     RunnerOptions runner;
@@ -37,6 +48,9 @@ struct TraceOptions {
     bool resume = false;               // continue an interrupted trace in `output`
     bool overwrite = false;            // replace an existing `output` (without resume)
     std::string command_line;          // recorded in /meta
+    // Called on the job's thread after each batch is flushed (so the file already holds it);
+    // an exception thrown here stops the run like a failed batch. May be empty.
+    std::function<void(const TraceBatchEvent&)> on_batch;
 };
 
 struct TraceSummary {

@@ -1,0 +1,97 @@
+#include "gui_modes.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QTimer>
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "main_window.h"
+#include "placement_view.h"
+#include "routing_view.h"
+#include "token_inspector_view.h"
+
+namespace sy::gui {
+
+namespace {
+
+int fail_on_error(MainWindow& window) {
+    QObject::connect(&window, &MainWindow::error_shown, qApp, [](const QString& message) {
+        std::fprintf(stderr, "error: %s\n", message.toUtf8().constData());
+        QApplication::exit(1);
+    });
+    return 0;
+}
+
+void save_views(MainWindow& window, const QString& dir) {
+    QDir().mkpath(dir);
+    for (int i = 0; i < static_cast<int>(window.views().size()); ++i) {
+        window.show_view(i);
+        RoutingView* view = window.views()[static_cast<std::size_t>(i)];
+        view->redraw_now();
+        QApplication::processEvents();   // scripted mode only: let the tab switch paint before grabbing
+        const QString name = QStringLiteral("%1/%2-%3.png").arg(dir).arg(i + 1, 2, 10, QLatin1Char('0')).arg(view->name().toLower());
+        window.grab().save(name);
+        std::printf("%s\n", name.toUtf8().constData());
+    }
+}
+
+}  // namespace
+
+int run_screenshots(MainWindow& window, const QString& dir) {
+    fail_on_error(window);
+    window.resize(1500, 900);
+    QObject::connect(&window, &MainWindow::model_opened, &window, [&window]() { window.start_trace(); });
+    QObject::connect(&window, &MainWindow::trace_finished, &window, [&window]() {
+        window.token_inspector()->route_text(QStringLiteral("def add(a, b):\n    return a + b  # The experts route code and prose differently."));
+    });
+    QObject::connect(window.token_inspector(), &TokenInspectorView::routed, &window, [&window, dir]() {
+        // Give the placement job (started by the final snapshot) time to finish.
+        auto shoot = [&window, dir]() {
+            save_views(window, dir);
+            QApplication::exit(0);
+        };
+        if (window.placement_view()->has_result())
+            QTimer::singleShot(300, &window, shoot);
+        else
+            QObject::connect(window.placement_view(), &PlacementView::placement_done, &window,
+                             [shoot]() { QTimer::singleShot(300, shoot); });
+    });
+    return QApplication::exec();
+}
+
+int run_latency_bench(MainWindow& window) {
+    fail_on_error(window);
+    auto* tick = new QTimer(&window);
+    tick->setInterval(5);
+    tick->setTimerType(Qt::PreciseTimer);
+    auto* clock = new QElapsedTimer;
+    auto* lateness_ms = new std::vector<double>;
+    QObject::connect(tick, &QTimer::timeout, &window, [clock, lateness_ms]() {
+        lateness_ms->push_back(std::max(0.0, clock->nsecsElapsed() / 1e6 - 5.0));
+        clock->restart();
+    });
+    QObject::connect(&window, &MainWindow::model_opened, &window, [&window, tick, clock]() {
+        window.start_trace();
+        clock->start();
+        tick->start();
+    });
+    QElapsedTimer wall;
+    wall.start();
+    QObject::connect(&window, &MainWindow::trace_finished, &window, [tick, lateness_ms, &wall](const QString& path) {
+        tick->stop();
+        std::vector<double> sorted = *lateness_ms;
+        std::sort(sorted.begin(), sorted.end());
+        if (sorted.empty()) sorted.push_back(0);
+        auto at = [&sorted](double q) { return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(q * sorted.size()))]; };
+        std::printf("event-loop latency during the trace (%zu ticks of a 5 ms timer, %.1f s): max %.1f ms, p99 %.1f ms, "
+                    "median %.1f ms\ntrace: %s\n",
+                    sorted.size(), wall.elapsed() / 1000.0, sorted.back(), at(0.99), at(0.5), path.toUtf8().constData());
+        QApplication::exit(sorted.back() < 100 ? 0 : 2);
+    });
+    return QApplication::exec();
+}
+
+}  // namespace sy::gui

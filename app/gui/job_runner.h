@@ -1,0 +1,41 @@
+#pragma once
+// Runs one piece of library work on a worker thread and hands its result, or the message of the
+// sy::Error it threw, back to the main thread (style.md rule 9, 4.2). The GUI never waits on a
+// job: results arrive as queued calls on `context`; a job whose context was destroyed is
+// dropped silently.
+#include <QMetaObject>
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <exception>
+#include <functional>
+#include <memory>
+
+#include "switchyard/core/errors.h"
+
+namespace sy::gui {
+
+// The text shown for an exception: sy::Error's what() is the same line the CLI prints after
+// "error: "; anything else is an internal error.
+QString error_message(const std::exception& error);
+
+// Thread rules: call from the main thread. `work` runs on a new QThread; `done` / `failed` run
+// on `context`'s thread. Result is held by shared_ptr so move-only values (a Model) travel.
+template <class Result>
+void run_job(QObject* context, std::function<std::shared_ptr<Result>()> work,
+             std::function<void(std::shared_ptr<Result>)> done, std::function<void(QString)> failed) {
+    QThread* thread = QThread::create([context, work = std::move(work), done = std::move(done),
+                                       failed = std::move(failed)]() {
+        try {
+            std::shared_ptr<Result> result = work();
+            QMetaObject::invokeMethod(context, [done, result]() { done(result); }, Qt::QueuedConnection);
+        } catch (const std::exception& error) {
+            const QString message = error_message(error);
+            QMetaObject::invokeMethod(context, [failed, message]() { failed(message); }, Qt::QueuedConnection);
+        }
+    });
+    QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    thread->start();
+}
+
+}  // namespace sy::gui

@@ -1,0 +1,168 @@
+#include "token_inspector_view.h"
+
+#include <QFile>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "job_runner.h"
+#include "plot_style.h"
+#include "switchyard/compute/trace_job.h"
+#include "switchyard/core/model.h"
+
+namespace sy::gui {
+
+namespace {
+
+constexpr int64_t trace_preview_tokens = 256;
+
+// Runs the text through run_trace in a temporary folder and returns its routing.
+std::shared_ptr<const RoutingSnapshot> route(std::shared_ptr<const sy::Model> model, const QString& text,
+                                             const QString& device, const QString& dtype) {
+    QTemporaryDir dir;
+    if (!dir.isValid()) throw sy::IoError("cannot create a temporary folder for the token inspector");
+    const QString input = dir.filePath(QStringLiteral("text.txt"));
+    QFile file(input);
+    if (!file.open(QIODevice::WriteOnly) || file.write(text.toUtf8()) < 0) throw sy::IoError(input.toStdString() + ": cannot write");
+    file.close();
+    sy::TraceOptions options;
+    options.corpus.data = {input.toStdString()};
+    options.corpus.seq_len = 4096;
+    options.runner.device = device.toStdString();
+    options.runner.dtype = sy::parse_compute_dtype(dtype.toStdString());
+    options.output = dir.filePath(QStringLiteral("text.h5")).toStdString();
+    std::unique_ptr<LiveRouting> live;
+    options.on_batch = [&](const sy::TraceBatchEvent& event) {
+        if (!live) live = std::make_unique<LiveRouting>(event.meta, "typed text");
+        live->add(event.batch, event.first_token, event.first_doc);
+    };
+    sy::NullProgress progress;
+    sy::CancelToken cancel;
+    sy::run_trace(*model, options, progress, cancel);
+    if (!live) throw sy::UsageError("the text has no tokens");
+    return live->snapshot(true);
+}
+
+}  // namespace
+
+TokenInspectorView::TokenInspectorView(QWidget* parent) : RoutingView(tr("Tokens"), parent) {
+    auto* content = new QWidget(this);
+    auto* layout = new QVBoxLayout(content);
+    m_text = new QPlainTextEdit(content);
+    m_text->setPlaceholderText(tr("Type or paste text, then press Route (Ctrl+Return)"));
+    m_text->setMaximumHeight(90);
+    layout->addWidget(m_text);
+    auto* bar = new QHBoxLayout;
+    m_route = new QPushButton(tr("Route"), content);
+    m_route->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    m_route->setToolTip(tr("Run the open model on this text and show each token's experts (Ctrl+Return)"));
+    bar->addWidget(m_route);
+    m_status = new QLabel(content);
+    bar->addWidget(m_status, 1);
+    layout->addLayout(bar);
+    m_table = new QTableWidget(content);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    layout->addWidget(m_table, 1);
+    set_content(content);
+    attach_context_menu(m_table);
+    connect(m_route, &QPushButton::clicked, this, [this]() { route_text(m_text->toPlainText()); });
+    set_empty_text(tr("Open a model (Ctrl+O) to route typed text through it, or start a trace (Ctrl+R)."));
+}
+
+QWidget* TokenInspectorView::export_widget() const { return m_table; }
+
+int TokenInspectorView::token_rows() const { return m_table->rowCount(); }
+
+void TokenInspectorView::set_model(std::shared_ptr<const sy::Model> model, QString device, QString dtype) {
+    m_model = std::move(model);
+    m_device = std::move(device);
+    m_dtype = std::move(dtype);
+    m_routed.reset();
+    set_content_always_visible(m_model != nullptr);   // the text box works before any trace
+}
+
+void TokenInspectorView::route_text(const QString& text) {
+    if (!m_model) {
+        emit failed(tr("open a model first (File → Open model, Ctrl+O)"));
+        return;
+    }
+    if (m_busy || text.trimmed().isEmpty()) return;
+    m_text->setPlainText(text);
+    m_busy = true;
+    m_route->setEnabled(false);
+    m_status->setText(tr("routing…"));
+    run_job<const RoutingSnapshot>(
+        this, [model = m_model, text, device = m_device, dtype = m_dtype]() { return route(model, text, device, dtype); },
+        [this](std::shared_ptr<const RoutingSnapshot> result) {
+            m_busy = false;
+            m_route->setEnabled(true);
+            m_routed = std::move(result);
+            m_status->setText(tr("%1 tokens").arg(m_routed->tokens));
+            set_snapshot(m_routed);
+            redraw_now();
+            emit routed();
+        },
+        [this](QString message) {
+            m_busy = false;
+            m_route->setEnabled(true);
+            m_status->setText(message);
+            emit failed(message);
+        });
+}
+
+bool TokenInspectorView::redraw(const RoutingSnapshot& snapshot) {
+    // A live trace's snapshots replace the preview, never a routed text the user is reading.
+    const RoutingSnapshot& shown = m_routed ? *m_routed : snapshot;
+    fill_table(shown, m_routed ? shown.tokens : trace_preview_tokens);
+    if (!m_routed) m_status->setText(tr("first %1 tokens of the trace; type text above to route your own").arg(m_table->rowCount()));
+    return m_table->rowCount() > 0;
+}
+
+void TokenInspectorView::fill_table(const RoutingSnapshot& snapshot, int64_t max_tokens) {
+    const int layers = snapshot.layers(), k = snapshot.shape.top_k, experts = snapshot.shape.max_experts();
+    const int64_t rows = std::min(snapshot.kept_tokens(), max_tokens);
+    m_table->clear();
+    m_table->setRowCount(static_cast<int>(rows));
+    m_table->setColumnCount(layers + 1);
+    QStringList headers{tr("token")};
+    for (int l = 0; l < layers; ++l) headers << tr("layer %1").arg(snapshot.shape.moe_layers[static_cast<std::size_t>(l)]);
+    m_table->setHorizontalHeaderLabels(headers);
+    for (const auto& block : snapshot.blocks)
+        for (int64_t t = 0; t < block->n && block->first_token + t < rows; ++t) {
+            const int row = static_cast<int>(block->first_token + t);
+            m_table->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(snapshot.token_text(block->ids[static_cast<std::size_t>(t)]))));
+            for (int l = 0; l < layers; ++l) {
+                QStringList parts;
+                const std::size_t at = static_cast<std::size_t>((t * layers + l) * k);
+                for (int j = 0; j < k; ++j)
+                    parts << QStringLiteral("%1 (%2)").arg(block->topk_ids[at + j]).arg(block->topk_weights[at + j], 0, 'f', 2);
+                auto* item = new QTableWidgetItem(parts.join(QStringLiteral(", ")));
+                QColor color = expert_color(block->topk_ids[at], experts);
+                color.setAlpha(90);
+                item->setBackground(color);
+                m_table->setItem(row, l + 1, item);
+            }
+        }
+}
+
+QString TokenInspectorView::csv() const {
+    QString out = QStringLiteral("token");
+    for (int c = 1; c < m_table->columnCount(); ++c) out += QLatin1Char(',') + m_table->horizontalHeaderItem(c)->text();
+    out += QLatin1Char('\n');
+    for (int r = 0; r < m_table->rowCount(); ++r) {
+        QStringList cells;
+        for (int c = 0; c < m_table->columnCount(); ++c) {
+            QString text = m_table->item(r, c) ? m_table->item(r, c)->text() : QString();
+            cells << QLatin1Char('"') + text.replace('"', QLatin1String("\"\"")) + QLatin1Char('"');
+        }
+        out += cells.join(QLatin1Char(',')) + QLatin1Char('\n');
+    }
+    return out;
+}
+
+}  // namespace sy::gui

@@ -1,0 +1,56 @@
+#pragma once
+// Token inspector (issue 5 item 4): type or paste text and see each token's route through
+// every MoE layer (experts in selection order with gate weights, cells coloured by the first
+// choice). The text goes through sy::run_trace like any dataset (a one-document .txt in a
+// temporary folder), so tokenization, BOS and routing are exactly the CLI's. Before any text is
+// routed, it shows the first tokens of the current trace.
+#include <QTemporaryDir>
+#include <memory>
+
+#include "routing_view.h"
+
+class QPlainTextEdit;
+class QPushButton;
+class QTableWidget;
+class QLabel;
+
+namespace sy {
+struct Model;
+}
+
+namespace sy::gui {
+
+class TokenInspectorView : public RoutingView {
+    Q_OBJECT
+public:
+    explicit TokenInspectorView(QWidget* parent = nullptr);
+    QString csv() const override;
+    QWidget* export_widget() const override;
+
+    void set_model(std::shared_ptr<const sy::Model> model, QString device, QString dtype);
+    // Routes `text` (main thread; the forward pass runs on a worker).
+    void route_text(const QString& text);
+    int token_rows() const;
+    bool busy() const { return m_busy; }
+
+signals:
+    void routed();
+    void failed(QString message);
+
+protected:
+    bool redraw(const RoutingSnapshot& snapshot) override;
+
+private:
+    void fill_table(const RoutingSnapshot& snapshot, int64_t max_tokens);
+
+    QPlainTextEdit* m_text = nullptr;
+    QPushButton* m_route = nullptr;
+    QLabel* m_status = nullptr;
+    QTableWidget* m_table = nullptr;
+    std::shared_ptr<const sy::Model> m_model;
+    std::shared_ptr<const RoutingSnapshot> m_routed;   // result of the typed text, if any
+    QString m_device = QStringLiteral("cpu"), m_dtype = QStringLiteral("f32");
+    bool m_busy = false;
+};
+
+}  // namespace sy::gui
