@@ -2,8 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "switchyard/compute/expert_similarity.h"
 #include "switchyard/core/errors.h"
@@ -21,20 +23,44 @@ PairAlignment align_neurons(const torch::Tensor& a, const torch::Tensor& b) {
              "cannot align experts of different shapes " + shape_to_string(a.sizes().vec()) + " and " +
                  shape_to_string(b.sizes().vec()));
     const int rows = static_cast<int>(a.size(0));
-    // Scores in f64 on the host: the solver needs them there, and a permuted copy must come out
-    // at cosine 1 to ~1e-12, not to f32's 1e-6.
-    const torch::Tensor score = torch::matmul(a.to(torch::kFloat64), b.to(torch::kFloat64).t()).to(torch::kCPU).contiguous();
+    // Scores in f32 (3.4x faster than f64 on CPU for I = 1408, H = 2048): they only choose the
+    // permutation. The dot products reported are recomputed with f64 sums from the weights, so
+    // a permuted copy comes out at cosine 1 to ~1e-12, not to f32's ~1e-6.
+    const torch::Tensor score = torch::matmul(a, b.t()).to(torch::kCPU).to(torch::kFloat64).contiguous();
     const double* s = score.data_ptr<double>();
     std::vector<double> cost(static_cast<std::size_t>(rows) * rows);
     for (std::size_t i = 0; i < cost.size(); ++i) cost[i] = -s[i];   // the solver minimises
     PairAlignment out;
     const std::vector<int> match = hungarian(cost, rows, rows);
     out.permutation.assign(match.begin(), match.end());
-    for (int n = 0; n < rows; ++n) {
-        out.dot_unaligned += s[static_cast<std::size_t>(n) * rows + n];
-        out.dot_aligned += s[static_cast<std::size_t>(n) * rows + match[static_cast<std::size_t>(n)]];
+    out.dot_unaligned = dot_f64(a, b);
+    out.dot_aligned = dot_f64(a, b, &out.permutation);
+    if (out.dot_aligned < out.dot_unaligned) {
+        // Only near-ties in the f32 scores get here; the identity is a candidate too.
+        std::iota(out.permutation.begin(), out.permutation.end(), 0);
+        out.dot_aligned = out.dot_unaligned;
     }
     return out;
+}
+
+double dot_f64(const torch::Tensor& a, const torch::Tensor& b, const std::vector<int32_t>* rows_of_b) {
+    // A plain loop on the host: LibTorch's f32 -> f64 conversion and reductions over millions of
+    // elements cost ~50x more here (measured 0.6 s per [1408, 6144] conversion on Debian's build).
+    const torch::Tensor ha = a.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    const torch::Tensor hb = b.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    const int64_t rows = ha.size(0), width = ha.numel() / std::max<int64_t>(rows, 1);
+    const float* pa = ha.data_ptr<float>();
+    const float* pb = hb.data_ptr<float>();
+    double total = 0;
+    for (int64_t n = 0; n < rows; ++n) {
+        const int64_t m = rows_of_b ? (*rows_of_b)[static_cast<std::size_t>(n)] : n;
+        const float* x = pa + n * width;
+        const float* y = pb + m * width;
+        double row = 0;
+        for (int64_t k = 0; k < width; ++k) row += double(x[k]) * double(y[k]);
+        total += row;
+    }
+    return total;
 }
 
 double cosine_from_dot(double dot, double norm_a, double norm_b) {
@@ -53,7 +79,7 @@ torch::Tensor features_of(const ExpertArrays& e) {
     return neuron_features(weights);
 }
 
-double norm_of(const torch::Tensor& features) { return features.to(torch::kFloat64).norm().item<double>(); }
+double norm_of(const torch::Tensor& features) { return std::sqrt(dot_f64(features, features)); }
 
 }  // namespace
 

@@ -22,8 +22,12 @@ struct PairAlignment {
 };
 
 // a, b: neuron features [I, 3H] of two experts. Solves the I x I assignment maximising the
-// summed row inner products (Hungarian method on the host; O(I^3), e.g. ~1 s for I = 1408).
+// summed row inner products: an f32 score matmul on the features' device, then the Hungarian
+// method on the host (O(I^3); I = 1408, H = 2048: ~0.4 s matmul + 0.15 s solve on one core).
 PairAlignment align_neurons(const torch::Tensor& a, const torch::Tensor& b);
+
+// sum_n <a[n], b[rows_of_b[n]]> (rows_of_b null: b[n]) with f64 sums; a, b [rows, ...] f32.
+double dot_f64(const torch::Tensor& a, const torch::Tensor& b, const std::vector<int32_t>* rows_of_b = nullptr);
 
 // <a, b> / (|a| |b|) in f64; NaN when either norm is 0.
 double cosine_from_dot(double dot, double norm_a, double norm_b);

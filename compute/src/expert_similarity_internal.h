@@ -19,6 +19,11 @@ struct SimilarityExperts {
 
 SimilarityExperts load_similarity_experts(const WeightLoader& loader, int layer);
 
+// gram [E, E] f64 CPU += rows rows^T for rows [E, D] f32 (any device).
+void accumulate_gram(torch::Tensor& gram, const torch::Tensor& rows);
+// [E, E] Gram matrix -> cosines, NaN where a diagonal entry is 0.
+std::vector<double> gram_cosines(const torch::Tensor& gram);
+
 // E tensors of equal size -> [E, E] cosines of their flattened values, f64, NaN for zero ones.
 std::vector<double> row_cosines(const std::vector<torch::Tensor>& rows);
 

@@ -37,7 +37,7 @@ private:
     torch::Tensor m_input;   // [N, H] f32, CPU
 };
 
-// Accumulates G[i][j] = sum over tokens of <y_i(t), y_j(t)> in f64.
+// Accumulates G[i][j] = sum over tokens of <y_i(t), y_j(t)> (f64 sums, see accumulate_gram).
 class OutputGram {
 public:
     OutputGram(const SimilarityExperts& experts, int64_t hidden)
@@ -54,23 +54,12 @@ public:
             const torch::Tensor part = on_device.narrow(0, begin, std::min(block, x.size(0) - begin));
             std::vector<torch::Tensor> outputs;
             for (const torch::Tensor& f : m_experts.features) outputs.push_back(expert_output(f, part).reshape({-1}));
-            const torch::Tensor y = torch::stack(outputs).to(torch::kFloat64);
-            m_gram += torch::matmul(y, y.t()).to(torch::kCPU);
+            accumulate_gram(m_gram, torch::stack(outputs));
         }
         m_tokens += x.size(0);
     }
 
-    std::vector<double> cosines() const {
-        const int64_t n = m_gram.size(0);
-        const torch::Tensor g = m_gram.contiguous();
-        const double* v = g.data_ptr<double>();
-        std::vector<double> out(static_cast<std::size_t>(n * n));
-        for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < n; ++j)
-                out[static_cast<std::size_t>(i * n + j)] =
-                    cosine_from_dot(v[i * n + j], std::sqrt(v[i * n + i]), std::sqrt(v[j * n + j]));
-        return out;
-    }
+    std::vector<double> cosines() const { return gram_cosines(m_gram); }
 
     int64_t tokens() const { return m_tokens; }
 

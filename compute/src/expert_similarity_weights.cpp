@@ -35,27 +35,46 @@ SimilarityExperts load_similarity_experts(const WeightLoader& loader, int layer)
     return out;
 }
 
+void accumulate_gram(torch::Tensor& gram, const torch::Tensor& rows) {
+    // f32 products within a block of 2^16 columns (BLAS), f64 sums across blocks: sums over
+    // millions of values keep ~1e-7 relative accuracy without an f64 copy of the operands (an
+    // f32 -> f64 conversion costs more than the matmul with Debian's LibTorch).
+    const int64_t block = int64_t(1) << 16, width = rows.size(1);
+    for (int64_t begin = 0; begin < width; begin += block) {
+        const torch::Tensor chunk = rows.narrow(1, begin, std::min(block, width - begin));
+        gram += torch::matmul(chunk, chunk.t()).to(torch::kCPU).to(torch::kFloat64);
+    }
+}
+
+std::vector<double> gram_cosines(const torch::Tensor& gram) {
+    const int64_t n = gram.size(0);
+    const torch::Tensor g = gram.contiguous();
+    const double* v = g.data_ptr<double>();
+    std::vector<double> out(static_cast<std::size_t>(n * n));
+    // f32 block products are not bitwise symmetric (BLAS orders the sums differently for i, j
+    // and j, i) and may exceed Cauchy-Schwarz by an ulp: average the halves and clamp.
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+            const double dot = 0.5 * (v[i * n + j] + v[j * n + i]);
+            const double cos = cosine_from_dot(dot, std::sqrt(v[i * n + i]), std::sqrt(v[j * n + j]));
+            out[static_cast<std::size_t>(i * n + j)] = std::isnan(cos) ? cos : std::clamp(cos, -1.0, 1.0);
+        }
+    return out;
+}
+
 std::vector<double> row_cosines(const std::vector<torch::Tensor>& rows) {
     const int64_t n = static_cast<int64_t>(rows.size());
     const int64_t width = n > 0 ? rows[0].numel() : 0;
-    // Gram matrix in f64, a column block at a time: sums over millions of weights need f64, and
-    // one f64 copy of a whole Mixtral layer would be 11 GB.
-    const int64_t block = std::max<int64_t>(1, (int64_t(1) << 24) / std::max<int64_t>(n, 1));
+    // A slab of columns at a time: stacking whole experts would copy the layer (5.6 GB for one
+    // Mixtral-8x7B layer in f32).
+    const int64_t slab = int64_t(1) << 22;
     torch::Tensor gram = torch::zeros({n, n}, torch::kFloat64);
-    for (int64_t begin = 0; begin < width; begin += block) {
-        const int64_t len = std::min(block, width - begin);
+    for (int64_t begin = 0; begin < width; begin += slab) {
         std::vector<torch::Tensor> parts;
-        for (const torch::Tensor& row : rows) parts.push_back(row.reshape({-1}).narrow(0, begin, len));
-        const torch::Tensor chunk = torch::stack(parts).to(torch::kFloat64);
-        gram += torch::matmul(chunk, chunk.t()).to(torch::kCPU);
+        for (const torch::Tensor& row : rows) parts.push_back(row.reshape({-1}).narrow(0, begin, std::min(slab, width - begin)));
+        accumulate_gram(gram, torch::stack(parts));
     }
-    const double* g = gram.data_ptr<double>();
-    std::vector<double> out(static_cast<std::size_t>(n * n));
-    for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < n; ++j)
-            out[static_cast<std::size_t>(i * n + j)] =
-                cosine_from_dot(g[i * n + j], std::sqrt(g[i * n + i]), std::sqrt(g[j * n + j]));
-    return out;
+    return gram_cosines(gram);
 }
 
 void weight_similarity(const SimilarityExperts& experts, bool align, ExpertSimilarity& out, Progress& progress,
@@ -64,8 +83,8 @@ void weight_similarity(const SimilarityExperts& experts, bool align, ExpertSimil
     out.router = row_cosines(experts.router.unbind(0));
     out.weights_unaligned = row_cosines(experts.features);
     if (!align) return;
-    std::vector<double> norms;   // f64, like the solver's scores: a permuted copy must give 1 to ~1e-12
-    for (const torch::Tensor& f : experts.features) norms.push_back(f.to(torch::kFloat64).norm().item<double>());
+    std::vector<double> norms;   // f64 sums, like the aligned dot products
+    for (const torch::Tensor& f : experts.features) norms.push_back(std::sqrt(dot_f64(f, f)));
     const int64_t inter = out.intermediate_size, pairs = e_count * (e_count - 1) / 2;
     out.weights_aligned.assign(static_cast<std::size_t>(e_count * e_count), 0.0);
     out.aligned_permutation.assign(static_cast<std::size_t>(e_count * e_count * inter), -1);
