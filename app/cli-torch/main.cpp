@@ -6,6 +6,7 @@
 #include <iostream>
 #include <vector>
 
+#include "cmd_bench_matmul.h"
 #include "progress_stderr.h"
 #include "switchyard/core/errors.h"
 #include "torch_verbs_cli.h"
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
     sy::cli::remember_command_line(argc, argv);
 
     std::vector<sy::cli::Verb> verbs{sy::cli::add_trace(app), sy::cli::add_eval(app),
-                                     sy::cli::add_similarity(app)};
+                                     sy::cli::add_similarity(app), sy::cli::add_bench_matmul(app)};
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

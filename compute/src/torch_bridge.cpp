@@ -6,9 +6,7 @@
 #include "switchyard/core/tensor_convert.h"
 
 namespace sy {
-namespace {
-
-torch::ScalarType torch_type(const TensorInfo& info) {
+torch::ScalarType torch_scalar_type(const TensorInfo& info) {
     switch (info.dtype) {
         case DType::f32: return torch::kFloat32;
         case DType::f16: return torch::kFloat16;
@@ -27,11 +25,9 @@ torch::ScalarType torch_type(const TensorInfo& info) {
     }
 }
 
-}  // namespace
-
 torch::Tensor view_as_torch(const TensorView& view) {
     const TensorInfo& info = *view.info;
-    auto options = torch::TensorOptions().dtype(torch_type(info));
+    auto options = torch::TensorOptions().dtype(torch_scalar_type(info));
     return torch::from_blob(const_cast<std::byte*>(view.data), info.shape, options);
 }
 

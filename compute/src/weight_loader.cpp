@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "switchyard/compute/torch_bridge.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/tensor_convert.h"
@@ -34,7 +36,7 @@ uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role
 }
 
 WeightLoader::WeightLoader(const Model& model, ComputeDType dtype, torch::Device device)
-    : m_model(model), m_dtype(dtype), m_device(device) {}
+    : m_model(model), m_dtype(dtype), m_device(device), m_reader(model.checkpoint) {}
 
 std::string WeightLoader::name_of(TensorRole role, int layer, int expert) const {
     return tensor_name(*m_model.description.family, role, layer, expert, m_model.layout);
@@ -42,19 +44,48 @@ std::string WeightLoader::name_of(TensorRole role, int layer, int expert) const 
 
 torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
-    return guard_torch("loading " + name, [&] { return convert(name, role_dtype(role, m_dtype)); });
+    torch::Tensor converted = guard_torch("loading " + name, [&] { return convert(name, role_dtype(role, m_dtype)); });
+    // The copy never aliases the mapping, so the mapped pages can go now rather than when the
+    // layer finishes: otherwise a streamed layer counts twice in RSS (its converted copy plus
+    // its mapped source pages) and peak RSS exceeds --max-memory (issue 3 item 10).
+    release(role, layer, expert);
+    return converted;
 }
 
 torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType target) const {
     const TensorInfo& info = m_model.checkpoint.at(name);
     const auto options = torch::TensorOptions().dtype(target).device(m_device);
-    if (!is_fp8(info.dtype)) {
-        // One copy: mapped bytes -> converted tensor on the device (never aliases the mapping).
-        return view_as_torch(m_model.checkpoint.view(info)).to(options, false, /*copy=*/true);
-    }
+    if (!is_fp8(info.dtype)) return read(info, 0, info.shape, options);
     const TensorInfo* scale = m_model.checkpoint.find(scale_inv_name(name));
     if (!scale) return load_as_torch(m_model.checkpoint.view(info), torch::kFloat32).to(options);
     return dequantize(info, *scale).to(options);
+}
+
+// Same dtype on the CPU: one pread straight into the result. Otherwise pread into a small
+// staging buffer and convert/upload chunk by chunk, so the transient stays at kStagingBytes
+// whatever the tensor's size (a 1 GB embedding converted to f32 would otherwise hold both).
+torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::IntArrayRef shape,
+                                 const torch::TensorOptions& options) const {
+    constexpr uint64_t kStagingBytes = uint64_t{32} << 20;
+    const torch::ScalarType source = torch_scalar_type(info);
+    torch::Tensor out = torch::empty(shape, options);
+    const auto source_size = static_cast<uint64_t>(c10::elementSize(source));
+    const auto numel = static_cast<uint64_t>(out.numel());
+    if (out.is_cpu()) advise_huge_pages(out.data_ptr(), out.nbytes());
+    if (out.is_cpu() && out.scalar_type() == source) {
+        m_reader.read(info, begin, numel * source_size, out.data_ptr());
+        return out;
+    }
+    const uint64_t chunk = std::min(numel, kStagingBytes / source_size);
+    const torch::Tensor staging = torch::empty({static_cast<int64_t>(std::max<uint64_t>(chunk, 1))}, source);
+    const torch::Tensor flat = out.view({-1});
+    for (uint64_t done = 0; done < numel; done += chunk) {
+        const uint64_t n = std::min(chunk, numel - done);
+        m_reader.read(info, begin + done * source_size, n * source_size, staging.data_ptr());
+        flat.narrow(0, static_cast<int64_t>(done), static_cast<int64_t>(n))
+            .copy_(staging.narrow(0, 0, static_cast<int64_t>(n)));
+    }
+    return out;
 }
 
 // W = fp8(W) x scale_inv per [br, bc] block, edge blocks partial (formats.md §5.2). 2-D tensors
@@ -78,8 +109,17 @@ torch::Tensor WeightLoader::load_fused_slice(TensorRole role, int layer, int exp
     return guard_torch("loading expert " + std::to_string(expert) + " of " + name, [&] {
         const TensorInfo& info = m_model.checkpoint.at(name);
         const auto options = torch::TensorOptions().dtype(role_dtype(role, m_dtype)).device(m_device);
-        if (is_fp8(info.dtype)) return convert(name, role_dtype(role, m_dtype)).select(0, expert).clone();
-        return view_as_torch(m_model.checkpoint.view(info)).select(0, expert).to(options, false, /*copy=*/true);
+        torch::Tensor slice;
+        if (is_fp8(info.dtype)) slice = convert(name, role_dtype(role, m_dtype)).select(0, expert).clone();
+        else {
+            const std::vector<int64_t> shape(info.shape.begin() + 1, info.shape.end());
+            const uint64_t slice_bytes = info.nbytes() / static_cast<uint64_t>(info.shape.at(0));
+            slice = read(info, slice_bytes * static_cast<uint64_t>(expert), shape, options);
+        }
+        // Drops the references to the whole fused tensor's pages (the other slices stay in the
+        // page cache and fault back in when loaded), as in load().
+        release(role, layer, -1);
+        return slice;
     });
 }
 

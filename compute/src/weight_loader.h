@@ -10,6 +10,7 @@
 
 #include "switchyard/compute/model_runner.h"
 #include "switchyard/core/model.h"
+#include "tensor_file_reader.h"
 
 namespace sy {
 
@@ -30,7 +31,9 @@ public:
     // One expert of a fused tensor [E, ...] -> [...], converting only that slice (FP8 fused
     // tensors are dequantised whole first: LibTorch 1.13 has no float8 views).
     torch::Tensor load_fused_slice(TensorRole role, int layer, int expert) const;
-    // Hint that the mapped source pages (and the `_scale_inv`) can be dropped.
+    // Hint that the mapped source pages (and the `_scale_inv`) can be dropped. load() and
+    // load_fused_slice() call it themselves (plain dtypes are read with pread and never touch
+    // the mapping; FP8 goes through it).
     void release(TensorRole role, int layer = -1, int expert = -1) const;
 
     const Model& model() const { return m_model; }
@@ -41,10 +44,15 @@ private:
     std::string name_of(TensorRole role, int layer, int expert) const;
     torch::Tensor convert(const std::string& name, torch::ScalarType target) const;
     torch::Tensor dequantize(const TensorInfo& info, const TensorInfo& scale) const;
+    // Bytes [begin, begin + numel(shape) * source element size) of a non-FP8 tensor, read from
+    // the file and converted to `options` (dtype, device) in bounded chunks.
+    torch::Tensor read(const TensorInfo& info, uint64_t begin, torch::IntArrayRef shape,
+                       const torch::TensorOptions& options) const;
 
     const Model& m_model;
     ComputeDType m_dtype;
     torch::Device m_device;
+    TensorFileReader m_reader;
 };
 
 }  // namespace sy

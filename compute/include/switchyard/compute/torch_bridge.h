@@ -7,6 +7,10 @@
 
 namespace sy {
 
+// The LibTorch type of a tensor's stored dtype; throws ShapeMismatch for FP8 (LibTorch 1.13
+// has no float8 types: load those with load_as_torch).
+torch::ScalarType torch_scalar_type(const TensorInfo& info);
+
 // A torch view over the mapped bytes (no copy). Valid while the Checkpoint lives; read-only
 // in spirit: the mapping is PROT_READ, so writing to it faults.
 torch::Tensor view_as_torch(const TensorView& view);
