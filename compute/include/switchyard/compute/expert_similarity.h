@@ -31,7 +31,8 @@ struct ModelDescription;
 
 struct SimilarityOptions {
     CorpusOptions corpus;   // tokens for the output similarity (same rules as trace)
-    RunnerOptions runner;   // device and dtype of the forward pass and of the expert weights
+    RunnerOptions runner;   // device of everything, dtype of the forward pass (the layer's
+                            //   experts are compared in f32 whatever the dtype)
     int layer = -1;         // model-layer index (as in /meta/moe_layers of a trace)
     bool align = true;      // false: skip the Hungarian matching (O(I^3) per expert pair)
     bool outputs = true;    // false: skip the forward pass (weights only)
