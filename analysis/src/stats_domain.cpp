@@ -21,6 +21,7 @@ void DomainAccumulator::add(const RoutingChunk& chunk) {
         return;
     }
     const int k = m_shape.top_k;
+    // Tokens per domain once per chunk, then one contiguous pass per layer (layer-major like the chunk).
     for (int64_t t = 0; t < chunk.n; ++t) {
         const int d = chunk.domain[t];
         if (d < 0) {
@@ -29,10 +30,15 @@ void DomainAccumulator::add(const RoutingChunk& chunk) {
         }
         grow(d + 1);
         ++m_tokens[d];
-        for (int l = 0; l < m_shape.layer_count(); ++l) {
-            const int16_t* ids = chunk.ids(m_shape, l, t);
-            int64_t* row = m_counts[l][d].data();
-            for (int j = 0; j < k; ++j) ++row[ids[j]];
+    }
+    for (int l = 0; l < m_shape.layer_count(); ++l) {
+        const int16_t* rows = chunk.ids(m_shape, l, 0);
+        auto& counts = m_counts[l];
+        for (int64_t t = 0; t < chunk.n; ++t) {
+            const int d = chunk.domain[t];
+            if (d < 0) continue;
+            int64_t* row = counts[d].data();
+            for (int j = 0; j < k; ++j) ++row[rows[t * k + j]];
         }
     }
 }

@@ -14,6 +14,8 @@ PositionAccumulator::PositionAccumulator(const RoutingShape& shape, int bucket_t
 
 void PositionAccumulator::add(const RoutingChunk& chunk) {
     const int k = m_shape.top_k;
+    // Buckets once per chunk, then one contiguous pass per layer (layer-major like the chunk).
+    m_bucket.resize(static_cast<size_t>(chunk.n));
     for (int64_t t = 0; t < chunk.n; ++t) {
         const int b = static_cast<int>(std::min<int64_t>(chunk.pos[t] / m_width, m_max_buckets - 1));
         if (b >= static_cast<int>(m_tokens.size())) {
@@ -23,10 +25,14 @@ void PositionAccumulator::add(const RoutingChunk& chunk) {
             }
         }
         ++m_tokens[b];
-        for (int l = 0; l < m_shape.layer_count(); ++l) {
-            const int16_t* ids = chunk.ids(m_shape, l, t);
-            int64_t* row = m_counts[l][b].data();
-            for (int j = 0; j < k; ++j) ++row[ids[j]];
+        m_bucket[t] = b;
+    }
+    for (int l = 0; l < m_shape.layer_count(); ++l) {
+        const int16_t* rows = chunk.ids(m_shape, l, 0);
+        auto& counts = m_counts[l];
+        for (int64_t t = 0; t < chunk.n; ++t) {
+            int64_t* row = counts[m_bucket[t]].data();
+            for (int j = 0; j < k; ++j) ++row[rows[t * k + j]];
         }
     }
 }

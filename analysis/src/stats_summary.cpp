@@ -3,6 +3,7 @@
 
 #include "json_util.h"
 #include "switchyard/analysis/stats.h"
+#include "switchyard/analysis/text_views.h"
 #include "text_util.h"
 
 namespace sy::analysis {
@@ -74,6 +75,12 @@ std::string stats_summary(const StatsResult& r, const std::vector<std::string>& 
     domain_table(out, r);
     token_table(out, r, token_strings);
     return out;
+}
+
+std::string top_tokens_summary(const StatsResult& r, const std::vector<std::string>& token_strings) {
+    std::string out;
+    token_table(out, r, token_strings);
+    return out.empty() ? out : out.substr(1);   // without the blank line that separates sections
 }
 
 }  // namespace sy::analysis

@@ -1,10 +1,11 @@
 // switchyard affinity TRACE.h5 [--hops H] [--convention first|all-pairs|weighted] [--top-m M]
-//                     [--json] [--chunk-tokens N] [-q] [-o OUT.h5 [--force]]
+//                     [--json] [--heatmap] [--chunk-tokens N] [-q] [-o OUT.h5 [--force]]
 #include <iostream>
 
 #include "analysis_verbs.h"
 #include "progress_stderr.h"
 #include "switchyard/analysis/result_files.h"
+#include "switchyard/analysis/text_views.h"
 #include "switchyard/analysis/trace_analyses.h"
 
 namespace sy::cli {
@@ -15,7 +16,7 @@ Verb add_affinity(CLI::App& root) {
         std::string trace, convention = "first";
         int hops = 1, top_m = 1;
         int64_t chunk = analysis_chunk_tokens;
-        bool json = false, quiet = false;
+        bool json = false, quiet = false, heatmap = false;
         ResultOutput output;
     };
     auto args = std::make_shared<Args>();
@@ -28,6 +29,7 @@ Verb add_affinity(CLI::App& root) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
+    cmd->add_flag("--heatmap", args->heatmap, "Also print every conditional matrix as a text heat map");
     cmd->add_option("--chunk-tokens", args->chunk, "Tokens read per chunk (bounds memory)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
@@ -44,6 +46,7 @@ Verb add_affinity(CLI::App& root) {
                     analysis::trace_affinity(reader, options, args->chunk, progress, cancel);
                 progress.done();
                 std::cout << (args->json ? analysis::affinity_to_json(r) + "\n" : analysis::affinity_summary(r));
+                if (args->heatmap && !args->json) std::cout << "\n" << analysis::affinity_heatmaps(r);
                 if (result_file) {
                     analysis::save_affinity(r, *result_file);
                     result_file->commit();

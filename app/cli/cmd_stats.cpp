@@ -1,11 +1,12 @@
 // switchyard stats TRACE.h5 [--json] [--window TOKENS] [--top-tokens N] [--min-count N]
 //                  [--token-layers L ...] [--position-bucket TOKENS] [--chunk-tokens N] [-q]
-//                  [-o OUT.h5 [--force]]
+//                  [--show summary|domains|tokens] [-o OUT.h5 [--force]]
 #include <iostream>
 
 #include "analysis_verbs.h"
 #include "progress_stderr.h"
 #include "switchyard/analysis/result_files.h"
+#include "switchyard/analysis/text_views.h"
 #include "switchyard/analysis/trace_analyses.h"
 
 namespace sy::cli {
@@ -14,7 +15,7 @@ Verb add_stats(CLI::App& root) {
     auto* cmd = root.add_subcommand("stats", "Per-layer routing statistics of a trace: load balance, balance loss, "
                                              "domains, top tokens, repetition, position");
     struct Args {
-        std::string trace;
+        std::string trace, show = "summary";
         bool json = false, quiet = false;
         int64_t window = 4096, chunk = analysis_chunk_tokens, min_count = 1;
         int top_tokens = 10, position_bucket = 256;
@@ -24,6 +25,10 @@ Verb add_stats(CLI::App& root) {
     auto args = std::make_shared<Args>();
     cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
     cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
+    cmd->add_option("--show", args->show,
+                    "Text view: summary; domains = domain x expert table per layer; tokens = top tokens per expert")
+        ->check(CLI::IsMember({"summary", "domains", "tokens"}))
+        ->capture_default_str();
     cmd->add_option("--window", args->window, "Micro-batch window (tokens) of the load-balancing loss")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
@@ -55,7 +60,14 @@ Verb add_stats(CLI::App& root) {
                 const analysis::StatsResult r = analysis::trace_stats(reader, options, args->chunk, progress, cancel);
                 progress.done();
                 const auto& vocab = reader.meta().token_strings;
-                std::cout << (args->json ? analysis::stats_to_json(r, vocab) + "\n" : analysis::stats_summary(r, vocab));
+                if (args->json) {
+                    std::cout << analysis::stats_to_json(r, vocab) << "\n";
+                } else if (args->show == "domains") {
+                    std::cout << analysis::domain_expert_tables(r);
+                } else {
+                    std::cout << (args->show == "tokens" ? analysis::top_tokens_summary(r, vocab)
+                                                         : analysis::stats_summary(r, vocab));
+                }
                 if (result_file) {
                     analysis::save_stats(r, vocab, *result_file);
                     result_file->commit();

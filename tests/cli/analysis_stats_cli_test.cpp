@@ -177,4 +177,61 @@ TEST_F(StatsCliIntegration, SummaryShowsEveryLayer) {
     for (const char* domain : {"c ", "english", "json", "python"}) EXPECT_NE(r.out.find(domain), std::string::npos);
 }
 
+// Numbers of a text-view row after its label: "c  10.5= 13.3+ ..." -> {10.5, 13.3, ...}.
+std::vector<double> row_numbers(const std::string& line, std::size_t skip, int count) {
+    std::vector<double> values;
+    std::istringstream in(line.substr(skip));
+    for (int i = 0; i < count; ++i) {
+        double v = 0;
+        in >> v;
+        values.push_back(v);
+        in.ignore(1);   // the shade character
+    }
+    return values;
+}
+
+// `--show domains` (Mixtral's figure, docs/analysis.md): per layer, each domain row is that
+// domain's share of routing slots per expert, summing to 100% and equal to the JSON frequency / k.
+TEST_F(StatsCliIntegration, DomainViewRowsAreSharesOfTheDomainsSlots) {
+    const CliResult r = run_cli("stats " + shell_quote(trace_file) + " --show domains -q");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto names = as_vector<std::string>(stats["domains"]["names"]);
+    std::istringstream lines(r.out);
+    std::string line;
+    int layer = -1, rows = 0;
+    while (std::getline(lines, line)) {
+        if (line.rfind("layer ", 0) == 0) layer = std::stoi(line.substr(6));
+        for (std::size_t d = 0; d < names.size(); ++d) {
+            if (layer < 0 || line.rfind(names[d] + " ", 0) != 0) continue;
+            const auto shares = row_numbers(line, 14, k_experts);
+            EXPECT_NEAR(sum_of(shares), 100.0, 0.5) << line;
+            const auto frequency = as_vector<double>(stats["domains"]["layers"][layer]["frequency"][d]);
+            for (int e = 0; e < k_experts; ++e) EXPECT_NEAR(shares[e], 100 * frequency[e] / k_top, 0.051) << line;
+            ++rows;
+        }
+    }
+    EXPECT_EQ(rows, k_layers * static_cast<int>(names.size()));
+}
+
+// `--heatmap` (ExFlow's figure): one 8x8 block per layer pair whose rows are the conditional
+// probabilities in percent.
+TEST_F(StatsCliIntegration, AffinityHeatmapRowsAreTheConditionalMatrix) {
+    const CliResult r = run_cli("affinity " + shell_quote(trace_file) + " --heatmap -q");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json aff = run_json("affinity " + shell_quote(trace_file));
+    std::istringstream lines(r.out);
+    std::string line;
+    int pair = -1, rows = 0;
+    while (std::getline(lines, line)) {
+        if (line.rfind("layer ", 0) == 0 && line.find("->") != std::string::npos) ++pair;
+        if (pair < 0 || line.size() < 15 || line[0] != 'e' || !std::isdigit(static_cast<unsigned char>(line[1]))) continue;
+        const int from = std::stoi(line.substr(1));
+        const auto percent = row_numbers(line, 14, k_experts);
+        const auto conditional = as_vector<double>(aff["pairs"][pair]["conditional"][from]);
+        for (int e = 0; e < k_experts; ++e) EXPECT_NEAR(percent[e], 100 * conditional[e], 0.51) << line;
+        ++rows;
+    }
+    EXPECT_EQ(rows, (k_layers - 1) * k_experts);
+}
+
 }  // namespace

@@ -33,6 +33,7 @@ private:
     int m_width, m_max_buckets;
     std::vector<int64_t> m_tokens;                           // [B]
     std::vector<std::vector<std::vector<int64_t>>> m_counts;   // [Lm][B][E_l]
+    std::vector<int> m_bucket;                               // [n] scratch: bucket of each token
 };
 
 }  // namespace sy::analysis

@@ -48,6 +48,7 @@ private:
     int64_t m_last_token = -1;
     int32_t m_last_doc = 0, m_last_pos = 0;
     std::vector<int16_t> m_last_ids;
+    std::vector<uint8_t> m_follows;   // [n] scratch: token t continues token t-1's document
 };
 
 }  // namespace sy::analysis
