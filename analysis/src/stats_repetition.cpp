@@ -55,8 +55,9 @@ void RepetitionAccumulator::add(const RoutingChunk& chunk) {
     const bool carry = m_last_token >= 0 && m_last_token + 1 == chunk.first_token && chunk.doc[0] == m_last_doc &&
                        chunk.pos[0] == m_last_pos + 1;
     // Which tokens continue their predecessor once per chunk; then one contiguous pass per layer
-    // over its [n, k] rows. The token-major order (all layers per token) strides Lm rows apart
-    // and made `stats` 2x slower than reading the trace (bench/README.md, "Routing analysis at scale").
+    // over its [n, k] rows. The token-major order (all layers per token) strides n*k rows apart
+    // per layer, and count_pair was the hottest symbol of `stats` on the 1 GB synthetic trace
+    // (perf; bench/README.md, "Routing analysis at scale").
     m_follows.resize(static_cast<size_t>(chunk.n));
     int max_domain = -1;
     for (int64_t t = 0; t < chunk.n; ++t) {
