@@ -17,5 +17,12 @@ if(SWITCHYARD_CUDA_ENABLED)
   if(NOT CMAKE_CUDA_COMPILER)
     message(FATAL_ERROR "SWITCHYARD_CUDA=ON but no CUDA compiler was found (set CMAKE_CUDA_COMPILER, e.g. /usr/local/cuda/bin/nvcc)")
   endif()
+  # Ampere and Hopper unless given (H100 only: -DCMAKE_CUDA_ARCHITECTURES=90).
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)
+  endif()
   enable_language(CUDA)
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  find_package(CUDAToolkit REQUIRED)   # CUDA::cudart for src/cuda/*.cu
 endif()

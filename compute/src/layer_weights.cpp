@@ -25,18 +25,36 @@ ExpertWeights load_expert(const WeightLoader& loader, int layer, int expert) {
             loader.load(Role::expert_down, layer, expert)};
 }
 
-std::vector<ExpertWeights> load_all_experts(const WeightLoader& loader, int layer, int64_t count) {
-    std::vector<ExpertWeights> experts;
-    experts.reserve(static_cast<std::size_t>(count));
-    if (loader.model().layout == ExpertLayout::fused) {
-        // Views into the two whole tensors: one conversion each, no per-expert copies.
-        const torch::Tensor gate_up = loader.load(Role::expert_gate_up, layer);
-        const torch::Tensor down = loader.load(Role::expert_down, layer);
-        for (int64_t e = 0; e < count; ++e) experts.push_back(split_fused(gate_up[e], down[e]));
-        return experts;
+// Per-expert layout stacked for grouped GEMM: each expert is loaded and copied into its slice,
+// so the transient is one expert, not a second copy of the layer.
+StackedExperts stack_experts(const WeightLoader& loader, int layer, int64_t count) {
+    const ExpertWeights first = load_expert(loader, layer, 0);
+    const int64_t width = first.gate.size(0);
+    StackedExperts stacked;
+    stacked.gate_up = torch::empty({count, 2 * width, first.gate.size(1)}, first.gate.options());
+    stacked.down = torch::empty({count, first.down.size(0), first.down.size(1)}, first.down.options());
+    for (int e = 0; e < count; ++e) {
+        const ExpertWeights expert = e == 0 ? first : load_expert(loader, layer, e);
+        stacked.gate_up[e].narrow(0, 0, width).copy_(expert.gate);
+        stacked.gate_up[e].narrow(0, width, width).copy_(expert.up);
+        stacked.down[e].copy_(expert.down);
     }
-    for (int e = 0; e < count; ++e) experts.push_back(load_expert(loader, layer, e));
-    return experts;
+    return stacked;
+}
+
+void load_all_experts(const WeightLoader& loader, int layer, int64_t count, LayerWeights& out) {
+    out.experts.reserve(static_cast<std::size_t>(count));
+    if (loader.model().layout == ExpertLayout::fused) {
+        // Views into the two whole tensors: one conversion each, no per-expert copies. The
+        // fused [E, 2I, H] / [E, H, I] tensors already are the grouped GEMM's stacked weights.
+        out.stacked = {loader.load(Role::expert_gate_up, layer), loader.load(Role::expert_down, layer)};
+    } else if (grouped_gemm_available(loader.device(), torch_compute_dtype(loader.dtype()))) {
+        out.stacked = stack_experts(loader, layer, count);
+    } else {
+        for (int e = 0; e < count; ++e) out.experts.push_back(load_expert(loader, layer, e));
+        return;
+    }
+    for (int64_t e = 0; e < count; ++e) out.experts.push_back(split_fused(out.stacked.gate_up[e], out.stacked.down[e]));
 }
 
 void release_experts(const WeightLoader& loader, const LayerTensorRoles& roles, int layer, int expert) {
@@ -63,7 +81,7 @@ std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int
     auto weights = std::make_shared<LayerWeights>();
     weights->layer = layer;
     for (Role role : roles.common) weights->common.emplace(role, loader.load(role, layer));
-    if (with_experts && roles.expert_count > 0) weights->experts = load_all_experts(loader, layer, roles.expert_count);
+    if (with_experts && roles.expert_count > 0) load_all_experts(loader, layer, roles.expert_count, *weights);
     return weights;
 }
 
@@ -74,6 +92,18 @@ void release_layer_sources(const WeightLoader& loader, int layer) {
     if (loader.model().layout == ExpertLayout::fused) release_experts(loader, roles, layer, -1);
     else
         for (int e = 0; e < roles.expert_count; ++e) release_experts(loader, roles, layer, e);
+}
+
+void warm_layer_sources(const WeightLoader& loader, int layer) {
+    const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
+    for (Role role : roles.common) loader.will_need(role, layer);
+    if (roles.expert_count == 0) return;
+    if (loader.model().layout == ExpertLayout::fused) {
+        for (Role role : roles.experts) loader.will_need(role, layer, -1);
+        return;
+    }
+    for (int e = 0; e < roles.expert_count; ++e)   // the order load_all_experts reads them in
+        for (Role role : roles.experts) loader.will_need(role, layer, e);
 }
 
 ExpertWeights ResidentExperts::acquire(int expert) { return m_weights.experts.at(static_cast<std::size_t>(expert)); }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "grouped_experts.h"
 #include "weight_loader.h"
 
 namespace sy {
@@ -23,6 +24,8 @@ struct LayerWeights {
     int layer = 0;
     std::map<TensorRole, torch::Tensor> common;   // norms, attention, dense MLP / router / shared
     std::vector<ExpertWeights> experts;           // empty when this layer's experts stream
+    // Defined when grouped GEMM is available (CUDA): `experts` are then views into these.
+    StackedExperts stacked;
 
     const torch::Tensor& at(TensorRole role) const;   // throws std::logic_error when absent
     torch::Tensor find(TensorRole role) const;        // undefined tensor when absent
@@ -33,18 +36,25 @@ std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int
 // Drops the mapped source pages of every tensor of the layer (after its converted copy is gone
 // or no longer needed).
 void release_layer_sources(const WeightLoader& loader, int layer);
+// Starts reading every tensor of the layer into the page cache (not into this process), so
+// that loading it later overlaps the disk with the current layer's compute even when the
+// memory bound leaves no room to prefetch converted weights.
+void warm_layer_sources(const WeightLoader& loader, int layer);
 
 class ExpertSource {
 public:
     virtual ~ExpertSource() = default;
     virtual ExpertWeights acquire(int expert) = 0;
     virtual void release(int expert) {}
+    // All experts stacked for grouped GEMM, or nullptr (streamed experts never are).
+    virtual const StackedExperts* stacked() const { return nullptr; }
 };
 
 class ResidentExperts final : public ExpertSource {
 public:
     explicit ResidentExperts(const LayerWeights& weights) : m_weights(weights) {}
     ExpertWeights acquire(int expert) override;
+    const StackedExperts* stacked() const override { return m_weights.stacked.defined() ? &m_weights.stacked : nullptr; }
 
 private:
     const LayerWeights& m_weights;

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "grouped_experts.h"
 #include "mlp.h"
 
 namespace sy {
@@ -37,15 +38,11 @@ torch::Tensor shared_experts(const ModelDescription& m, const LayerWeights& w, c
     return out;
 }
 
-}  // namespace
-
-torch::Tensor moe_block(const ModelDescription& m, const LayerWeights& w, const torch::Tensor& x,
-                        const Routing& routing, ExpertSource& experts) {
-    const int64_t expert_count = routing.logits.size(1);
-    const ExpertGroups groups = group_by_expert(routing, expert_count);
-    torch::Tensor out = torch::zeros({x.size(0), x.size(1)}, x.options().dtype(torch::kFloat32));
+// One GEMM chain per expert over its tokens (CPU, streamed experts, LibTorch without grouped
+// GEMM). out [N, H] f32 accumulates gate-weighted outputs.
+void per_expert_loop(const torch::Tensor& x, const ExpertGroups& groups, ExpertSource& experts, torch::Tensor& out) {
     int64_t offset = 0;
-    for (int64_t e = 0; e < expert_count; ++e) {
+    for (int64_t e = 0; e < static_cast<int64_t>(groups.counts.size()); ++e) {
         const int64_t count = groups.counts[static_cast<std::size_t>(e)];
         if (count == 0) continue;
         const torch::Tensor rows = groups.rows.narrow(0, offset, count);
@@ -55,6 +52,27 @@ torch::Tensor moe_block(const ModelDescription& m, const LayerWeights& w, const 
         experts.release(static_cast<int>(e));
         offset += count;
     }
+}
+
+// All experts in two grouped GEMMs when the weights are stacked and the build has the kernel;
+// false when the caller must run the loop instead.
+bool grouped_experts(const torch::Tensor& x, const ExpertGroups& groups, ExpertSource& experts, torch::Tensor& out) {
+    const StackedExperts* stacked = experts.stacked();
+    if (!stacked || !grouped_gemm_available(x.device(), stacked->gate_up.scalar_type())) return false;
+    const torch::Tensor y = grouped_expert_mlp(*stacked, x.index_select(0, groups.rows), groups.counts);
+    if (!y.defined()) return false;
+    out.index_add_(0, groups.rows, y.to(torch::kFloat32) * groups.gate.unsqueeze(1));
+    return true;
+}
+
+}  // namespace
+
+torch::Tensor moe_block(const ModelDescription& m, const LayerWeights& w, const torch::Tensor& x,
+                        const Routing& routing, ExpertSource& experts) {
+    const int64_t expert_count = routing.logits.size(1);
+    const ExpertGroups groups = group_by_expert(routing, expert_count);
+    torch::Tensor out = torch::zeros({x.size(0), x.size(1)}, x.options().dtype(torch::kFloat32));
+    if (!grouped_experts(x, groups, experts, out)) per_expert_loop(x, groups, experts, out);
     if (m.shared_expert_count > 0) out += shared_experts(m, w, x).to(torch::kFloat32);
     return out.to(x.scalar_type());
 }

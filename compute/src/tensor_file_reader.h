@@ -23,6 +23,9 @@ public:
 
     // Copies bytes [begin, begin + length) of `tensor`'s data into `out` (length bytes).
     void read(const TensorInfo& tensor, uint64_t begin, uint64_t length, void* out) const;
+    // Starts reading `tensor`'s bytes into the page cache in the background (readahead), so a
+    // later read() finds them there; nothing enters this process's RSS.
+    void will_need(const TensorInfo& tensor) const;
 
 private:
     const Checkpoint& m_checkpoint;

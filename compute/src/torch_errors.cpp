@@ -1,6 +1,9 @@
 #include "torch_errors.h"
 
 #include "switchyard/core/errors.h"
+#ifdef SWITCHYARD_WITH_CUDA
+#include "cuda/cuda_memory.h"
+#endif
 
 namespace sy {
 namespace {
@@ -17,7 +20,14 @@ bool is_out_of_memory(const c10::Error& error, const std::string& message) {
 
 void rethrow_torch_error(const c10::Error& error, const std::string& context) {
     const std::string message = error.what_without_backtrace();
-    if (is_out_of_memory(error, message)) throw OutOfMemory(context + ": out of memory: " + message);
+    if (is_out_of_memory(error, message)) {
+        std::string note;
+#ifdef SWITCHYARD_WITH_CUDA
+        // torch's CUDA message names the requested size; add what the device has left now.
+        if (message.find("CUDA") != std::string::npos) note = cuda::free_memory_note();
+#endif
+        throw OutOfMemory(context + ": out of memory: " + message + note);
+    }
     throw ShapeMismatch(context + ": " + message);
 }
 

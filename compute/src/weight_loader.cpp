@@ -123,6 +123,10 @@ torch::Tensor WeightLoader::load_fused_slice(TensorRole role, int layer, int exp
     });
 }
 
+void WeightLoader::will_need(TensorRole role, int layer, int expert) const {
+    if (const TensorInfo* info = m_model.checkpoint.find(name_of(role, layer, expert))) m_reader.will_need(*info);
+}
+
 void WeightLoader::release(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
     if (const TensorInfo* info = m_model.checkpoint.find(name)) m_model.checkpoint.release(*info);

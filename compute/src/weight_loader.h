@@ -35,6 +35,8 @@ public:
     // load_fused_slice() call it themselves (plain dtypes are read with pread and never touch
     // the mapping; FP8 goes through it).
     void release(TensorRole role, int layer = -1, int expert = -1) const;
+    // Background readahead of the source bytes (see TensorFileReader::will_need); any thread.
+    void will_need(TensorRole role, int layer = -1, int expert = -1) const;
 
     const Model& model() const { return m_model; }
     ComputeDType dtype() const { return m_dtype; }

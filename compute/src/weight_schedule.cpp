@@ -44,6 +44,7 @@ WeightSchedule::WeightSchedule(const WeightLoader& loader, const MemoryPlan& pla
 
 WeightSchedule::~WeightSchedule() {
     if (m_prefetch.valid()) m_prefetch.wait();
+    if (m_warm.valid()) m_warm.wait();
 }
 
 std::shared_ptr<LayerWeights> WeightSchedule::load(int layer) const {
@@ -62,6 +63,11 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
     std::shared_ptr<LayerWeights> weights;
     if (m_prefetch.valid() && m_prefetched_layer == layer) weights = m_prefetch.get();   // rethrows its error
     else reset(), weights = load(layer);
+    if (m_residency == Residency::stream_layers && next_layer >= 0) {
+        if (m_warm.valid()) m_warm.wait();
+        // Own thread: posix_fadvise may block while the device queue is full.
+        m_warm = std::async(std::launch::async, [this, next_layer] { warm_layer_sources(m_loader, next_layer); });
+    }
     if (m_residency == Residency::stream_layers_prefetch && next_layer >= 0) {
         m_prefetched_layer = next_layer;
         // std::async(launch::async) runs on its own std::thread; errors surface in get().

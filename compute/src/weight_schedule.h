@@ -4,7 +4,9 @@
 //   on first use and stays cached;
 // - bounded: only the current layer is resident (load -> compute -> release, source pages
 //   dropped); a layer larger than the bound streams its experts one at a time; when two
-//   adjacent layers fit, the next layer is loaded on a worker thread while this one computes.
+//   adjacent layers fit, the next layer is loaded on a worker thread while this one computes;
+//   when they do not, the next layer's file bytes are read ahead into the page cache (which
+//   is not this process's memory) while this one computes.
 // Only the compute thread calls these methods; the prefetch thread only runs the loader.
 #include <future>
 #include <memory>
@@ -43,6 +45,7 @@ private:
     std::vector<std::shared_ptr<LayerWeights>> m_cache;    // cache_all only
     int m_prefetched_layer = -1;
     std::future<std::shared_ptr<LayerWeights>> m_prefetch;
+    std::future<void> m_warm;   // page-cache readahead of the next layer (stream_layers)
 };
 
 }  // namespace sy
