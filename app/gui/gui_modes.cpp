@@ -48,16 +48,15 @@ int run_screenshots(MainWindow& window, const QString& dir) {
         window.token_inspector()->route_text(QStringLiteral("def add(a, b):\n    return a + b  # The experts route code and prose differently."));
     });
     QObject::connect(window.token_inspector(), &TokenInspectorView::routed, &window, [&window, dir]() {
-        // Give the placement job (started by the final snapshot) time to finish.
-        auto shoot = [&window, dir]() {
+        // Wait for the placement job of the final snapshot, polling (never blocking the loop).
+        auto* poll = new QTimer(&window);
+        QObject::connect(poll, &QTimer::timeout, &window, [&window, dir, poll]() {
+            if (!window.placement_view()->up_to_date()) return;
+            poll->stop();
             save_views(window, dir);
             QApplication::exit(0);
-        };
-        if (window.placement_view()->has_result())
-            QTimer::singleShot(300, &window, shoot);
-        else
-            QObject::connect(window.placement_view(), &PlacementView::placement_done, &window,
-                             [shoot]() { QTimer::singleShot(300, shoot); });
+        });
+        poll->start(100);
     });
     return QApplication::exec();
 }
@@ -69,11 +68,15 @@ int run_latency_bench(MainWindow& window) {
     tick->setTimerType(Qt::PreciseTimer);
     auto* clock = new QElapsedTimer;
     auto* lateness_ms = new std::vector<double>;
-    QObject::connect(tick, &QTimer::timeout, &window, [clock, lateness_ms]() {
+    auto* since_start = new QElapsedTimer;
+    QObject::connect(tick, &QTimer::timeout, &window, [clock, lateness_ms, since_start]() {
         lateness_ms->push_back(std::max(0.0, clock->nsecsElapsed() / 1e6 - 5.0));
+        if (lateness_ms->back() >= 50)   // name the slow moments, to find what blocked
+            std::printf("  %.0f ms late at %.2f s\n", lateness_ms->back(), since_start->elapsed() / 1000.0);
         clock->restart();
     });
-    QObject::connect(&window, &MainWindow::model_opened, &window, [&window, tick, clock]() {
+    QObject::connect(&window, &MainWindow::model_opened, &window, [&window, tick, clock, since_start]() {
+        since_start->start();
         window.start_trace();
         clock->start();
         tick->start();

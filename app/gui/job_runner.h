@@ -1,10 +1,12 @@
 #pragma once
 // Runs one piece of library work on a worker thread and hands its result, or the message of the
 // sy::Error it threw, back to the main thread (style.md rule 9, 4.2). The GUI never waits on a
-// job: results arrive as queued calls on `context`; a job whose context was destroyed is
-// dropped silently.
+// job: results arrive as queued calls on the main thread; a job whose context was destroyed
+// meanwhile is dropped silently.
+#include <QCoreApplication>
 #include <QMetaObject>
 #include <QObject>
+#include <QPointer>
 #include <QString>
 #include <QThread>
 #include <exception>
@@ -24,14 +26,20 @@ QString error_message(const std::exception& error);
 template <class Result>
 void run_job(QObject* context, std::function<std::shared_ptr<Result>()> work,
              std::function<void(std::shared_ptr<Result>)> done, std::function<void(QString)> failed) {
-    QThread* thread = QThread::create([context, work = std::move(work), done = std::move(done),
+    // The result is posted to the application object and delivered only if `context` still
+    // exists when it arrives: the QPointer is read on the main thread, never on the worker.
+    QPointer<QObject> guard(context);
+    QThread* thread = QThread::create([guard, work = std::move(work), done = std::move(done),
                                        failed = std::move(failed)]() {
         try {
             std::shared_ptr<Result> result = work();
-            QMetaObject::invokeMethod(context, [done, result]() { done(result); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                QCoreApplication::instance(), [guard, done, result]() { if (guard) done(result); }, Qt::QueuedConnection);
         } catch (const std::exception& error) {
             const QString message = error_message(error);
-            QMetaObject::invokeMethod(context, [failed, message]() { failed(message); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                QCoreApplication::instance(), [guard, failed, message]() { if (guard) failed(message); },
+                Qt::QueuedConnection);
         }
     });
     QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);

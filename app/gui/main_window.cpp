@@ -78,6 +78,7 @@ void MainWindow::build_docks() {
     model_dock->setObjectName(QStringLiteral("ModelDock"));
     auto* splitter = new QSplitter(Qt::Vertical, model_dock);
     m_tree = new ModelTree(splitter);
+    m_tree->setMinimumWidth(320);
     m_card = new SummaryCard(splitter);
     splitter->addWidget(m_tree);
     splitter->addWidget(m_card);

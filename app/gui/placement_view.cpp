@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
+#include <mutex>
 #include <qcustomplot.h>
 
 #include "job_runner.h"
@@ -40,6 +41,7 @@ PlacementView::PlacementView(QWidget* parent) : RoutingView(tr("Placement"), par
     m_map->setInterpolate(false);
     m_scale = add_color_scale(m_plot, tr("GPU"));
     m_map->setColorScale(m_scale);
+    integer_ticks(m_scale->axis());
     m_title = add_title(m_plot);
     m_plot->xAxis->setLabel(tr("expert"));
     m_plot->yAxis->setLabel(tr("MoE layer"));
@@ -55,6 +57,10 @@ PlacementView::PlacementView(QWidget* parent) : RoutingView(tr("Placement"), par
     connect(m_method, &QComboBox::currentIndexChanged, this, restart);
 }
 
+bool PlacementView::up_to_date() const {
+    return m_result && !m_busy && snapshot() && m_result_tokens == snapshot()->tokens;
+}
+
 void PlacementView::sync_gpu_choices(const RoutingSnapshot& snapshot) {
     if (m_gpus->count() > 0) return;
     const QSignalBlocker block(m_gpus);
@@ -68,12 +74,17 @@ void PlacementView::sync_gpu_choices(const RoutingSnapshot& snapshot) {
 
 bool PlacementView::redraw(const RoutingSnapshot& snapshot) {
     if (snapshot.affinity.empty()) return false;
-    sync_gpu_choices(snapshot);
     if (m_gpus->count() == 0) return false;
-    const bool stale = m_result_tokens != snapshot.tokens;
-    if (stale && (!m_since_last.isValid() || m_since_last.elapsed() >= live_replace_ms || snapshot.complete)) start_placement();
     if (m_result) show_result(snapshot);
     return m_result != nullptr || m_busy;
+}
+
+void PlacementView::on_snapshot() {
+    const RoutingSnapshot& s = *snapshot();
+    if (s.affinity.empty()) return;
+    sync_gpu_choices(s);
+    const bool stale = m_result_tokens != s.tokens;
+    if (stale && (!m_since_last.isValid() || m_since_last.elapsed() >= live_replace_ms || s.complete)) start_placement();
 }
 
 void PlacementView::start_placement() {
@@ -94,6 +105,9 @@ void PlacementView::start_placement() {
     run_job<analysis::PlacementResult>(
         this,
         [snapshot, options]() {
+            // GLPK's environment is per process: one placement at a time, across windows too.
+            static std::mutex glpk;
+            const std::lock_guard<std::mutex> lock(glpk);
             const analysis::PlacementProblem problem = analysis::placement_problem(snapshot->affinity[0]);
             sy::NullProgress progress;
             sy::CancelToken cancel;
@@ -103,8 +117,8 @@ void PlacementView::start_placement() {
             m_busy = false;
             m_result = std::move(result);
             m_result_tokens = snapshot->tokens;
-            m_status->clear();
-            redraw_now();
+            m_status->setText(tr("%1 s, %2").arg(m_result->seconds, 0, 'f', 2).arg(m_result->proven_optimal ? tr("proven optimal") : tr("best found")));
+            schedule_redraw();
             emit placement_done();
             if (m_stale || (this->snapshot() && this->snapshot()->tokens != m_result_tokens && this->snapshot()->complete))
                 start_placement();

@@ -24,6 +24,8 @@ public:
     QCustomPlot* plot() const override { return m_plot; }
     QString csv() const override;
     bool has_result() const { return m_result != nullptr; }
+    // A result for the current snapshot's tokens, and no placement running.
+    bool up_to_date() const;
     const analysis::PlacementResult* result() const { return m_result.get(); }
 
 signals:
@@ -32,6 +34,7 @@ signals:
 
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
+    void on_snapshot() override;
 
 private:
     void sync_gpu_choices(const RoutingSnapshot& snapshot);

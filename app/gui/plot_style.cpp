@@ -70,6 +70,13 @@ QCPColorScale* add_color_scale(QCustomPlot* plot, const QString& label) {
     return scale;
 }
 
+void integer_ticks(QCPAxis* axis) {
+    auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    axis->setTicker(ticker);
+}
+
 QCPTextElement* add_title(QCustomPlot* plot) {
     plot->plotLayout()->insertRow(0);
     auto* title = new QCPTextElement(plot, QString(), QFont(plot->font().family(), 10, QFont::Bold));

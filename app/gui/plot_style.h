@@ -16,6 +16,8 @@ QCPColorGradient sequential_gradient();   // viridis-like, dark = low
 void style_plot(QCustomPlot* plot);
 // A colour scale at the right of the plot's main axis rect, labelled `label`.
 QCPColorScale* add_color_scale(QCustomPlot* plot, const QString& label);
+// Ticks at whole numbers only (category scales: experts, GPUs).
+void integer_ticks(QCPAxis* axis);
 // Title row above the axis rect (kept in exports).
 QCPTextElement* add_title(QCustomPlot* plot);
 

@@ -27,6 +27,7 @@ RoutingMapView::RoutingMapView(QWidget* parent) : RoutingView(tr("Routing"), par
     m_map->setTightBoundary(false);
     m_scale = add_color_scale(m_plot, tr("first-choice expert"));
     m_map->setColorScale(m_scale);
+    integer_ticks(m_scale->axis());
     m_title = add_title(m_plot);
     m_plot->xAxis->setLabel(tr("token"));
     m_plot->yAxis->setLabel(tr("MoE layer"));

@@ -25,7 +25,7 @@ std::string RoutingSnapshot::token_text(int32_t id) const {
 
 int64_t LiveRouting::row_cap(const TraceMeta& meta) {
     const int64_t cells = std::max<int64_t>(1, meta.moe_layer_count() * std::max<int64_t>(meta.top_k, 1));
-    return std::clamp<int64_t>((int64_t(2) << 20) / cells, 1024, 32768);
+    return std::clamp<int64_t>((int64_t(1) << 20) / cells, 1024, 16384);
 }
 
 LiveRouting::LiveRouting(const TraceMeta& meta, std::string source)

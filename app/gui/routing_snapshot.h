@@ -50,7 +50,7 @@ struct RoutingSnapshot {
 
 class LiveRouting {
 public:
-    // Tokens whose rows are kept for the routing map: about 2M (layer, slot) cells.
+    // Tokens whose rows are kept for the routing map: about 1M (layer, slot) cells, 1k-16k tokens.
     static int64_t row_cap(const TraceMeta& meta);
 
     LiveRouting(const TraceMeta& meta, std::string source);

@@ -34,15 +34,31 @@ void RoutingView::set_empty_text(const QString& text) { m_empty->setText(text); 
 
 void RoutingView::set_snapshot(std::shared_ptr<const RoutingSnapshot> snapshot) {
     m_snapshot = std::move(snapshot);
+    if (m_snapshot) on_snapshot();
     schedule_redraw();
 }
 
 void RoutingView::schedule_redraw() {
+    // Hidden views (other tabs) only remember that they are stale: the main thread then draws
+    // one view per snapshot, which keeps the event loop responsive during a trace.
+    if (!isVisible()) {
+        m_dirty = true;
+        return;
+    }
     if (!m_timer.isActive()) m_timer.start();
+}
+
+void RoutingView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (m_dirty) {
+        m_dirty = false;
+        m_timer.start();
+    }
 }
 
 void RoutingView::redraw_now() {
     m_timer.stop();
+    m_dirty = false;
     m_has_data = m_snapshot && m_snapshot->tokens > 0 && redraw(*m_snapshot);
     if (m_has_data) ++m_redraws;
     m_stack->setCurrentWidget((m_has_data || m_always_visible) && m_content ? m_content : static_cast<QWidget*>(m_empty));

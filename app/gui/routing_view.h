@@ -42,6 +42,9 @@ signals:
     void export_data_requested();
 
 protected:
+    void showEvent(QShowEvent* event) override;
+    // Called on every new snapshot, visible or not (start background work here; draw in redraw).
+    virtual void on_snapshot() {}
     // Draw the current snapshot (never null here). Return false when there is nothing to show.
     virtual bool redraw(const RoutingSnapshot& snapshot) = 0;
     void set_content(QWidget* content);
@@ -62,6 +65,7 @@ private:
     int m_redraws = 0;
     bool m_has_data = false;
     bool m_always_visible = false;
+    bool m_dirty = false;   // a snapshot arrived while hidden: redraw when shown
 };
 
 // Empty-state text shared by the views.

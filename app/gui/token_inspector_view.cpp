@@ -66,7 +66,8 @@ TokenInspectorView::TokenInspectorView(QWidget* parent) : RoutingView(tr("Tokens
     layout->addLayout(bar);
     m_table = new QTableWidget(content);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_table->horizontalHeader()->setDefaultSectionSize(150);
     layout->addWidget(m_table, 1);
     set_content(content);
     attach_context_menu(m_table);
@@ -126,6 +127,10 @@ bool TokenInspectorView::redraw(const RoutingSnapshot& snapshot) {
 void TokenInspectorView::fill_table(const RoutingSnapshot& snapshot, int64_t max_tokens) {
     const int layers = snapshot.layers(), k = snapshot.shape.top_k, experts = snapshot.shape.max_experts();
     const int64_t rows = std::min(snapshot.kept_tokens(), max_tokens);
+    const TokenBlock* first = snapshot.blocks.empty() ? nullptr : snapshot.blocks.front().get();
+    if (&snapshot != m_routed.get() && first == m_preview_first && m_table->rowCount() == rows) return;   // unchanged preview
+    m_preview_first = &snapshot == m_routed.get() ? nullptr : first;
+    m_table->setUpdatesEnabled(false);
     m_table->clear();
     m_table->setRowCount(static_cast<int>(rows));
     m_table->setColumnCount(layers + 1);
@@ -148,6 +153,7 @@ void TokenInspectorView::fill_table(const RoutingSnapshot& snapshot, int64_t max
                 m_table->setItem(row, l + 1, item);
             }
         }
+    m_table->setUpdatesEnabled(true);
 }
 
 QString TokenInspectorView::csv() const {

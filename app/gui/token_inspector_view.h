@@ -51,6 +51,7 @@ private:
     std::shared_ptr<const RoutingSnapshot> m_routed;   // result of the typed text, if any
     QString m_device = QStringLiteral("cpu"), m_dtype = QStringLiteral("f32");
     bool m_busy = false;
+    const TokenBlock* m_preview_first = nullptr;   // first block of the trace the preview shows
 };
 
 }  // namespace sy::gui

@@ -87,7 +87,7 @@ TEST(GuiWorkbenchIntegration, TraceFillsEveryViewAndEveryViewExports) {
     ASSERT_TRUE(wait_until([&]() { return finished || !window.last_error().isEmpty(); })) << "trace did not end";
     ASSERT_TRUE(finished) << window.last_error().toStdString();
     EXPECT_EQ(TraceReader::open(dir.path() / "trace.h5").token_count(), 2048);
-    ASSERT_TRUE(wait_until([&]() { return window.placement_view()->has_result(); }));
+    ASSERT_TRUE(wait_until([&]() { return window.placement_view()->up_to_date(); }));
     for (gui::RoutingView* view : window.views()) {
         view->redraw_now();
         EXPECT_TRUE(view->has_data()) << view->name().toStdString() << " received no data";
