@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "progress_stderr.h"
+#include "verbs.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/editing/export.h"
 
@@ -25,11 +26,11 @@ struct RunArgs {
             ->required()
             ->allow_extra_args(false);  // `--data a MODEL_DIR` must not swallow MODEL_DIR
         cmd->add_option("--seq-len", seq_len, "Attention window; longer documents are cut into windows")
-            ->check(CLI::PositiveNumber)
+            ->check(positive())
             ->capture_default_str();
         cmd->add_option("--batch-tokens", batch_tokens, "Tokens per forward batch (default max(seq-len, 4096))")
-            ->check(CLI::PositiveNumber);
-        cmd->add_option("--max-tokens", max_tokens, "Stop after this many tokens")->check(CLI::PositiveNumber);
+            ->check(positive());
+        cmd->add_option("--max-tokens", max_tokens, "Stop after this many tokens")->check(positive());
         cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
         cmd->add_option("--dtype", dtype, "Compute dtype (default f32 on CPU, bf16 on CUDA)")
             ->check(CLI::IsMember({"f32", "bf16"}));

@@ -39,4 +39,37 @@ inline std::optional<ResultFile> open_result(const ResultOutput& out, const std:
     return ResultFile::create(out.path, ResultProvenance{kind, command_line(), inputs}, out.force);
 }
 
+// Flags every trace-scanning verb shares: --json, --chunk-tokens, -q, -o/--force.
+struct TraceScanFlags {
+    bool json = false, quiet = false;
+    int64_t chunk = analysis_chunk_tokens;
+    ResultOutput output;
+};
+
+inline void add_trace_scan_flags(CLI::App* cmd, TraceScanFlags& flags) {
+    cmd->add_flag("--json", flags.json, "Print one JSON object instead of text");
+    cmd->add_option("--chunk-tokens", flags.chunk, "Tokens read per chunk (bounds memory)")
+        ->check(positive())
+        ->capture_default_str();
+    cmd->add_flag("-q,--quiet", flags.quiet, "No progress on stderr");
+    add_result_output(cmd, flags.output);
+}
+
+// Runs one pass over trace files with progress on stderr; Ctrl-C / SIGTERM cancel it (exit 130).
+template <typename Scan>
+auto run_scan(const TraceScanFlags& flags, Scan&& scan) {
+    StderrProgress progress(flags.quiet);
+    auto result = scan(progress, install_cancel_handler());
+    progress.done();
+    return result;
+}
+
+// Writes the results into the -o file, if one was asked for, and publishes it under its name.
+template <typename Save>
+void save_result(std::optional<ResultFile>& file, Save&& save) {
+    if (!file) return;
+    save(*file);
+    file->commit();
+}
+
 }  // namespace sy::cli

@@ -15,42 +15,31 @@ Verb add_affinity(CLI::App& root) {
     struct Args {
         std::string trace, convention = "first";
         int hops = 1, top_m = 1;
-        int64_t chunk = analysis_chunk_tokens;
-        bool json = false, quiet = false, heatmap = false;
-        ResultOutput output;
+        bool heatmap = false;
+        TraceScanFlags scan;
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
-    cmd->add_option("--hops", args->hops, "Distance h in MoE layers")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--hops", args->hops, "Distance h in MoE layers")->check(positive())->capture_default_str();
     cmd->add_option("--convention", args->convention, "Top-k pairs: first choices, all k*k pairs, or gate-weighted")
         ->check(CLI::IsMember({"first", "all-pairs", "weighted"}))
         ->capture_default_str();
     cmd->add_option("--top-m", args->top_m, "m of the top-m row mass (experts per GPU is the useful one)")
-        ->check(CLI::PositiveNumber)
+        ->check(positive())
         ->capture_default_str();
-    cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
     cmd->add_flag("--heatmap", args->heatmap, "Also print every conditional matrix as a text heat map");
-    cmd->add_option("--chunk-tokens", args->chunk, "Tokens read per chunk (bounds memory)")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
-    add_result_output(cmd, args->output);
+    add_trace_scan_flags(cmd, args->scan);
     return {cmd, [args]() {
-                auto result_file = open_result(args->output, "affinity", {args->trace});
+                auto result_file = open_result(args->scan.output, "affinity", {args->trace});
                 const TraceReader reader = TraceReader::open(args->trace);
                 const analysis::AffinityOptions options{analysis::parse_convention(args->convention), args->hops,
                                                         args->top_m};
-                StderrProgress progress(args->quiet);
-                const CancelToken& cancel = install_cancel_handler();
-                const analysis::AffinityResult r =
-                    analysis::trace_affinity(reader, options, args->chunk, progress, cancel);
-                progress.done();
-                std::cout << (args->json ? analysis::affinity_to_json(r) + "\n" : analysis::affinity_summary(r));
-                if (args->heatmap && !args->json) std::cout << "\n" << analysis::affinity_heatmaps(r);
-                if (result_file) {
-                    analysis::save_affinity(r, *result_file);
-                    result_file->commit();
-                }
+                const analysis::AffinityResult r = run_scan(args->scan, [&](Progress& progress, const CancelToken& cancel) {
+                    return analysis::trace_affinity(reader, options, args->scan.chunk, progress, cancel);
+                });
+                std::cout << (args->scan.json ? analysis::affinity_to_json(r) + "\n" : analysis::affinity_summary(r));
+                if (args->heatmap && !args->scan.json) std::cout << "\n" << analysis::affinity_heatmaps(r);
+                save_result(result_file, [&](ResultFile& file) { analysis::save_affinity(r, file); });
                 return 0;
             }};
 }

@@ -28,21 +28,19 @@ Verb add_place(CLI::App& root) {
         int gpus = 0, nodes = 1, redundant = 1;
         double time_limit = 10;
         uint64_t seed = 1;
-        int64_t chunk = analysis_chunk_tokens;
-        bool json = false, quiet = false;
-        ResultOutput output;
+        TraceScanFlags scan;
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
     cmd->add_option("--gpus", args->gpus, "GPUs G (every layer's expert count must be a multiple)")
         ->required()
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--nodes", args->nodes, "Nodes (G must be a multiple)")->check(CLI::PositiveNumber)->capture_default_str();
+        ->check(positive());
+    cmd->add_option("--nodes", args->nodes, "Nodes (G must be a multiple)")->check(positive())->capture_default_str();
     cmd->add_option("--method", args->method, "affinity: fewest crossings; balanced: even load; eplb: + replicas")
         ->check(CLI::IsMember({"affinity", "balanced", "eplb", "contiguous"}))
         ->capture_default_str();
     cmd->add_option("--time-limit", args->time_limit, "Seconds for the affinity search (MIP + heuristic)")
-        ->check(CLI::PositiveNumber)
+        ->check(positive())
         ->capture_default_str();
     cmd->add_option("--exact", args->exact, "Exact MIP (GLPK): auto = small instances only")
         ->check(CLI::IsMember({"auto", "always", "never"}))
@@ -52,14 +50,9 @@ Verb add_place(CLI::App& root) {
         ->check(CLI::IsMember({"first", "all-pairs", "weighted"}))
         ->capture_default_str();
     cmd->add_option("--seed", args->seed, "Seed of the heuristic's restarts")->capture_default_str();
-    cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
-    cmd->add_option("--chunk-tokens", args->chunk, "Tokens read per chunk (bounds memory)")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
-    add_result_output(cmd, args->output);
+    add_trace_scan_flags(cmd, args->scan);
     return {cmd, [args]() {
-                auto result_file = open_result(args->output, "place", {args->trace});
+                auto result_file = open_result(args->scan.output, "place", {args->trace});
                 const TraceReader reader = TraceReader::open(args->trace);
                 analysis::PlacementOptions options;
                 options.gpus = args->gpus;
@@ -69,16 +62,12 @@ Verb add_place(CLI::App& root) {
                 options.exact = parse_exact(args->exact);
                 options.redundant_per_gpu = args->redundant;
                 options.seed = args->seed;
-                StderrProgress progress(args->quiet);
-                const CancelToken& cancel = install_cancel_handler();
-                const analysis::PlacementResult r = analysis::trace_placement(
-                    reader, analysis::parse_convention(args->convention), options, args->chunk, progress, cancel);
-                progress.done();
-                std::cout << (args->json ? analysis::placement_to_json(r) + "\n" : analysis::placement_summary(r));
-                if (result_file) {
-                    analysis::save_placement(r, *result_file);
-                    result_file->commit();
-                }
+                const auto convention = analysis::parse_convention(args->convention);
+                const analysis::PlacementResult r = run_scan(args->scan, [&](Progress& progress, const CancelToken& cancel) {
+                    return analysis::trace_placement(reader, convention, options, args->scan.chunk, progress, cancel);
+                });
+                std::cout << (args->scan.json ? analysis::placement_to_json(r) + "\n" : analysis::placement_summary(r));
+                save_result(result_file, [&](ResultFile& file) { analysis::save_placement(r, file); });
                 return 0;
             }};
 }

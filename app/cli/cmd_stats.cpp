@@ -16,36 +16,30 @@ Verb add_stats(CLI::App& root) {
                                              "domains, top tokens, repetition, position");
     struct Args {
         std::string trace, show = "summary";
-        bool json = false, quiet = false;
-        int64_t window = 4096, chunk = analysis_chunk_tokens, min_count = 1;
+        int64_t window = 4096, min_count = 1;
         int top_tokens = 10, position_bucket = 256;
         std::vector<int> token_layers;
-        ResultOutput output;
+        TraceScanFlags scan;
     };
     auto args = std::make_shared<Args>();
     cmd->add_option("TRACE", args->trace, "Routing trace (.h5) written by `switchyard trace`")->required();
-    cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
     cmd->add_option("--show", args->show,
                     "Text view: summary; domains = domain x expert table per layer; tokens = top tokens per expert")
         ->check(CLI::IsMember({"summary", "domains", "tokens"}))
         ->capture_default_str();
     cmd->add_option("--window", args->window, "Micro-batch window (tokens) of the load-balancing loss")
-        ->check(CLI::PositiveNumber)
+        ->check(positive())
         ->capture_default_str();
     cmd->add_option("--top-tokens", args->top_tokens, "Tokens listed per expert")->capture_default_str();
     cmd->add_option("--min-count", args->min_count, "Only list tokens seen at least this often")->capture_default_str();
     cmd->add_option("--token-layers", args->token_layers,
                     "Model layers whose top tokens to collect (default: all that fit 256 MiB)");
     cmd->add_option("--position-bucket", args->position_bucket, "Width (tokens) of the position buckets")
-        ->check(CLI::PositiveNumber)
+        ->check(positive())
         ->capture_default_str();
-    cmd->add_option("--chunk-tokens", args->chunk, "Tokens read per chunk (bounds memory)")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
-    add_result_output(cmd, args->output);
+    add_trace_scan_flags(cmd, args->scan);
     return {cmd, [args]() {
-                auto result_file = open_result(args->output, "stats", {args->trace});
+                auto result_file = open_result(args->scan.output, "stats", {args->trace});
                 const TraceReader reader = TraceReader::open(args->trace);
                 const analysis::RoutingShape shape = analysis::trace_routing_shape(reader.meta(), false);
                 analysis::StatsOptions options;
@@ -55,12 +49,11 @@ Verb add_stats(CLI::App& root) {
                 options.min_token_count = args->min_count;
                 options.position_bucket_tokens = args->position_bucket;
                 for (int layer : args->token_layers) options.token_layers.push_back(analysis::moe_index_of_layer(shape, layer));
-                StderrProgress progress(args->quiet);
-                const CancelToken& cancel = install_cancel_handler();
-                const analysis::StatsResult r = analysis::trace_stats(reader, options, args->chunk, progress, cancel);
-                progress.done();
+                const analysis::StatsResult r = run_scan(args->scan, [&](Progress& progress, const CancelToken& cancel) {
+                    return analysis::trace_stats(reader, options, args->scan.chunk, progress, cancel);
+                });
                 const auto& vocab = reader.meta().token_strings;
-                if (args->json) {
+                if (args->scan.json) {
                     std::cout << analysis::stats_to_json(r, vocab) << "\n";
                 } else if (args->show == "domains") {
                     std::cout << analysis::domain_expert_tables(r);
@@ -68,10 +61,7 @@ Verb add_stats(CLI::App& root) {
                     std::cout << (args->show == "tokens" ? analysis::top_tokens_summary(r, vocab)
                                                          : analysis::stats_summary(r, vocab));
                 }
-                if (result_file) {
-                    analysis::save_stats(r, vocab, *result_file);
-                    result_file->commit();
-                }
+                save_result(result_file, [&](ResultFile& file) { analysis::save_stats(r, vocab, file); });
                 return 0;
             }};
 }

@@ -4,6 +4,7 @@
 // Actions throw sy::Error on failure; main() turns that into "error: <message>" and exit 1.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace sy::cli {
 
@@ -11,6 +12,22 @@ struct Verb {
     CLI::App* command = nullptr;
     std::function<int()> run;  // returns the process exit code
 };
+
+// For counts, sizes and limits. CLI11's own PositiveNumber says "Value 0 not in range 0.000000 to
+// 1797...368.000000"; this one says what is wanted.
+inline const CLI::Validator& positive() {
+    static const CLI::Validator check(
+        [](std::string& text) -> std::string {
+            try {
+                std::size_t used = 0;
+                if (std::stod(text, &used) > 0 && used == text.size()) return {};
+            } catch (const std::exception&) {
+            }
+            return "must be a number greater than 0, got \"" + text + "\"";
+        },
+        ">0");
+    return check;
+}
 
 Verb add_inspect(CLI::App& root);
 Verb add_tokenize(CLI::App& root);
