@@ -94,6 +94,18 @@ void release_layer_sources(const WeightLoader& loader, int layer) {
         for (int e = 0; e < roles.expert_count; ++e) release_experts(loader, roles, layer, e);
 }
 
+std::vector<torch::Tensor> take_tensors(LayerWeights&& weights) {
+    std::vector<torch::Tensor> tensors;
+    for (ExpertWeights& e : weights.experts)
+        for (torch::Tensor* t : {&e.gate, &e.up, &e.down}) tensors.push_back(std::move(*t));
+    weights.experts.clear();
+    tensors.push_back(std::move(weights.stacked.gate_up));
+    tensors.push_back(std::move(weights.stacked.down));
+    for (auto& entry : weights.common) tensors.push_back(std::move(entry.second));
+    weights.common.clear();
+    return tensors;
+}
+
 void warm_layer_sources(const WeightLoader& loader, int layer) {
     const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
     for (Role role : roles.common) loader.will_need(role, layer);

@@ -36,6 +36,8 @@ std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int
 // Drops the mapped source pages of every tensor of the layer (after its converted copy is gone
 // or no longer needed).
 void release_layer_sources(const WeightLoader& loader, int layer);
+// Moves every tensor out of `weights` (views first), for WeightLoader::recycle.
+std::vector<torch::Tensor> take_tensors(LayerWeights&& weights);
 // Starts reading every tensor of the layer into the page cache (not into this process), so
 // that loading it later overlaps the disk with the current layer's compute even when the
 // memory bound leaves no room to prefetch converted weights.

@@ -68,7 +68,7 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
                                  const torch::TensorOptions& options) const {
     constexpr uint64_t kStagingBytes = uint64_t{32} << 20;
     const torch::ScalarType source = torch_scalar_type(info);
-    torch::Tensor out = torch::empty(shape, options);
+    torch::Tensor out = take_buffer(shape, options);
     const auto source_size = static_cast<uint64_t>(c10::elementSize(source));
     const auto numel = static_cast<uint64_t>(out.numel());
     if (out.is_cpu()) advise_huge_pages(out.data_ptr(), out.nbytes());
@@ -86,6 +86,35 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
             .copy_(staging.narrow(0, 0, static_cast<int64_t>(n)));
     }
     return out;
+}
+
+torch::Tensor WeightLoader::take_buffer(torch::IntArrayRef shape, const torch::TensorOptions& options) const {
+    {
+        std::lock_guard<std::mutex> lock(m_pool_mutex);
+        for (auto it = m_pool.begin(); it != m_pool.end(); ++it) {
+            if (it->sizes() != shape || it->scalar_type() != options.dtype().toScalarType() ||
+                it->device() != options.device())
+                continue;
+            torch::Tensor buffer = std::move(*it);
+            m_pool.erase(it);
+            return buffer;
+        }
+        m_pool.clear();   // a different layer shape: free before allocating (see recycle)
+    }
+    return torch::empty(shape, options);
+}
+
+void WeightLoader::recycle(std::vector<torch::Tensor> tensors) const {
+    auto whole = [](const torch::Tensor& t) {
+        return t.defined() && t.is_contiguous() && t.storage_offset() == 0 && t.nbytes() == t.storage().nbytes();
+    };
+    // Views (experts sliced out of a fused or stacked tensor) go first, so that the owner of
+    // their storage can be the only reference left.
+    for (torch::Tensor& t : tensors)
+        if (!whole(t)) t = torch::Tensor();
+    std::lock_guard<std::mutex> lock(m_pool_mutex);
+    for (torch::Tensor& t : tensors)
+        if (t.defined() && t.use_count() == 1 && t.storage().use_count() == 1) m_pool.push_back(std::move(t));
 }
 
 // W = fp8(W) x scale_inv per [br, bc] block, edge blocks partial (formats.md §5.2). 2-D tensors

@@ -7,6 +7,8 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <mutex>
+#include <vector>
 
 #include "switchyard/compute/model_runner.h"
 #include "switchyard/core/model.h"
@@ -38,6 +40,13 @@ public:
     // Background readahead of the source bytes (see TensorFileReader::will_need); any thread.
     void will_need(TensorRole role, int layer = -1, int expert = -1) const;
 
+    // Streaming: tensors of a finished layer, reused as destinations of later loads of the same
+    // shape, dtype and device. Fresh memory costs the kernel a page zeroing per byte (26% of the
+    // CPU time of a streamed 12 GB trace, bench/README.md "Trace throughput"). Only tensors no
+    // one else references are kept; a load that finds no match frees the whole pool first, so
+    // loading a layer never holds more than max(previous layer, this layer). Any thread.
+    void recycle(std::vector<torch::Tensor> tensors) const;
+
     const Model& model() const { return m_model; }
     ComputeDType dtype() const { return m_dtype; }
     torch::Device device() const { return m_device; }
@@ -54,7 +63,11 @@ private:
     const Model& m_model;
     ComputeDType m_dtype;
     torch::Device m_device;
+    torch::Tensor take_buffer(torch::IntArrayRef shape, const torch::TensorOptions& options) const;
+
     TensorFileReader m_reader;
+    mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
+    mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
 };
 
 }  // namespace sy

@@ -63,6 +63,7 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
     std::shared_ptr<LayerWeights> weights;
     if (m_prefetch.valid() && m_prefetched_layer == layer) weights = m_prefetch.get();   // rethrows its error
     else reset(), weights = load(layer);
+    m_current = weights;
     if (m_residency == Residency::stream_layers && next_layer >= 0) {
         if (m_warm.valid()) m_warm.wait();
         // Own thread: posix_fadvise may block while the device queue is full.
@@ -77,7 +78,13 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
 }
 
 void WeightSchedule::finish(int layer) {
-    if (m_residency != Residency::cache_all) release_layer_sources(m_loader, layer);
+    if (m_residency == Residency::cache_all) return;
+    release_layer_sources(m_loader, layer);
+    // The caller has dropped its reference; if nothing else holds the layer, its memory becomes
+    // the next load's destination instead of going back to the kernel.
+    if (m_current && m_current->layer == layer && m_current.use_count() == 1)
+        m_loader.recycle(take_tensors(std::move(*m_current)));
+    m_current.reset();
 }
 
 void WeightSchedule::reset() {

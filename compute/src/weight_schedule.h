@@ -45,7 +45,8 @@ private:
     std::vector<std::shared_ptr<LayerWeights>> m_cache;    // cache_all only
     int m_prefetched_layer = -1;
     std::future<std::shared_ptr<LayerWeights>> m_prefetch;
-    std::future<void> m_warm;   // page-cache readahead of the next layer (stream_layers)
+    std::future<void> m_warm;
+    std::shared_ptr<LayerWeights> m_current;   // streaming: the layer being computed, recycled by finish()   // page-cache readahead of the next layer (stream_layers)
 };
 
 }  // namespace sy
