@@ -120,7 +120,14 @@ void warm_layer_sources(const WeightLoader& loader, int layer) {
 
 ExpertWeights ResidentExperts::acquire(int expert) { return m_weights.experts.at(static_cast<std::size_t>(expert)); }
 
-ExpertWeights StreamedExperts::acquire(int expert) { return load_expert(m_loader, m_layer, expert); }
+ExpertWeights StreamedExperts::acquire(int expert) {
+    // The MoE block has dropped its copy of the previous expert by now; its tensors become this
+    // expert's destinations instead of fresh pages (WeightLoader::recycle checks they are unshared).
+    if (m_last.down.defined())
+        m_loader.recycle({std::move(m_last.gate), std::move(m_last.up), std::move(m_last.down)});
+    m_last = load_expert(m_loader, m_layer, expert);
+    return m_last;
+}
 
 void StreamedExperts::release(int expert) {
     // A fused tensor holds every expert: its pages go with the layer (release_layer_sources).

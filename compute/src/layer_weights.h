@@ -73,6 +73,7 @@ public:
 private:
     const WeightLoader& m_loader;
     int m_layer;
+    ExpertWeights m_last;   // recycled as the next expert's read destinations
 };
 
 }  // namespace sy
