@@ -123,8 +123,11 @@ ExpertWeights ResidentExperts::acquire(int expert) { return m_weights.experts.at
 ExpertWeights StreamedExperts::acquire(int expert) {
     // The MoE block has dropped its copy of the previous expert by now; its tensors become this
     // expert's destinations instead of fresh pages (WeightLoader::recycle checks they are unshared).
-    if (m_last.down.defined())
-        m_loader.recycle({std::move(m_last.gate), std::move(m_last.up), std::move(m_last.down)});
+    // (Not a braced list: std::initializer_list copies, which would leave a second reference.)
+    std::vector<torch::Tensor> previous;
+    for (torch::Tensor* t : {&m_last.gate, &m_last.up, &m_last.down})
+        if (t->defined()) previous.push_back(std::move(*t));
+    m_loader.recycle(std::move(previous));
     m_last = load_expert(m_loader, m_layer, expert);
     return m_last;
 }

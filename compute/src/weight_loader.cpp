@@ -77,7 +77,13 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
         return out;
     }
     const uint64_t chunk = std::min(numel, kStagingBytes / source_size);
-    const torch::Tensor staging = torch::empty({static_cast<int64_t>(std::max<uint64_t>(chunk, 1))}, source);
+    torch::Tensor staging;
+    {
+        std::lock_guard<std::mutex> lock(m_pool_mutex);
+        if (m_staging.defined() && m_staging.scalar_type() == source && static_cast<uint64_t>(m_staging.numel()) >= chunk)
+            staging = std::move(m_staging);   // the prefetch thread, if loading too, makes its own
+    }
+    if (!staging.defined()) staging = torch::empty({static_cast<int64_t>(std::max<uint64_t>(chunk, 1))}, source);
     const torch::Tensor flat = out.view({-1});
     for (uint64_t done = 0; done < numel; done += chunk) {
         const uint64_t n = std::min(chunk, numel - done);
@@ -85,6 +91,8 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
         flat.narrow(0, static_cast<int64_t>(done), static_cast<int64_t>(n))
             .copy_(staging.narrow(0, 0, static_cast<int64_t>(n)));
     }
+    std::lock_guard<std::mutex> lock(m_pool_mutex);
+    m_staging = std::move(staging);
     return out;
 }
 

@@ -68,6 +68,7 @@ private:
     TensorFileReader m_reader;
     mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
     mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
+    mutable torch::Tensor m_staging;            // read()'s conversion buffer, kept between loads (m_pool_mutex)
 };
 
 }  // namespace sy
