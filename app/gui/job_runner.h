@@ -21,6 +21,12 @@ namespace sy::gui {
 // "error: "; anything else is an internal error.
 QString error_message(const std::exception& error);
 
+// Called first on every worker thread: a trace or an analysis keeps every core busy (LibTorch's
+// intra-op threads inherit the nice value of the thread that spawns them), and a lower
+// scheduling weight lets the GUI thread preempt the workers at once instead of waiting out a
+// time slice. QThread::LowPriority has no effect under Linux's SCHED_OTHER.
+void lower_this_thread_priority();
+
 // Thread rules: call from the main thread. `work` runs on a new QThread; `done` / `failed` run
 // on `context`'s thread. Result is held by shared_ptr so move-only values (a Model) travel.
 template <class Result>
@@ -31,6 +37,7 @@ void run_job(QObject* context, std::function<std::shared_ptr<Result>()> work,
     QPointer<QObject> guard(context);
     QThread* thread = QThread::create([guard, work = std::move(work), done = std::move(done),
                                        failed = std::move(failed)]() {
+        lower_this_thread_priority();
         try {
             std::shared_ptr<Result> result = work();
             QMetaObject::invokeMethod(

@@ -14,7 +14,6 @@ namespace {
 
 // Snapshots cost a StatsAccumulator::finish(); one per 150 ms is plenty for a 40 ms replot.
 constexpr qint64 snapshot_interval_ms = 150;
-
 }  // namespace
 
 TraceRun::TraceRun(QObject* parent) : QObject(parent) {}
@@ -35,6 +34,7 @@ bool TraceRun::start(std::shared_ptr<const sy::Model> model, sy::TraceOptions op
     m_cancel = cancel;
     const QString output = QString::fromStdString(options.output.string());
     m_thread = QThread::create([this, model, options = std::move(options), source, cancel, output]() mutable {
+        lower_this_thread_priority();
         std::unique_ptr<LiveRouting> live;
         QElapsedTimer clock;
         clock.start();
