@@ -29,7 +29,9 @@ def tensors(layers):
     yield "lm_head.weight", [V, H]
 
 
-def write_shard(path, entries):
+def write_shard(path, entries, write_data=None):
+    """One safetensors shard. write_data(f, shape, nbytes) fills each tensor; without it the
+    data section is a hole (sparse file)."""
     header, offset = {"__metadata__": {"format": "pt"}}, 0
     for name, shape in entries:
         n = 2
@@ -42,8 +44,38 @@ def write_shard(path, entries):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)))
         f.write(text)
-        f.truncate(8 + len(text) + offset)  # a hole: no data blocks are written
+        if write_data is None:
+            f.truncate(8 + len(text) + offset)  # a hole: no data blocks are written
+        else:
+            for name, shape in entries:
+                begin, end = header[name]["data_offsets"]
+                write_data(f, shape, end - begin)
+            f.flush()
+            os.fsync(f.fileno())  # written back, so a benchmark can evict it from the page cache
     return offset
+
+
+def write_checkpoint(out, layers, shards, write_data=None):
+    """Shards + model.safetensors.index.json + config.json; returns (tensor count, bytes)."""
+    os.makedirs(out, exist_ok=True)
+    all_t = list(tensors(layers))
+    per = -(-len(all_t) // shards)
+    weight_map, total = {}, 0
+    for s in range(shards):
+        name = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+        chunk = all_t[s * per:(s + 1) * per]
+        total += write_shard(os.path.join(out, name), chunk, write_data)
+        weight_map.update({t: name for t, _ in chunk})
+    with open(os.path.join(out, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
+    config = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": H,
+              "intermediate_size": I, "num_hidden_layers": layers, "num_attention_heads": 32,
+              "num_key_value_heads": NKV, "num_local_experts": E, "num_experts_per_tok": 2,
+              "vocab_size": V, "rms_norm_eps": 1e-5, "rope_theta": 1e6, "max_position_embeddings": 32768,
+              "tie_word_embeddings": False, "torch_dtype": "bfloat16", "sliding_window": None}
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    return len(all_t), total
 
 
 def main():
@@ -52,25 +84,8 @@ def main():
     ap.add_argument("--layers", type=int, default=32)
     ap.add_argument("--shards", type=int, default=19)
     a = ap.parse_args()
-    os.makedirs(a.out, exist_ok=True)
-    all_t = list(tensors(a.layers))
-    per = -(-len(all_t) // a.shards)
-    weight_map, total = {}, 0
-    for s in range(a.shards):
-        name = f"model-{s + 1:05d}-of-{a.shards:05d}.safetensors"
-        chunk = all_t[s * per:(s + 1) * per]
-        total += write_shard(os.path.join(a.out, name), chunk)
-        weight_map.update({t: name for t, _ in chunk})
-    with open(os.path.join(a.out, "model.safetensors.index.json"), "w") as f:
-        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
-    config = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": H,
-              "intermediate_size": I, "num_hidden_layers": a.layers, "num_attention_heads": 32,
-              "num_key_value_heads": NKV, "num_local_experts": E, "num_experts_per_tok": 2,
-              "vocab_size": V, "rms_norm_eps": 1e-5, "rope_theta": 1e6, "max_position_embeddings": 32768,
-              "tie_word_embeddings": False, "torch_dtype": "bfloat16", "sliding_window": None}
-    with open(os.path.join(a.out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-    print(f"{a.out}: {len(all_t)} tensors, {total / 1e9:.1f} GB (sparse)")
+    count, total = write_checkpoint(a.out, a.layers, a.shards)
+    print(f"{a.out}: {count} tensors, {total / 1e9:.1f} GB (sparse)")
 
 
 if __name__ == "__main__":

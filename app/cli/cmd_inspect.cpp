@@ -20,9 +20,8 @@ struct InspectOptions {
     bool json = false;
 };
 
-// 46700000000 -> "46.7B" (parameter counts, powers of 1000 as model cards write them).
-std::string human_count(int64_t count) {
-    const char* units[] = {"", "K", "M", "B", "T"};
+// Powers of 1000, as model cards write parameter counts and disks write sizes.
+std::string scaled(int64_t count, const char* const (&units)[5]) {
     double value = static_cast<double>(count);
     int unit = 0;
     while (value >= 1000.0 && unit < 4) value /= 1000.0, ++unit;
@@ -30,6 +29,10 @@ std::string human_count(int64_t count) {
     std::snprintf(text, sizeof text, unit == 0 ? "%.0f%s" : "%.3g%s", value, units[unit]);
     return text;
 }
+// 46700000000 -> "46.7B"
+std::string human_count(int64_t count) { return scaled(count, {"", "K", "M", "B", "T"}); }
+// 3430000000 -> "3.43 GB"
+std::string human_bytes(int64_t bytes) { return scaled(bytes, {" B", " kB", " MB", " GB", " TB"}); }
 
 template <typename T>
 std::string join(const std::vector<T>& items) {
@@ -74,7 +77,7 @@ void print_text(const Model& model, const ModelSummary& s, std::ostream& out) {
     row("parameters", human_count(s.params_total) + " total, " + human_count(s.params_active) + " active per token");
     row("dtypes", dtypes);
     row("files", join(s.files));
-    row("tensors", std::to_string(s.tensor_count) + " (" + human_count(static_cast<int64_t>(s.tensor_bytes)) + "B)");
+    row("tensors", std::to_string(s.tensor_count) + " (" + human_bytes(static_cast<int64_t>(s.tensor_bytes)) + ")");
     row("expert layout", model.layout == ExpertLayout::fused ? "fused (transformers v5)" : "per-expert (Hub)");
 }
 
