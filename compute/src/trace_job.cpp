@@ -1,10 +1,10 @@
 // run_trace (issue 3 item 5): dataset -> ModelRunner -> routing observer -> TraceWriter, one
 // flushed batch at a time, so Ctrl-C or a crash loses at most the batch in flight.
-#include <ctime>
 
 #include "corpus_job.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/errors.h"
+#include "switchyard/core/utc_time.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"
 
@@ -61,15 +61,6 @@ private:
     std::vector<bool> m_seen;
 };
 
-std::string utc_now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm parts{};
-    gmtime_r(&now, &parts);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-    return text;
-}
-
 TraceMeta make_trace_meta(const Model& model, const TraceOptions& options, const PreparedCorpus& corpus,
                           const DatasetReader& reader) {
     const ModelDescription& d = model.description;
@@ -85,7 +76,7 @@ TraceMeta make_trace_meta(const Model& model, const TraceOptions& options, const
     meta.device = options.runner.device;
     meta.bos = bos_mode_name(corpus.options.text.mode);
     meta.bos_id = corpus.options.text.bos_id.value_or(-1);
-    meta.created = utc_now();
+    meta.created = utc_now_iso8601();
     meta.seq_len = corpus.options.seq_len;
     meta.batch_tokens = corpus.options.batch_tokens;
     meta.max_tokens = corpus.options.max_tokens;

@@ -1,12 +1,17 @@
 #pragma once
 // Runs the built `switchyard` binary and captures exit code, stdout and stderr.
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "test_paths.h"
 
@@ -41,6 +46,28 @@ inline CliResult run_cli(const std::string& args) {
     r.out = slurp(out);
     r.err = slurp(err);
     return r;
+}
+
+// Starts `switchyard ARGS` (stdout discarded, stderr into `err`), sends SIGINT once its progress
+// line shows a rate (printed only after the first batch is done, so there is work to keep), and
+// returns its exit code, or -1 when it did not exit normally.
+inline int run_cli_and_interrupt(const std::string& args, const std::filesystem::path& err) {
+    const pid_t child = ::fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 2);
+        const std::string cmd = "exec " + shell_quote(SY_CLI_BINARY) + " " + args + " >/dev/null";
+        ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (slurp(err).find("tok/s") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ::kill(child, SIGINT);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace sy::test

@@ -1,15 +1,10 @@
 // `switchyard similarity` end to end (issue 4 item 4), through the main binary, which execs
 // switchyard-torch: JSON shape and invariants on tiny-mixtral, the table, refused layers and
 // models with the valid MoE layers named, and Ctrl-C (exit 130).
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "run_cli.h"
 
@@ -87,26 +82,11 @@ TEST(SimilarityCliIntegration, DenseOrOutOfRangeLayerIsRefusedNamingTheMoeLayers
 TEST(SimilarityCliIntegration, CtrlCExits130) {
     TempDir tmp;
     const fs::path err = tmp.path() / "err";
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, 2);
-        const std::string cmd = "exec " + shell_quote(SY_CLI_BINARY) + " similarity " + shell_quote(tiny_mixtral()) +
-                                " --data " + shell_quote(corpus_sample()) +
-                                " --layer 3 --seq-len 128 --batch-tokens 128 >/dev/null";
-        ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    // Interrupt once the forward pass has reported a batch (the output stage shows a rate).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (slurp(err).find("tok/s") == std::string::npos && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ::kill(child, SIGINT);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 130) << slurp(err);
+    EXPECT_EQ(run_cli_and_interrupt("similarity " + shell_quote(tiny_mixtral()) + " --data " +
+                                        shell_quote(corpus_sample()) + " --layer 3 --seq-len 128 --batch-tokens 128",
+                                    err),
+              130)
+        << slurp(err);
     EXPECT_NE(slurp(err).find("\nerror: cancelled\n"), std::string::npos) << slurp(err);
 }
 

@@ -2,15 +2,10 @@
 // which execs switchyard-torch beside it: the documented HDF5 layout with consistent shapes,
 // eval JSON per domain, dense models refused by trace and accepted by eval, Ctrl-C leaving a
 // readable, resumable file (exit 130), --plan, and h5py reading the file when it is installed.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "run_cli.h"
 #include "switchyard/core/safetensors_header.h"
@@ -221,25 +216,11 @@ TEST(TraceCliIntegration, CtrlCLeavesAReadableResumableFile) {
     TempDir tmp;
     const fs::path data = corpus(tmp, 100, 2, 0), out = tmp.path() / "trace.h5", err = tmp.path() / "err";
     const std::string options = " --seq-len 128 --batch-tokens 256 --max-tokens 6000";
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, 2);
-        const std::string cmd = "exec " + shell_quote(SY_CLI_BINARY) + " trace " + shell_quote(tiny_mixtral()) +
-                                " --data " + shell_quote(data) + " -o " + shell_quote(out) + options + " >/dev/null";
-        ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    // Interrupt after the first batch has been reported (progress shows a rate only then).
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (slurp(err).find("tok/s") == std::string::npos && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ::kill(child, SIGINT);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status));
-    ASSERT_EQ(WEXITSTATUS(status), 130) << slurp(err);
+    ASSERT_EQ(run_cli_and_interrupt("trace " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(data) + " -o " +
+                                        shell_quote(out) + options,
+                                    err),
+              130)
+        << slurp(err);
     EXPECT_NE(slurp(err).find("\nerror: cancelled\n"), std::string::npos) << slurp(err);
     int64_t interrupted_at = 0;
     {

@@ -5,10 +5,10 @@
 
 #include <unistd.h>
 
-#include <ctime>
 
 #include "h5_util.h"
 #include "switchyard/core/errors.h"
+#include "switchyard/core/utc_time.h"
 
 namespace sy {
 
@@ -38,15 +38,6 @@ struct ResultFile::Impl {
 };
 
 namespace {
-
-std::string utc_now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
 
 void check_output(const fs::path& out, const ResultProvenance& provenance, bool overwrite) {
     for (const fs::path& input : provenance.inputs)
@@ -119,7 +110,7 @@ ResultFile ResultFile::create(const fs::path& out, const ResultProvenance& prove
     result.attribute("/", "format_version", result_format_version);
     result.attribute("/", "tool_version", std::string("switchyard ") + SWITCHYARD_VERSION);
     result.attribute("/", "command_line", provenance.command_line);
-    result.attribute("/", "created", utc_now());
+    result.attribute("/", "created", utc_now_iso8601());
     result.attribute("/", "inputs", inputs);
     return result;
 }
