@@ -1,4 +1,4 @@
-// switchyard-torch: trace, eval and similarity, the verbs that need LibTorch (issue 3). Started by
+// switchyard-torch: the verbs that need LibTorch (forward pass, scoring, expert edits). Started by
 // `switchyard trace|eval ...` (git-style dispatch, app/cli/torch_verbs.cpp) or directly. Errors are
 // reported as by `switchyard` itself (app/cli/run_verbs.h).
 #include <CLI/CLI.hpp>
@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
     sy::cli::remember_command_line(argc, argv);
 
     std::vector<sy::cli::Verb> verbs{sy::cli::add_trace(app), sy::cli::add_eval(app),
-                                     sy::cli::add_similarity(app), sy::cli::add_bench_matmul(app)};
+                                     sy::cli::add_similarity(app), sy::cli::add_score(app),
+                                     sy::cli::add_prune(app),      sy::cli::add_merge(app),
+                                     sy::cli::add_apply(app),      sy::cli::add_bench_matmul(app)};
     return sy::cli::parse_and_run(app, verbs, argc, argv);
 }

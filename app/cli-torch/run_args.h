@@ -13,18 +13,21 @@
 namespace sy::cli {
 
 struct RunArgs {
-    std::string model_dir, device = "cpu", dtype, bos = "auto", max_memory;
+    std::string model_dir, device = "cpu", dtype, bos = "auto", max_memory, mask_experts;
     std::vector<std::string> data;
     int64_t seq_len = 512, batch_tokens = 0, max_tokens = 0;
     bool quiet = false;
 
-    void declare(CLI::App* cmd) {
+    // `data_required`: false for the edit verbs, whose --data (calibration) is optional;
+    // `model_required`: false for apply, whose recipe names its model.
+    void declare(CLI::App* cmd, bool data_required = true, bool model_required = true) {
         cmd->add_option("MODEL_DIR", model_dir, "Model folder (config.json, *.safetensors, tokenizer.json)")
-            ->required();
-        cmd->add_option("--data", data,
-                        ".jsonl records ({\"text\"|\"input_ids\", \"domain\"}) or .txt files, or folders; repeatable")
-            ->required()
-            ->allow_extra_args(false);  // `--data a MODEL_DIR` must not swallow MODEL_DIR
+            ->required(model_required);
+        auto* data_option =
+            cmd->add_option("--data", data,
+                            ".jsonl records ({\"text\"|\"input_ids\", \"domain\"}) or .txt files, or folders; repeatable")
+                ->allow_extra_args(false);  // `--data a MODEL_DIR` must not swallow MODEL_DIR
+        if (data_required) data_option->required();
         cmd->add_option("--seq-len", seq_len, "Attention window; longer documents are cut into windows")
             ->check(positive())
             ->capture_default_str();
@@ -38,6 +41,8 @@ struct RunArgs {
             ->check(CLI::IsMember({"auto", "on", "off"}))
             ->capture_default_str();
         cmd->add_option("--max-memory", max_memory, "Bound on resident weights, e.g. 4GB: layers are streamed");
+        cmd->add_option("--mask-experts", mask_experts,
+                        "Experts never selected, L:E[,L:E...] (model-layer:expert); no weights change");
         cmd->add_flag("-q,--quiet", quiet, "No progress on stderr");
     }
 
@@ -56,6 +61,7 @@ struct RunArgs {
         runner.device = device;
         runner.dtype = parse_compute_dtype(!dtype.empty() ? dtype : device.rfind("cuda", 0) == 0 ? "bf16" : "f32");
         runner.max_memory_bytes = max_memory.empty() ? 0 : parse_byte_size(max_memory);
+        if (!mask_experts.empty()) runner.masked_experts = parse_layer_experts(mask_experts, "--mask-experts");
         return runner;
     }
 };

@@ -8,5 +8,9 @@ namespace sy::cli {
 Verb add_trace(CLI::App& root);
 Verb add_eval(CLI::App& root);
 Verb add_similarity(CLI::App& root);
+Verb add_score(CLI::App& root);
+Verb add_prune(CLI::App& root);
+Verb add_merge(CLI::App& root);
+Verb add_apply(CLI::App& root);
 
 }  // namespace sy::cli

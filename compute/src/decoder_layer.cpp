@@ -4,7 +4,6 @@
 
 #include "attention.h"
 #include "mlp.h"
-#include "moe_block.h"
 #include "rms_norm.h"
 
 namespace sy {
@@ -12,15 +11,16 @@ namespace sy {
 using Role = TensorRole;
 
 torch::Tensor decoder_layer(const ForwardContext& ctx, const LayerWeights& w, ExpertSource* experts,
-                            const torch::Tensor& h, const RoutingCallback& on_routing) {
+                            const torch::Tensor& h, const MoeLayerHooks& hooks) {
     const double eps = ctx.model.rms_norm_eps;
     const torch::Tensor attended = h + attention(ctx, w, rms_norm(h, w.at(Role::attn_norm), eps));
     const torch::Tensor x = rms_norm(attended, w.at(Role::ffn_norm), eps);
     if (!ctx.model.is_moe_layer(w.layer))
         return attended + silu_mlp(x, w.at(Role::ffn_gate), w.at(Role::ffn_up), w.at(Role::ffn_down));
-    const Routing routing = route(ctx.model, w, x);
-    if (on_routing) on_routing(routing, x);
-    return attended + moe_block(ctx.model, w, x, routing, *experts);
+    const Routing routing = route(ctx.model, w, x, ctx.expert_mask(w.layer));
+    const MoeOutput moe = moe_block(ctx.model, w, x, routing, *experts, hooks.want_norms);
+    if (hooks.report) hooks.report(MoeLayerReport{routing, x, moe, *experts});
+    return attended + moe.out;
 }
 
 }  // namespace sy

@@ -7,15 +7,27 @@
 
 #include "forward_context.h"
 #include "layer_weights.h"
+#include "moe_block.h"
 #include "router.h"
 
 namespace sy {
 
-// Called for MoE layers with the routing and the block's normed input, before the experts run.
-using RoutingCallback = std::function<void(const Routing& routing, const torch::Tensor& moe_input)>;
+// What a MoE layer reports after its block ran: the routing, the block's normed input, its
+// output and the layer's experts (still acquirable during the call).
+struct MoeLayerReport {
+    const Routing& routing;
+    const torch::Tensor& moe_input;   // [N, H] activation dtype
+    const MoeOutput& output;
+    ExpertSource& experts;
+};
+
+struct MoeLayerHooks {
+    bool want_norms = false;                              // fill MoeOutput::norms
+    std::function<void(const MoeLayerReport&)> report;    // may be empty
+};
 
 // h [N, H] activation dtype -> [N, H].
 torch::Tensor decoder_layer(const ForwardContext& ctx, const LayerWeights& weights, ExpertSource* experts,
-                            const torch::Tensor& h, const RoutingCallback& on_routing);
+                            const torch::Tensor& h, const MoeLayerHooks& hooks);
 
 }  // namespace sy

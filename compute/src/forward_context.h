@@ -1,7 +1,10 @@
 #pragma once
 // What every block of one forward pass shares: the model description, the compute dtype, the
-// batch layout and the rotary tables for its positions. Built once per run, read-only.
+// batch layout, the rotary tables for its positions and the inference-time expert masks. Built
+// once per run, read-only.
 #include <torch/types.h>
+
+#include <vector>
 
 #include "batch_layout.h"
 #include "rope.h"
@@ -14,6 +17,12 @@ struct ForwardContext {
     torch::ScalarType dtype;        // activation dtype (f32 or bf16)
     const BatchLayout& batch;
     const RopeTables& rope;         // rows = batch tokens, rotary_dim / 2 columns
+    const std::vector<torch::Tensor>* masks = nullptr;   // [layers] of [E] bool (true = masked) or undefined
+
+    torch::Tensor expert_mask(int layer) const {
+        if (!masks || layer >= static_cast<int>(masks->size())) return {};
+        return (*masks)[static_cast<std::size_t>(layer)];
+    }
 };
 
 }  // namespace sy

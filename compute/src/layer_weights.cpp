@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "layer_tensors.h"
+#include "model_patch_apply.h"
 
 namespace sy {
 namespace {
@@ -82,6 +83,7 @@ std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int
     weights->layer = layer;
     for (Role role : roles.common) weights->common.emplace(role, loader.load(role, layer));
     if (with_experts && roles.expert_count > 0) load_all_experts(loader, layer, roles.expert_count, *weights);
+    apply_layer_patch(loader, *weights);
     return weights;
 }
 
@@ -128,7 +130,8 @@ ExpertWeights StreamedExperts::acquire(int expert) {
     for (torch::Tensor* t : {&m_last.gate, &m_last.up, &m_last.down})
         if (t->defined()) previous.push_back(std::move(*t));
     m_loader.recycle(std::move(previous));
-    m_last = load_expert(m_loader, m_layer, expert);
+    std::optional<ExpertWeights> replaced = patched_expert(m_loader, m_layer, expert);
+    m_last = replaced ? std::move(*replaced) : load_expert(m_loader, m_layer, expert);
     return m_last;
 }
 

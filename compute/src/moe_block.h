@@ -10,9 +10,17 @@
 
 namespace sy {
 
-// x [N, H] activation dtype (normed input); returns [N, H] in the same dtype. Expert outputs
-// are weighted and summed in f32 (HF sums in the activation dtype; f32 is at least as exact).
-torch::Tensor moe_block(const ModelDescription& model, const LayerWeights& weights, const torch::Tensor& x,
-                        const Routing& routing, ExpertSource& experts);
+struct MoeOutput {
+    torch::Tensor out;     // [N, H] activation dtype
+    torch::Tensor norms;   // [N, k] f32 ||f_e(x)||_2 of each chosen expert (un-gated), only on request
+};
+
+// x [N, H] activation dtype (normed input). Expert outputs are weighted and summed in f32 (HF
+// sums in the activation dtype; f32 is at least as exact).
+MoeOutput moe_block(const ModelDescription& model, const LayerWeights& weights, const torch::Tensor& x,
+                    const Routing& routing, ExpertSource& experts, bool want_norms = false);
+
+// One routed expert's un-gated output f_e(x) for x [n, H] (activation dtype) -> [n, H].
+torch::Tensor expert_output(ExpertSource& experts, int expert, const torch::Tensor& x);
 
 }  // namespace sy

@@ -84,6 +84,7 @@ TraceMeta make_trace_meta(const Model& model, const TraceOptions& options, const
         meta.data += (meta.data.empty() ? "" : "\n") + std::filesystem::absolute(file).lexically_normal().string();
     meta.data_bytes = static_cast<int64_t>(reader.total_bytes());
     meta.router_logits = options.router_logits;
+    meta.masked_experts = format_layer_experts(options.runner.masked_experts);
     for (std::size_t i = 0; i < d.moe_layers.size(); ++i) {
         meta.moe_layers.push_back(d.moe_layers[i]);
         meta.num_experts.push_back(static_cast<int32_t>(d.num_experts[i]));

@@ -47,6 +47,11 @@ public:
     // loading a layer never holds more than max(previous layer, this layer). Any thread.
     void recycle(std::vector<torch::Tensor> tensors) const;
 
+    // The in-memory edit applied to every layer this loader builds (edit preview); null for
+    // none. Set before the first load; the patch must outlive the loader.
+    void set_patch(const ModelPatch* patch) { m_patch = patch; }
+    const ModelPatch* patch() const { return m_patch; }
+
     const Model& model() const { return m_model; }
     ComputeDType dtype() const { return m_dtype; }
     torch::Device device() const { return m_device; }
@@ -66,6 +71,7 @@ private:
     torch::Tensor take_buffer(torch::IntArrayRef shape, const torch::TensorOptions& options) const;
 
     TensorFileReader m_reader;
+    const ModelPatch* m_patch = nullptr;
     mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
     mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
     mutable torch::Tensor m_staging;            // read()'s conversion buffer, kept between loads (m_pool_mutex)

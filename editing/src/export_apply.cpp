@@ -10,6 +10,7 @@
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/safetensors_writer.h"
+#include "switchyard/core/sha256.h"
 #include "switchyard/core/staged_directory.h"
 #include "switchyard/core/tensor_convert.h"
 #include "switchyard/editing/export.h"
@@ -47,14 +48,26 @@ class TensorStreamer {
 public:
     TensorStreamer(const Model& model, SafetensorsWriter& writer) : m_model(model), m_writer(writer) {}
 
-    void write(const ExportTensor& t) {
+    // Returns the SHA-256 of the bytes written when t.record_sha256, else "".
+    std::string write(const ExportTensor& t) {
+        if (t.producer) {
+            const std::vector<unsigned char> bytes = t.producer->produce(t);
+            SY_CHECK(bytes.size() == t.nbytes(), ShapeMismatch,
+                     t.name + ": computed " + std::to_string(bytes.size()) + " bytes, expected " + std::to_string(t.nbytes()));
+            m_writer.write(bytes.data(), bytes.size());
+            return t.record_sha256 ? sha256_hex(bytes.data(), bytes.size()) : std::string();
+        }
         const TensorView view = m_model.checkpoint.view(*t.source);
         const auto* bytes = reinterpret_cast<const unsigned char*>(view.data) + t.byte_offset;
-        if (t.dtype == t.source->dtype && !t.scale_inv)
+        std::string digest;
+        if (t.dtype == t.source->dtype && !t.scale_inv) {
             m_writer.write(bytes, t.nbytes());  // identity: byte-identical by construction
-        else
+            if (t.record_sha256) digest = sha256_hex(bytes, t.nbytes());
+        } else {
             write_converted(t, bytes);
+        }
         m_model.checkpoint.release(*t.source);
+        return digest;
     }
 
 private:
@@ -125,8 +138,8 @@ void copy_side_files(const Model& model, const ExportPlan& plan, const ExportOpt
         const fs::path& p = entry.path();
         if (!entry.is_regular_file() || p.extension() == ".safetensors" || p.filename() == "model.safetensors.index.json")
             continue;
-        const bool patch_config = p.filename() == "config.json" &&
-                                  (options.dtype != ExportDType::keep || plan.drops_quantization);
+        const bool patch_config = p.filename() == "config.json" && (options.dtype != ExportDType::keep ||
+                                                                    plan.drops_quantization || !plan.config_updates.empty());
         if (!patch_config) {
             fs::copy_file(p, out / p.filename());
             continue;
@@ -135,11 +148,14 @@ void copy_side_files(const Model& model, const ExportPlan& plan, const ExportOpt
         nlohmann::ordered_json config = nlohmann::ordered_json::parse(in);
         if (options.dtype != ExportDType::keep) config["torch_dtype"] = dtype_config_name(options.dtype);
         if (plan.drops_quantization) config.erase("quantization_config");
+        for (const auto& [key, value] : plan.config_updates) config[key] = value;
         write_text(out / "config.json", config.dump(2) + "\n");
     }
 }
 
-void check_not_overlapping(const fs::path& model_dir, const fs::path& output) {
+}  // namespace
+
+void check_output_folder(const fs::path& model_dir, const fs::path& output) {
     const auto a = fs::weakly_canonical(model_dir), b = fs::weakly_canonical(output);
     auto inside = [](const fs::path& child, const fs::path& parent) {
         auto rel = child.lexically_relative(parent);
@@ -149,8 +165,6 @@ void check_not_overlapping(const fs::path& model_dir, const fs::path& output) {
         throw UsageError(output.string() + ": the output folder must not be the model folder, inside it or contain it");
 }
 
-}  // namespace
-
 uint64_t ExportTensor::nbytes() const {
     uint64_t n = dtype_size(dtype);
     for (int64_t d : shape) n *= static_cast<uint64_t>(d);
@@ -159,8 +173,13 @@ uint64_t ExportTensor::nbytes() const {
 
 ExportResult export_checkpoint(const Model& model, const ExportOptions& options, Progress& progress,
                                const CancelToken& cancel) {
-    check_not_overlapping(model.checkpoint.dir(), options.output_dir);
-    const ExportPlan plan = plan_export(model, options);
+    check_output_folder(model.checkpoint.dir(), options.output_dir);
+    return write_export(model, plan_export(model, options), options, progress, cancel);
+}
+
+ExportResult write_export(const Model& model, const ExportPlan& plan, const ExportOptions& options, Progress& progress,
+                          const CancelToken& cancel) {
+    check_output_folder(model.checkpoint.dir(), options.output_dir);
     StagedDirectory staged(options.output_dir, options.force);
     ExportResult result;
     uint64_t total = 0;
@@ -175,7 +194,8 @@ ExportResult export_checkpoint(const Model& model, const ExportOptions& options,
         TensorStreamer streamer(model, writer);
         for (const auto& t : plan.shards[s]) {
             cancel.throw_if_cancelled();
-            streamer.write(t);
+            std::string digest = streamer.write(t);
+            if (t.record_sha256) result.sha256[t.name] = std::move(digest);
             weight_map[t.name] = name;
             result.total_bytes += t.nbytes();
             ++result.tensor_count;
@@ -189,6 +209,10 @@ ExportResult export_checkpoint(const Model& model, const ExportOptions& options,
         write_text(staged.path() / "model.safetensors.index.json", index.dump(2) + "\n");
     }
     copy_side_files(model, plan, options, staged.path());
+    for (const auto& [source, name] : plan.copied_files)
+        fs::copy_file(source, staged.path() / name, fs::copy_options::overwrite_existing);
+    if (plan.extra_files)
+        for (const auto& [name, contents] : plan.extra_files(result)) write_text(staged.path() / name, contents);
     staged.commit();
     return result;
 }

@@ -73,7 +73,9 @@ std::map<std::string, std::string> hub_renames(const Model& model) {
     return renames;
 }
 
-std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOptions& options, bool& drops_quantization) {
+}  // namespace
+
+std::vector<ExportTensor> export_tensors(const Model& model, const ExportOptions& options, bool& drops_quantization) {
     const FamilySpec& spec = *model.description.family;
     std::map<std::string, std::pair<TensorRole, int>> fused;  // fused tensor name -> (role, layer)
     if (model.layout == ExpertLayout::fused) {
@@ -96,8 +98,11 @@ std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOption
         if (folded_scales.count(t.name)) continue;
         const TensorInfo* scale = is_fp8(t.dtype) ? model.checkpoint.find(scale_inv_name(t.name)) : nullptr;
         const auto renamed = renames.find(t.name);
-        ExportTensor e{renamed == renames.end() ? t.name : renamed->second, &t, 0, t.shape,
-                       output_dtype(t.dtype, options.dtype), nullptr};
+        ExportTensor e;
+        e.name = renamed == renames.end() ? t.name : renamed->second;
+        e.source = &t;
+        e.shape = t.shape;
+        e.dtype = output_dtype(t.dtype, options.dtype);
         if (dequantize && is_fp8(t.dtype)) {
             SY_CHECK(scale, CheckpointError, model.checkpoint.files()[t.file_index] + ": " + t.name +
                                                  ": F8 weight without " + scale_inv_name(t.name) + " cannot be dequantised");
@@ -112,16 +117,14 @@ std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOption
     return out;
 }
 
-}  // namespace
-
-ExportPlan plan_export(const Model& model, const ExportOptions& options) {
-    ExportPlan plan;
-    std::vector<ExportTensor> tensors = collect_tensors(model, options, plan.drops_quantization);
+void pack_shards(std::vector<ExportTensor> tensors, uint64_t shard_size_bytes, ExportPlan& plan) {
+    std::sort(tensors.begin(), tensors.end(), [](const ExportTensor& a, const ExportTensor& b) { return a.name < b.name; });
     // Greedy packing in name order, like transformers' shard_checkpoint: a tensor larger than
     // the shard size gets a shard of its own.
+    plan.shards.clear();
     uint64_t current = 0;
     for (auto& t : tensors) {
-        if (plan.shards.empty() || (current > 0 && current + t.nbytes() > options.shard_size_bytes)) {
+        if (plan.shards.empty() || (current > 0 && current + t.nbytes() > shard_size_bytes)) {
             plan.shards.emplace_back();
             current = 0;
         }
@@ -129,6 +132,11 @@ ExportPlan plan_export(const Model& model, const ExportOptions& options) {
         plan.shards.back().push_back(std::move(t));
     }
     if (plan.shards.empty()) plan.shards.emplace_back();
+}
+
+ExportPlan plan_export(const Model& model, const ExportOptions& options) {
+    ExportPlan plan;
+    pack_shards(export_tensors(model, options, plan.drops_quantization), options.shard_size_bytes, plan);
     return plan;
 }
 

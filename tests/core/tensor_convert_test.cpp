@@ -90,3 +90,33 @@ TEST(TensorConvert, Fp8ScaleGridMismatchNamesBothTensors) {
         EXPECT_NE(msg.find("found F32 [1, 1]"), std::string::npos);
     }
 }
+
+// f32 -> e4m3 must pick the nearest code, ties to even, saturate at 448 and keep the sign.
+TEST(TensorConvert, Fp8EncodeMatchesExhaustiveNearest) {
+    for (int code = 0; code < 0x7F; ++code) {
+        const float value = sy::f8_e4m3_bits_to_f32(static_cast<uint8_t>(code));
+        EXPECT_EQ(sy::f32_to_f8_e4m3_bits(value), code) << value;
+        EXPECT_EQ(sy::f32_to_f8_e4m3_bits(-value), code | 0x80) << -value;
+    }
+    for (float v : {0.3f, 1.7f, 13.2f, 300.f, 0.0049f, -5.55f}) EXPECT_EQ(sy::f32_to_f8_e4m3_bits(v), encode_e4m3(v)) << v;
+    EXPECT_EQ(sy::f32_to_f8_e4m3_bits(1e6f), 0x7E);
+    EXPECT_EQ(sy::f32_to_f8_e4m3_bits(-1e6f), 0xFE);
+    // 1.0625 lies halfway between 1.0 (mantissa 000) and 1.125 (001): even code wins.
+    EXPECT_EQ(sy::f8_e4m3_bits_to_f32(sy::f32_to_f8_e4m3_bits(1.0625f)), 1.0f);
+    EXPECT_EQ(sy::f8_e4m3_bits_to_f32(sy::f32_to_f8_e4m3_bits(1.1875f)), 1.25f);
+}
+
+TEST(TensorConvert, Fp8BlockQuantisationRoundTrips) {
+    // 3 x 5 matrix in 2 x 2 blocks (partial edge blocks), values of very different scales.
+    std::vector<float> values = {0.5f, -1.f, 2.f, 100.f, -300.f, 0.001f, 0.f, 3.f, 7.f, 1.f, 0.f, 0.f, -2.f, 9.f, 0.25f};
+    const sy::Fp8Blocks q = sy::quantize_fp8_blocks(values, 3, 5, 2, 2);
+    ASSERT_EQ(q.scale_inv.size(), 6u);
+    EXPECT_FLOAT_EQ(q.scale_inv[0], 1.f / 448.f);   // block (0,0): amax 1
+    EXPECT_FLOAT_EQ(q.scale_inv[2], 300.f / 448.f); // block (0,2): amax 300
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 5; ++c) {
+            const float v = values[size_t(r * 5 + c)];
+            const float back = sy::f8_e4m3_bits_to_f32(q.bytes[size_t(r * 5 + c)]) * q.scale_inv[size_t((r / 2) * 3 + c / 2)];
+            EXPECT_NEAR(back, v, std::fabs(v) * 0.07f + 1e-6f) << r << "," << c;
+        }
+}

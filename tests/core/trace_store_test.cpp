@@ -11,7 +11,7 @@
 #include <functional>
 #include <optional>
 
-#include "../../core/src/hdf5/sha256.h"   // internal helper, tested directly against FIPS vectors
+#include "switchyard/core/sha256.h"   // tested directly against FIPS vectors
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"

@@ -1,5 +1,7 @@
 #include "switchyard/core/tensor_convert.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -73,6 +75,48 @@ float f8_e4m3_bits_to_f32(uint8_t bits) {
 }
 
 float f8_e5m2_bits_to_f32(uint8_t bits) { return f16_bits_to_f32(static_cast<uint16_t>(bits) << 8); }
+
+uint8_t f32_to_f8_e4m3_bits(float value) {
+    if (std::isnan(value)) return 0x7F;
+    // The 127 finite non-negative codes in increasing order (0x00..0x7E): nearest by binary
+    // search, ties to the even code (its lowest mantissa bit clear).
+    static const std::array<float, 127> codes = [] {
+        std::array<float, 127> table{};
+        for (int c = 0; c < 127; ++c) table[static_cast<std::size_t>(c)] = f8_e4m3_bits_to_f32(static_cast<uint8_t>(c));
+        return table;
+    }();
+    const uint8_t sign = std::signbit(value) ? 0x80 : 0x00;
+    const float magnitude = std::fabs(value);
+    if (magnitude >= codes.back()) return static_cast<uint8_t>(sign | 0x7E);
+    const auto above = std::upper_bound(codes.begin(), codes.end(), magnitude);
+    const int hi = static_cast<int>(above - codes.begin()), lo = hi - 1;
+    const float d_lo = magnitude - codes[static_cast<std::size_t>(lo)], d_hi = codes[static_cast<std::size_t>(hi)] - magnitude;
+    const int code = d_lo < d_hi ? lo : d_hi < d_lo ? hi : (lo % 2 == 0 ? lo : hi);
+    return static_cast<uint8_t>(sign | code);
+}
+
+Fp8Blocks quantize_fp8_blocks(const std::vector<float>& values, int64_t rows, int64_t cols, int64_t block_rows,
+                              int64_t block_cols) {
+    const int64_t grid_rows = (rows + block_rows - 1) / block_rows, grid_cols = (cols + block_cols - 1) / block_cols;
+    Fp8Blocks out;
+    out.bytes.resize(static_cast<std::size_t>(rows * cols));
+    out.scale_inv.assign(static_cast<std::size_t>(grid_rows * grid_cols), 1.0f);
+    for (int64_t br = 0; br < grid_rows; ++br)
+        for (int64_t bc = 0; bc < grid_cols; ++bc) {
+            const int64_t r_end = std::min(rows, (br + 1) * block_rows), c_end = std::min(cols, (bc + 1) * block_cols);
+            float amax = 0;
+            for (int64_t r = br * block_rows; r < r_end; ++r)
+                for (int64_t c = bc * block_cols; c < c_end; ++c)
+                    amax = std::max(amax, std::fabs(values[static_cast<std::size_t>(r * cols + c)]));
+            const float scale = amax > 0 ? amax / 448.0f : 1.0f;
+            out.scale_inv[static_cast<std::size_t>(br * grid_cols + bc)] = scale;
+            for (int64_t r = br * block_rows; r < r_end; ++r)
+                for (int64_t c = bc * block_cols; c < c_end; ++c)
+                    out.bytes[static_cast<std::size_t>(r * cols + c)] =
+                        f32_to_f8_e4m3_bits(values[static_cast<std::size_t>(r * cols + c)] / scale);
+        }
+    return out;
+}
 
 std::vector<float> to_f32(const TensorView& view) {
     const TensorInfo& info = *view.info;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "sha256.h"
+#include "switchyard/core/sha256.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"

@@ -62,7 +62,8 @@ void write_trace_meta(hid_t file, const TraceMeta& meta, const std::string& wher
         {"model_path", &meta.model_path},     {"model_fingerprint", &meta.model_fingerprint},
         {"model_type", &meta.model_type},     {"dtype", &meta.dtype},
         {"device", &meta.device},             {"bos", &meta.bos},
-        {"created", &meta.created},           {"data", &meta.data}};
+        {"created", &meta.created},           {"data", &meta.data},
+        {"masked_experts", &meta.masked_experts}};
     for (const auto& [name, value] : strings) h5::write_attribute(group, name, *value, where);
     const std::pair<const char*, int64_t> ints[] = {
         {"format_version", meta.format_version}, {"num_layers", meta.num_layers},
@@ -93,6 +94,9 @@ TraceMeta read_trace_meta(hid_t file, const std::string& where) {
         {"device", &meta.device},             {"bos", &meta.bos},
         {"created", &meta.created},           {"data", &meta.data}};
     for (const auto& [name, value] : strings) *value = h5::read_string_attribute(group, name, where);
+    // Absent in traces written before expert masks existed: nothing was masked.
+    if (h5::has_attribute(group, "masked_experts"))
+        meta.masked_experts = h5::read_string_attribute(group, "masked_experts", where);
     const std::pair<const char*, int64_t*> ints[] = {
         {"num_layers", &meta.num_layers}, {"top_k", &meta.top_k},           {"bos_id", &meta.bos_id},
         {"seq_len", &meta.seq_len},       {"batch_tokens", &meta.batch_tokens}, {"max_tokens", &meta.max_tokens},
@@ -125,6 +129,8 @@ void check_resume_matches(const TraceMeta& stored, const TraceMeta& wanted, cons
     require_same("--bos", stored.bos, wanted.bos, where, show(stored.bos, wanted.bos));
     require_same("the BOS id", stored.bos_id, wanted.bos_id, where, show(stored.bos_id, wanted.bos_id));
     require_same("--dtype", stored.dtype, wanted.dtype, where, show(stored.dtype, wanted.dtype));
+    require_same("--mask-experts", stored.masked_experts, wanted.masked_experts, where,
+                 show(stored.masked_experts, wanted.masked_experts));
     require_same("--router-logits", stored.router_logits, wanted.router_logits, where,
                  std::string("file ") + (stored.router_logits ? "has" : "has no") + " router logits");
     require_same("the MoE layers", stored.moe_layers, wanted.moe_layers, where, "different model shape");

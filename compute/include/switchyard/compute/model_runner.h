@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/compute/model_patch.h"
 #include "switchyard/compute/routing_observer.h"
 #include "switchyard/core/progress.h"
 
@@ -20,6 +21,8 @@ struct RunnerOptions {
     std::string device = "cpu";           // "cpu", "cuda", "cuda:1"
     ComputeDType dtype = ComputeDType::f32;
     uint64_t max_memory_bytes = 0;        // 0: no bound, weights stay resident after first use
+    ExpertMask masked_experts;            // experts never selected (checked by the runner)
+    std::shared_ptr<const ModelPatch> patch;   // in-memory edit (edit preview), or null
 };
 
 // Each sequence is one attention window starting at position 0; lengths may differ.
@@ -56,6 +59,11 @@ public:
     // Polls `cancel` between layers (throws Cancelled). Observer may be null.
     BatchOutput run(const Batch& batch, RoutingObserver* observer, bool want_logits,
                     const CancelToken* cancel = nullptr);
+
+    // The MoE block of `layer` alone on x [n, H] (f32, host) -> [n, H] f32: routing (masks and
+    // patch applied), routed and shared experts. For comparing two models' blocks on the same
+    // input (edit preview). Throws UsageError for a dense layer.
+    std::vector<float> run_moe_block(int layer, const float* x, int64_t n);
 
     MemoryPlan plan() const;
     const RunnerOptions& options() const;

@@ -23,5 +23,18 @@ float bf16_bits_to_f32(uint16_t bits);
 float f16_bits_to_f32(uint16_t bits);
 float f8_e4m3_bits_to_f32(uint8_t bits);
 float f8_e5m2_bits_to_f32(uint8_t bits);
+// f32 -> float8_e4m3fn, round to nearest even, saturating to +-448 (the format has no
+// infinities); NaN -> 0x7F.
+uint8_t f32_to_f8_e4m3_bits(float value);
+
+// DeepSeek FP8 block quantisation (the inverse of dequantize_fp8_blocks): per block,
+// scale_inv = amax / 448 (1 for an all-zero block), stored value = e4m3(v / scale_inv).
+// values [rows, cols] row-major -> (bytes [rows, cols], scale_inv [ceil(rows/br), ceil(cols/bc)]).
+struct Fp8Blocks {
+    std::vector<uint8_t> bytes;
+    std::vector<float> scale_inv;
+};
+Fp8Blocks quantize_fp8_blocks(const std::vector<float>& values, int64_t rows, int64_t cols, int64_t block_rows,
+                              int64_t block_cols);
 
 }  // namespace sy

@@ -44,6 +44,7 @@ struct TraceMeta {
     std::string data;                  // absolute data file paths, '\n'-separated
     int64_t data_bytes = 0;            // their total size in bytes
     bool router_logits = false;        // /routing/router_logits present
+    std::string masked_experts;        // --mask-experts "L:E,..." of the run ("" when none)
     int64_t format_version = trace_format_version;
     // --- /meta datasets ---
     std::vector<int32_t> moe_layers;          // [Lm] model-layer index of each MoE layer

@@ -1,6 +1,8 @@
 #pragma once
-// Minimal SHA-256 (FIPS 180-4) for model fingerprints; no new dependency for one hash.
+// Minimal SHA-256 (FIPS 180-4) for model fingerprints and edit provenance; no new dependency
+// for one hash.
 #include <array>
+#include <filesystem>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,5 +24,9 @@ private:
     std::size_t m_buffered = 0;
     uint64_t m_total_bytes = 0;
 };
+
+std::string sha256_hex(const void* data, std::size_t size);
+// Digest of a whole file's bytes, read in chunks; throws IoError when it cannot be read.
+std::string sha256_file(const std::filesystem::path& path);
 
 }  // namespace sy

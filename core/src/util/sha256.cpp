@@ -1,7 +1,11 @@
 // SHA-256 per FIPS 180-4 §6.2; checked against the standard test vectors in trace_store_test.
-#include "sha256.h"
+#include "switchyard/core/sha256.h"
 
 #include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "switchyard/core/errors.h"
 
 namespace sy {
 namespace {
@@ -71,6 +75,25 @@ std::string Sha256::hex_digest() {
     for (uint32_t word : m_state)
         for (int shift = 28; shift >= 0; shift -= 4) hex += digits[(word >> shift) & 0xf];
     return hex;
+}
+
+std::string sha256_hex(const void* data, std::size_t size) {
+    Sha256 hash;
+    hash.update(data, size);
+    return hash.hex_digest();
+}
+
+std::string sha256_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    SY_CHECK(in, IoError, path.string() + ": cannot open for reading");
+    Sha256 hash;
+    std::vector<char> chunk(1 << 20);
+    while (in) {
+        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        hash.update(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    SY_CHECK(in.eof(), IoError, path.string() + ": read failed");
+    return hash.hex_digest();
 }
 
 }  // namespace sy

@@ -1,0 +1,83 @@
+// switchyard merge MODEL_DIR -o OUT (--groups L:a+b[+c][,...] | --method hc-smoe|m-smoe --keep N)
+//   [--data FILE | --scores SCORES.h5] [--align | --no-align] [--weights frequency|uniform]
+//   [--layout collapse|duplicate] [--router fitted|dominant] [--dry-run] ...
+// Weighted average of each group's experts after neuron alignment, in one streamed export.
+#include <cstdio>
+
+#include "edit_args.h"
+#include "edit_report.h"
+#include "switchyard/core/model.h"
+#include "torch_verbs_cli.h"
+
+namespace sy::cli {
+
+Verb add_merge(CLI::App& root) {
+    auto* cmd = root.add_subcommand("merge", "Merge groups of experts (listed, or by HC-SMoE / M-SMoE) into one each");
+    struct Args : EditArgs {
+        std::string groups, method, weights, layout = "collapse", router;
+        int64_t keep = 0;
+        bool no_align = false, align = false;
+        int64_t outputs = 8192;
+    };
+    auto args = std::make_shared<Args>();
+    args->declare_edit(cmd, true);
+    auto* groups = cmd->add_option("--groups", args->groups, "Groups to merge, L:a+b[+c][,L:...] (model-layer:experts)");
+    auto* method = cmd->add_option("--method", args->method, "Choose groups: hc-smoe or m-smoe (with --keep)")
+                       ->check(CLI::IsMember({"hc-smoe", "m-smoe"}));
+    groups->excludes(method);
+    cmd->add_option("--keep", args->keep, "Experts per layer after merging (with --method)")->check(positive());
+    auto* align = cmd->add_flag("--align", args->align, "Align every member's neurons to the dominant member first (default)");
+    cmd->add_flag("--no-align", args->no_align, "Average the weights as stored")->excludes(align);
+    cmd->add_option("--weights", args->weights, "Member weights: frequency (default with calibration) or uniform")
+        ->check(CLI::IsMember({"frequency", "uniform"}));
+    cmd->add_option("--layout", args->layout, "collapse: one expert per group; duplicate: every member holds the merge")
+        ->check(CLI::IsMember({"collapse", "duplicate"}))
+        ->capture_default_str();
+    cmd->add_option("--router", args->router,
+                    "Router row of a collapsed group: fitted (default with --data) or dominant (the dominant member's)")
+        ->check(CLI::IsMember({"fitted", "dominant"}));
+    cmd->add_option("--outputs", args->outputs, "Tokens whose expert outputs HC-SMoE clusters (calibration pass)")
+        ->check(positive())
+        ->capture_default_str();
+    return {cmd, [args, groups, method]() {
+                const CancelToken& cancel = install_cancel_handler();
+                SY_CHECK(groups->count() || method->count(), UsageError, "merge needs --groups L:a+b,... or --method with --keep");
+                MergeRequest request;
+                if (method->count()) {
+                    SY_CHECK(args->keep > 0, UsageError, "--method needs --keep N (experts per layer after merging)");
+                    request.method = parse_merge_method(args->method);
+                    request.keep = args->keep;
+                } else {
+                    request.groups = parse_expert_groups(args->groups, "--groups");
+                }
+                request.align = !args->no_align;
+                request.layout = args->layout == "duplicate" ? MergeLayout::duplicate : MergeLayout::collapse;
+                if (!args->router.empty()) request.router = args->router == "fitted" ? MergeRouter::fitted : MergeRouter::dominant;
+                if (!args->weights.empty()) request.weights = parse_merge_weights(args->weights);
+                const EditJobOptions job = args->job_options();
+                const Calibration calibration = args->calibration();
+                const Model model = open_model(args->model_dir);
+                if (!job.dry_run) check_export_target(model, job.export_options);
+                StderrProgress progress(args->quiet);
+                ProgressLineGuard line{progress};
+                if (request.method) check_merge_keep(model.description, request.keep);   // before a long pass
+                const bool hc = request.method == MergeMethod::hc_smoe;
+                // Frequency weights are the default whenever calibration is at hand.
+                const bool needs_scores = request.method.has_value() || request.weights == MergeWeights::frequency ||
+                                          (!request.weights && calibration.has_data());
+                const CalibrationScores scores =
+                    calibrate(model, calibration, needs_scores, hc && calibration.has_data() ? args->outputs : 0, progress, cancel);
+                Recipe recipe;
+                recipe.edits.push_back(resolve_merge(model, request, scores, calibration, progress, cancel));
+                recipe.export_settings = {args->out_dtype, args->shard_size};
+                const EditJobResult result = run_edit_job(model, recipe, args->record(), job, scores, progress, cancel);
+                progress.done();
+                std::fputs(edit_report("merge", result, scores).c_str(), stdout);
+                if (result.exported)
+                    std::printf("wrote %zu tensors (%.1f MB) to %s\n", result.exported->tensor_count,
+                                double(result.exported->total_bytes) / 1e6, args->output.c_str());
+                return 0;
+            }};
+}
+
+}  // namespace sy::cli

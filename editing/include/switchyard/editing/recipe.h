@@ -1,0 +1,96 @@
+#pragma once
+// Edit recipes: a versioned JSON list of expert edits that one streamed export applies
+// (`switchyard apply RECIPE.json -o OUT`; `prune`/`merge --save-recipe FILE` write one, the
+// workbench builds and saves the same files). Layout: docs/recipes.md. Each entry refers to
+// expert indices of the model as it is after the entries before it. Entries carry resolved
+// values (expert lists, merge weights, fitted router rows), so applying a recipe needs no
+// calibration data and gives the same bytes every time. Plain data; any thread.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "switchyard/core/expert_selection.h"
+
+namespace sy {
+
+inline constexpr int64_t recipe_format_version = 1;
+
+// Remove experts (REAP / frequency / EAN / random / listed): primitive P1 of editing.md §0.
+struct PruneEdit {
+    ExpertsByLayer experts;     // removed, per model layer
+    std::string method = "experts";   // how they were chosen: experts, reap, frequency, ean, random
+    std::string details_json = "{}";  // the choice's parameters (ratio, seed, scores file), provenance only
+};
+
+// How a merged group is written (editing.md §1.6).
+enum class MergeLayout {
+    collapse,    // one expert per group: E - (merged - groups) experts, config updated
+    duplicate,   // E slots, every member holds the merged weights (the papers' aliased model)
+};
+
+// Where a collapsed group's router row comes from (measured in docs/surgery.md).
+enum class MergeRouter {
+    dominant,   // the dominant member's row (HC-SMoE's prune_experts)
+    fitted,     // least-squares row reproducing the group's log-sum-exp logit on calibration data
+};
+
+struct MergeGroup {
+    std::vector<int> members;      // experts merged together
+    int dominant = -1;             // alignment target and router row source; one of members
+    std::vector<double> weights;   // one per member, >= 0, normalised to sum 1 when applied
+};
+
+// Weighted average of each group's experts after aligning every member's intermediate neurons
+// to the dominant member (SwiGLU weight matching, editing.md §1.1, §1.3): primitives P4 + P2
+// (+ P1 for collapse).
+struct MergeEdit {
+    std::map<int, std::vector<MergeGroup>> groups;   // model layer -> groups
+    bool align = true;
+    MergeLayout layout = MergeLayout::collapse;
+    MergeRouter router = MergeRouter::dominant;
+    // router == fitted: layer -> one row [H] per group (same order as groups).
+    std::map<int, std::vector<std::vector<float>>> router_rows;
+    std::string method = "groups";    // groups, hc-smoe, m-smoe
+    std::string details_json = "{}";
+};
+
+// Inference-time masks made permanent: experts never selected again. Families whose router has
+// a selection-only bias (e_score_correction_bias) keep the expert and set its bias to
+// mask_bias_value (exact, editing.md §2.7); the others remove the expert (slicing a router row
+// is exactly a -inf mask there).
+struct MaskEdit {
+    ExpertsByLayer experts;
+};
+
+inline constexpr float mask_bias_value = -1.0e9f;
+
+using Edit = std::variant<PruneEdit, MergeEdit, MaskEdit>;
+
+struct RecipeExport {
+    std::string dtype = "keep";       // keep, bf16, f16, f32
+    std::string shard_size = "5GB";
+};
+
+struct Recipe {
+    std::vector<Edit> edits;
+    RecipeExport export_settings;
+    std::string source_path;          // the model the indices refer to ("" when not recorded)
+    std::string source_fingerprint;   // its model_fingerprint()
+};
+
+std::string edit_op_name(const Edit& edit);   // "prune", "merge", "mask"
+
+// JSON text of the recipe (format "switchyard-recipe", format_version), and back. Parsing throws
+// UsageError naming `origin` and the entry ("recipe.json: edits[1]: unknown op \"split\"").
+std::string recipe_to_json(const Recipe& recipe);
+Recipe parse_recipe(const std::string& text, const std::string& origin);
+// One entry as a JSON object (the recipe's and switchyard-edit.json's "edits" entries).
+std::string edit_to_json(const Edit& edit);
+
+Recipe read_recipe(const std::filesystem::path& path);                   // UsageError / IoError
+void write_recipe(const Recipe& recipe, const std::filesystem::path& path);   // temp + rename
+
+}  // namespace sy

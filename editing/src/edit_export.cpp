@@ -1,0 +1,371 @@
+// The edited export: the identity export's tensor list with the edited MoE layers' router,
+// correction bias and expert tensors replaced according to the plan (edit_export.h).
+#include "switchyard/editing/edit_export.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "expert_math.h"
+#include "switchyard/core/errors.h"
+#include "switchyard/core/model.h"
+#include "switchyard/core/sha256.h"
+#include "switchyard/core/tensor_convert.h"
+#include "switchyard/core/tensor_names.h"
+#include "switchyard/core/trace_store.h"
+#include "switchyard/core/utc_time.h"
+#include "tensor_bytes.h"
+
+namespace sy {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+constexpr TensorRole k_part_roles[] = {TensorRole::expert_gate, TensorRole::expert_up, TensorRole::expert_down};
+constexpr ExpertPart k_parts[] = {ExpertPart::gate, ExpertPart::up, ExpertPart::down};
+
+// Rows of a router [E', H] or entries of a correction bias [E']: copied rows of the source
+// tensor (byte-identical when the dtype is kept) or explicit f32 values.
+class RowsProducer final : public TensorProducer {
+public:
+    struct Row {
+        int source = -1;             // source row, or -1: values
+        std::vector<float> values;
+    };
+    RowsProducer(const Model& model, const TensorInfo& source, int64_t row_length, std::vector<Row> rows)
+        : m_model(model), m_source(source), m_row_length(row_length), m_rows(std::move(rows)) {}
+
+    std::vector<unsigned char> produce(const ExportTensor& t) const override {
+        const auto* bytes = reinterpret_cast<const unsigned char*>(m_model.checkpoint.view(m_source).data);
+        const std::size_t in_row = static_cast<std::size_t>(m_row_length) * dtype_size(m_source.dtype);
+        std::vector<unsigned char> out;
+        for (const Row& row : m_rows) {
+            std::vector<unsigned char> piece;
+            if (row.source >= 0 && t.dtype == m_source.dtype) {
+                const unsigned char* begin = bytes + static_cast<std::size_t>(row.source) * in_row;
+                piece.assign(begin, begin + in_row);
+            } else {
+                const std::vector<float> values =
+                    row.source >= 0 ? decode_to_f32(bytes + static_cast<std::size_t>(row.source) * in_row,
+                                                    static_cast<std::size_t>(m_row_length), m_source.dtype, m_source.name)
+                                    : row.values;
+                piece = encode_f32(values, t.dtype, t.name);
+            }
+            out.insert(out.end(), piece.begin(), piece.end());
+        }
+        m_model.checkpoint.release(m_source);
+        return out;
+    }
+
+private:
+    const Model& m_model;
+    const TensorInfo& m_source;
+    int64_t m_row_length;
+    std::vector<Row> m_rows;
+};
+
+// One part (gate, up or down) of a planned expert that is not a plain copy, stored in the
+// export dtype; for FP8 storage, also its block-scale tensor (the two share one computation).
+class ExpertPartProducer final : public TensorProducer {
+public:
+    ExpertPartProducer(const Model& model, int layer, PlannedExpert expert, ExpertPart part, std::string weight_name)
+        : m_model(model), m_layer(layer), m_expert(std::move(expert)), m_part(part), m_weight_name(std::move(weight_name)) {}
+
+    std::vector<unsigned char> produce(const ExportTensor& t) const override {
+        if (t.dtype != DType::f8_e4m3 && t.name == m_weight_name)
+            return encode_f32(materialize_part(m_model, m_layer, m_expert, m_part), t.dtype, t.name);
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_fp8) {
+            const auto block = m_model.description.fp8_block_size.value();
+            const int64_t rows = m_part == ExpertPart::down ? m_model.description.hidden_size
+                                                            : m_model.description.expert_intermediate_size;
+            const int64_t cols = m_part == ExpertPart::down ? m_model.description.expert_intermediate_size
+                                                            : m_model.description.hidden_size;
+            m_fp8 = quantize_fp8_blocks(materialize_part(m_model, m_layer, m_expert, m_part), rows, cols, block[0], block[1]);
+        }
+        std::vector<unsigned char> out;
+        if (t.name == m_weight_name) {
+            out.assign(m_fp8->bytes.begin(), m_fp8->bytes.end());
+            m_fp8->bytes.clear();
+        } else {
+            out = encode_f32(m_fp8->scale_inv, DType::f32, t.name);
+        }
+        return out;
+    }
+
+private:
+    const Model& m_model;
+    int m_layer;
+    PlannedExpert m_expert;
+    ExpertPart m_part;
+    std::string m_weight_name;
+    mutable std::mutex m_mutex;
+    mutable std::optional<Fp8Blocks> m_fp8;
+};
+
+// Names the plan changes, for the provenance record.
+struct TensorChanges {
+    std::vector<std::pair<std::string, std::string>> renamed;   // (output name, input name)
+    std::set<std::string> removed;                              // input names not in the output
+    std::vector<std::string> computed;                          // output names computed
+};
+
+class EditedTensors {
+public:
+    EditedTensors(const Model& model, const ExportOptions& options, bool& drops_quantization)
+        : m_model(model), m_spec(*model.description.family) {
+        for (ExportTensor& t : export_tensors(model, options, drops_quantization)) m_by_name.emplace(t.name, std::move(t));
+    }
+
+    void edit_layer(const LayerPlan& l) {
+        if (l.unchanged()) return;
+        std::vector<std::string> old_names = {tensor_name(m_spec, TensorRole::router, l.layer)};
+        const bool has_bias = has_tensor_role(m_spec, TensorRole::router_score_bias);
+        if (has_bias) old_names.push_back(tensor_name(m_spec, TensorRole::router_score_bias, l.layer));
+        std::map<std::string, ExportTensor> originals;
+        for (int e = 0; e < l.original_experts; ++e)
+            for (TensorRole role : k_part_roles) {
+                const std::string name = tensor_name(m_spec, role, l.layer, e);
+                old_names.push_back(name);
+                old_names.push_back(scale_inv_name(name));
+            }
+        for (const std::string& name : old_names) {
+            auto it = m_by_name.find(name);
+            if (it == m_by_name.end()) continue;
+            originals.emplace(name, std::move(it->second));
+            m_by_name.erase(it);
+            changes.removed.insert(name);
+        }
+        add_rows(l, originals, TensorRole::router);
+        if (has_bias) add_rows(l, originals, TensorRole::router_score_bias);
+        for (std::size_t j = 0; j < l.experts.size(); ++j) add_expert(l, static_cast<int>(j), originals);
+    }
+
+    std::vector<ExportTensor> take() {
+        std::vector<ExportTensor> out;
+        for (auto& [name, t] : m_by_name) out.push_back(std::move(t));
+        return out;
+    }
+
+    TensorChanges changes;
+
+private:
+    void add(ExportTensor t) {
+        changes.removed.erase(t.name);
+        m_by_name.emplace(t.name, std::move(t));
+    }
+
+    void add_rows(const LayerPlan& l, const std::map<std::string, ExportTensor>& originals, TensorRole role) {
+        const std::string name = tensor_name(m_spec, role, l.layer);
+        const ExportTensor& original = originals.at(name);
+        const bool router = role == TensorRole::router;
+        const int64_t row_length = router ? original.shape.at(1) : 1;
+        std::vector<RowsProducer::Row> rows;
+        for (const PlannedExpert& p : l.experts) {
+            if (router) rows.push_back({p.router_source, p.router_row});
+            else rows.push_back({p.bias_source, p.bias_source >= 0 ? std::vector<float>{} : std::vector<float>{p.bias_value}});
+        }
+        SY_CHECK(original.source && !original.scale_inv && dtype_is_float(original.source->dtype) &&
+                     original.source->dtype != DType::f8_e4m3 && original.source->dtype != DType::f8_e5m2,
+                 ShapeMismatch, name + ": routers stored as " + std::string(dtype_name(original.source->dtype)) + " cannot be edited");
+        ExportTensor t;
+        t.name = name;
+        t.shape = original.shape;
+        t.shape[0] = static_cast<int64_t>(l.experts.size());
+        t.dtype = original.dtype;
+        t.record_sha256 = true;
+        t.producer = std::make_shared<RowsProducer>(m_model, *original.source, row_length, std::move(rows));
+        changes.computed.push_back(name);
+        add(std::move(t));
+    }
+
+    void add_expert(const LayerPlan& l, int j, const std::map<std::string, ExportTensor>& originals) {
+        const PlannedExpert& p = l.experts[static_cast<std::size_t>(j)];
+        for (std::size_t k = 0; k < 3; ++k) {
+            const std::string name = tensor_name(m_spec, k_part_roles[k], l.layer, j);
+            if (p.is_copy()) {   // a kept expert: the same bytes under its new index
+                const std::string from = tensor_name(m_spec, k_part_roles[k], l.layer, p.copy_source());
+                for (const auto& [out_name, in_name] : {std::pair{name, from}, std::pair{scale_inv_name(name), scale_inv_name(from)}}) {
+                    auto it = originals.find(in_name);
+                    if (it == originals.end()) continue;
+                    ExportTensor t = it->second;
+                    t.name = out_name;
+                    if (out_name != in_name) changes.renamed.emplace_back(out_name, in_name);
+                    add(std::move(t));
+                }
+                continue;
+            }
+            const ExportTensor& like = originals.at(tensor_name(m_spec, k_part_roles[k], l.layer, p.home));
+            auto producer = std::make_shared<ExpertPartProducer>(m_model, l.layer, p, k_parts[k], name);
+            ExportTensor t;
+            t.name = name;
+            t.shape = like.shape;
+            t.dtype = like.dtype;
+            t.record_sha256 = true;
+            t.producer = producer;
+            changes.computed.push_back(name);
+            if (t.dtype == DType::f8_e4m3) {
+                SY_CHECK(m_model.description.fp8_block_size.has_value(), ConfigError,
+                         "config.json: quantization_config.weight_block_size is needed to store merged FP8 experts");
+                const auto block = *m_model.description.fp8_block_size;
+                ExportTensor scale;
+                scale.name = scale_inv_name(name);
+                scale.shape = {(t.shape[0] + block[0] - 1) / block[0], (t.shape[1] + block[1] - 1) / block[1]};
+                scale.dtype = DType::f32;
+                scale.record_sha256 = true;
+                scale.producer = producer;
+                changes.computed.push_back(scale.name);
+                add(std::move(scale));
+            } else if (t.dtype != DType::f32 && t.dtype != DType::bf16 && t.dtype != DType::f16) {
+                throw ShapeMismatch(name + ": merged experts cannot be stored as " + std::string(dtype_name(t.dtype)) +
+                                    " (export with --dtype bf16)");
+            }
+            add(std::move(t));
+        }
+    }
+
+    const Model& m_model;
+    const FamilySpec& m_spec;
+    std::map<std::string, ExportTensor> m_by_name;
+};
+
+std::string file_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+Json expert_map_json(const EditPlan& plan) {
+    Json map = Json::object();
+    for (const LayerPlan& l : plan.layers) {
+        Json experts = Json::array();
+        for (const PlannedExpert& p : l.experts) experts.push_back(p.origin);
+        map[std::to_string(l.layer)] = experts;
+    }
+    return map;
+}
+
+Json tensors_json(const Model& model, const TensorChanges& changes, const ExportResult& result) {
+    Json changed = Json::array();
+    for (const std::string& name : changes.computed) {
+        const TensorInfo* input = model.checkpoint.find(name);
+        Json input_digest = nullptr;
+        if (input) {
+            const TensorView view = model.checkpoint.view(*input);
+            input_digest = sha256_hex(view.data, input->nbytes());
+            model.checkpoint.release(*input);
+        }
+        const auto out = result.sha256.find(name);
+        changed.push_back({{"name", name}, {"input_sha256", input_digest},
+                           {"output_sha256", out == result.sha256.end() ? Json(nullptr) : Json(out->second)}});
+    }
+    Json renamed = Json::array();
+    for (const auto& [name, from] : changes.renamed) renamed.push_back({{"name", name}, {"from", from}});
+    Json removed = Json::array();
+    for (const std::string& name : changes.removed) removed.push_back(name);
+    return {{"changed", changed}, {"renamed", renamed}, {"removed", removed}};
+}
+
+Json record_json(const Model& model, const EditPlan& plan, const EditRecord& record, const TensorChanges& changes,
+                 const ExportResult& result) {
+    const fs::path dir = model.checkpoint.dir();
+    Json edits = Json::array();
+    for (const Edit& edit : record.edits) edits.push_back(Json::parse(edit_to_json(edit)));
+    Json calibration = nullptr;
+    if (!record.calibration_files.empty())
+        calibration = {{"data", record.calibration_files}, {"data_sha256", record.calibration_sha256},
+                       {"tokens", record.calibration_tokens}};
+    Json out{{"format", "switchyard-edit"},
+             {"format_version", edit_record_format_version},
+             {"tool_version", std::string("switchyard ") + SWITCHYARD_VERSION},
+             {"created", utc_now_iso8601()},
+             {"command_line", record.command_line},
+             {"source",
+              {{"path", fs::absolute(dir).lexically_normal().string()},
+               {"model_type", model.description.model_type},
+               {"config_sha256", sha256_file(dir / "config.json")},
+               {"model_fingerprint", model_fingerprint(model)}}},
+             {"calibration", calibration},
+             {"scores_file", record.scores_file.empty() ? Json(nullptr) : Json("switchyard-scores.h5")},
+             {"edits", edits},
+             {"notes", plan.notes},
+             {"expert_count", {{"before", model.description.num_experts.empty() ? 0 : model.description.num_experts[0]},
+                               {"after", plan.expert_count()}}},
+             {"expert_map", expert_map_json(plan)},
+             {"tensors", tensors_json(model, changes, result)}};
+    // An edit of an edited model keeps the earlier record, so the chain back to the original
+    // checkpoint stays readable.
+    const fs::path previous = dir / "switchyard-edit.json";
+    if (fs::exists(previous)) {
+        Json parsed = Json::parse(file_text(previous), nullptr, false);
+        if (!parsed.is_discarded()) out["previous"] = parsed;
+    }
+    return out;
+}
+
+}  // namespace
+
+ExportPlan plan_edited_export(const Model& model, const EditPlan& plan, const ExportOptions& options,
+                              const EditRecord& record) {
+    ExportPlan out;
+    EditedTensors tensors(model, options, out.drops_quantization);
+    for (const LayerPlan& l : plan.layers) tensors.edit_layer(l);
+    auto changes = std::make_shared<TensorChanges>(std::move(tensors.changes));
+    pack_shards(tensors.take(), options.shard_size_bytes, out);
+    const std::string count_key(model.description.family->expert_count_key);
+    if (plan.expert_count() != (model.description.num_experts.empty() ? 0 : model.description.num_experts[0]))
+        out.config_updates[count_key] = plan.expert_count();
+    if (!record.scores_file.empty()) out.copied_files.emplace_back(record.scores_file, "switchyard-scores.h5");
+    out.extra_files = [&model, &plan, record, changes](const ExportResult& result) {
+        return std::vector<std::pair<std::string, std::string>>{
+            {"switchyard-edit.json", record_json(model, plan, record, *changes, result).dump(2) + "\n"}};
+    };
+    return out;
+}
+
+EditSummary summarize_edit(const Model& model, const EditPlan& plan, const ExportOptions& options) {
+    EditSummary summary;
+    summary.experts_before = model.description.num_experts.empty() ? 0 : model.description.num_experts[0];
+    summary.experts_after = plan.expert_count();
+    bool unused = false;
+    for (const ExportTensor& t : export_tensors(model, options, unused)) summary.bytes_before += t.nbytes();
+    const ExportPlan edited = plan_edited_export(model, plan, options, EditRecord{});
+    for (const auto& shard : edited.shards)
+        for (const ExportTensor& t : shard) summary.bytes_after += t.nbytes();
+    for (const LayerPlan& l : plan.layers) {
+        if (l.unchanged()) continue;
+        EditSummary::Layer layer;
+        layer.layer = l.layer;
+        std::set<int> kept_as_self;
+        for (const PlannedExpert& p : l.experts) {
+            if (p.origin.size() > 1 &&
+                std::find(layer.merged.begin(), layer.merged.end(), p.origin) == layer.merged.end())
+                layer.merged.push_back(p.origin);
+            if (p.origin.size() == 1) kept_as_self.insert(p.origin[0]);
+            if (p.bias_source < 0 && p.bias_value <= mask_bias_value) layer.masked.push_back(p.origin.front());
+        }
+        for (int e = 0; e < l.original_experts; ++e) {
+            const bool merged = std::any_of(layer.merged.begin(), layer.merged.end(), [e](const std::vector<int>& g) {
+                return std::find(g.begin(), g.end(), e) != g.end();
+            });
+            if (!kept_as_self.count(e) && !merged) layer.removed.push_back(e);
+        }
+        summary.layers.push_back(std::move(layer));
+    }
+    return summary;
+}
+
+ExportResult export_edited(const Model& model, const EditPlan& plan, const ExportOptions& options,
+                           const EditRecord& record, Progress& progress, const CancelToken& cancel) {
+    check_output_folder(model.checkpoint.dir(), options.output_dir);
+    return write_export(model, plan_edited_export(model, plan, options, record), options, progress, cancel);
+}
+
+}  // namespace sy

@@ -1,0 +1,98 @@
+#include "switchyard/editing/plan_patch.h"
+
+#include <array>
+#include <map>
+
+#include "expert_math.h"
+#include "switchyard/compute/expert_tensors.h"
+#include "switchyard/core/model.h"
+#include "switchyard/core/tensor_names.h"
+#include "tensor_bytes.h"
+
+namespace sy {
+namespace {
+
+DType stored_dtype(DType source, ExportDType requested) {
+    if (!dtype_is_float(source)) return source;
+    switch (requested) {
+        case ExportDType::bf16: return DType::bf16;
+        case ExportDType::f16: return DType::f16;
+        case ExportDType::f32: return DType::f32;
+        case ExportDType::keep: break;
+    }
+    return source;
+}
+
+// Dtype of a role's tensor in the checkpoint (per-expert name of expert 0, or the fused tensor).
+DType role_dtype(const Model& model, TensorRole role, int layer) {
+    const FamilySpec& spec = *model.description.family;
+    TensorRole stored = role;
+    if (model.layout == ExpertLayout::fused && (role == TensorRole::expert_gate || role == TensorRole::expert_up))
+        stored = TensorRole::expert_gate_up;
+    const int expert = role_is_per_expert(spec, stored, model.layout) ? 0 : -1;
+    return model.checkpoint.at(tensor_name(spec, stored, layer, expert, model.layout)).dtype;
+}
+
+std::vector<float> rounded(std::vector<float> values, DType dtype, int64_t rows, int64_t cols, const Model& model,
+                           const std::string& what) {
+    const auto block = model.description.fp8_block_size.value_or(std::array<int64_t, 2>{128, 128});
+    round_to_storage(values, dtype, rows, cols, block[0], block[1], what);
+    return values;
+}
+
+}  // namespace
+
+PlanPatch patch_for_plan(const Model& model, const EditPlan& plan, ExportDType dtype) {
+    const ModelDescription& d = model.description;
+    PlanPatch out;
+    auto patch = std::make_shared<ModelPatch>();
+    auto replaced = std::make_shared<std::map<std::pair<int, int>, PlannedExpert>>();
+    std::map<int, DType> expert_dtype;
+    for (const LayerPlan& l : plan.layers) {
+        if (l.unchanged()) continue;
+        std::vector<bool> occupied(static_cast<std::size_t>(l.original_experts), false);
+        LayerPatch lp;
+        std::vector<float> router, bias;
+        const DType router_dtype = stored_dtype(role_dtype(model, TensorRole::router, l.layer), dtype);
+        for (const PlannedExpert& p : l.experts) {
+            occupied[static_cast<std::size_t>(p.home)] = true;
+            if (!p.is_copy() || p.copy_source() != p.home) {
+                lp.replaced_experts.push_back(p.home);
+                (*replaced)[{l.layer, p.home}] = p;
+            }
+            if (p.router_source != p.home) {
+                if (p.router_source >= 0 && router.empty()) router = load_router_f32(model, l.layer);
+                lp.router_rows[p.home] =
+                    p.router_source >= 0
+                        ? std::vector<float>(router.begin() + p.router_source * d.hidden_size,
+                                             router.begin() + (p.router_source + 1) * d.hidden_size)
+                        : rounded(p.router_row, router_dtype, 1, d.hidden_size, model, "router row");
+            }
+            if (d.family->has_router_score_bias() && p.bias_source != p.home) {
+                if (p.bias_source >= 0 && bias.empty()) bias = load_score_bias_f32(model, l.layer);
+                const DType bias_dtype = stored_dtype(role_dtype(model, TensorRole::router_score_bias, l.layer), dtype);
+                lp.score_bias[p.home] = p.bias_source >= 0 ? bias[static_cast<std::size_t>(p.bias_source)]
+                                                           : rounded({p.bias_value}, bias_dtype, 1, 1, model, "bias")[0];
+            }
+        }
+        for (int e = 0; e < l.original_experts; ++e)
+            if (!occupied[static_cast<std::size_t>(e)]) out.masks[l.layer].push_back(e);
+        expert_dtype[l.layer] = stored_dtype(role_dtype(model, TensorRole::expert_down, l.layer), dtype);
+        patch->layers[l.layer] = std::move(lp);
+    }
+    const Model* m = &model;
+    patch->expert_weights = [m, replaced, expert_dtype](int layer, int expert) {
+        const PlannedExpert& p = replaced->at({layer, expert});
+        ExpertTensorsF32 w = materialize_expert(*m, layer, p);
+        const DType storage = expert_dtype.at(layer);
+        const int64_t inter = m->description.expert_intermediate_size, hidden = m->description.hidden_size;
+        w.gate = rounded(std::move(w.gate), storage, inter, hidden, *m, "expert");
+        w.up = rounded(std::move(w.up), storage, inter, hidden, *m, "expert");
+        w.down = rounded(std::move(w.down), storage, hidden, inter, *m, "expert");
+        return w;
+    };
+    out.patch = patch;
+    return out;
+}
+
+}  // namespace sy

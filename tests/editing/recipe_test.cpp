@@ -1,0 +1,69 @@
+// Recipes: JSON round trip (exact numbers) and one clear error per malformed entry.
+#include <gtest/gtest.h>
+
+#include "switchyard/core/errors.h"
+#include "switchyard/editing/recipe.h"
+
+using namespace sy;
+
+namespace {
+
+Recipe sample() {
+    Recipe r;
+    r.source_path = "/models/m";
+    r.source_fingerprint = "abc";
+    r.export_settings = {"bf16", "2GB"};
+    PruneEdit p;
+    p.experts = {{0, {1, 5}}, {3, {2, 7}}};
+    p.method = "reap";
+    p.details_json = R"({"ratio":0.25})";
+    MergeEdit m;
+    m.groups[1] = {MergeGroup{{2, 4, 6}, 4, {0.1, 0.7, 0.2}}};
+    m.align = false;
+    m.layout = MergeLayout::collapse;
+    m.router = MergeRouter::fitted;
+    m.router_rows[1] = {{0.1f, -2.5e-8f, 3.14159274f}};
+    r.edits = {p, m, MaskEdit{{{2, {0}}}}};
+    return r;
+}
+
+}  // namespace
+
+TEST(Recipe, RoundTripsExactly) {
+    const Recipe r = sample();
+    const Recipe back = parse_recipe(recipe_to_json(r), "test");
+    EXPECT_EQ(recipe_to_json(back), recipe_to_json(r));
+    ASSERT_EQ(back.edits.size(), 3u);
+    const auto& m = std::get<MergeEdit>(back.edits[1]);
+    EXPECT_EQ(m.groups.at(1)[0].dominant, 4);
+    EXPECT_EQ(m.groups.at(1)[0].weights[1], 0.7);
+    EXPECT_EQ(m.router_rows.at(1)[0][1], -2.5e-8f);
+    EXPECT_EQ(m.router_rows.at(1)[0][2], 3.14159274f);
+    EXPECT_FALSE(m.align);
+    EXPECT_EQ(std::get<PruneEdit>(back.edits[0]).experts.at(3), std::vector<int>({2, 7}));
+    EXPECT_EQ(std::get<MaskEdit>(back.edits[2]).experts.at(2), std::vector<int>({0}));
+    EXPECT_EQ(back.export_settings.dtype, "bf16");
+    EXPECT_EQ(back.source_fingerprint, "abc");
+}
+
+TEST(Recipe, RefusesMalformedEntriesNamingThem) {
+    const auto message = [](const std::string& text) {
+        try {
+            parse_recipe(text, "r.json");
+        } catch (const UsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    EXPECT_NE(message("{").find("not valid JSON"), std::string::npos);
+    EXPECT_NE(message(R"({"format": "x", "format_version": 1, "edits": []})").find("not a Switchyard recipe"), std::string::npos);
+    EXPECT_NE(message(R"({"format": "switchyard-recipe", "format_version": 9, "edits": []})").find("newer"), std::string::npos);
+    EXPECT_NE(message(R"({"format": "switchyard-recipe", "format_version": 1, "edits": [{"op": "split"}]})").find("edits[0]: unknown op"),
+              std::string::npos);
+    EXPECT_NE(message(R"({"format": "switchyard-recipe", "format_version": 1, "edits": [{"op": "prune", "experts": {"x": [1]}}]})")
+                  .find("not a layer index"),
+              std::string::npos);
+    EXPECT_NE(message(R"({"format": "switchyard-recipe", "format_version": 1, "edits": [{"op": "merge", "groups": {"0": [{"members": [1, 2]}]}}]})")
+                  .find("missing \"dominant\""),
+              std::string::npos);
+}
