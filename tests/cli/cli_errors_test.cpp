@@ -87,3 +87,17 @@ TEST(CliErrorsIntegration, UnknownModelTypeListsSupported) {
 TEST(CliErrorsIntegration, NotAModelFolder) {
     expect_one_error_line(run_cli("inspect /nonexistent-switchyard-model"), "/nonexistent-switchyard-model");
 }
+
+// inspect / tokenize / export must start without loading LibTorch (the export library is
+// torch-free; the edit verbs live in switchyard-torch).
+TEST(CliStartup, MainBinaryDoesNotLinkLibTorch) {
+    const std::string command = "ldd " + shell_quote(SY_CLI_BINARY) + " 2>&1";
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string libraries;
+    char line[512];
+    while (std::fgets(line, sizeof line, pipe)) libraries += line;
+    ::pclose(pipe);
+    EXPECT_NE(libraries.find("libc.so"), std::string::npos) << libraries;
+    EXPECT_EQ(libraries.find("libtorch"), std::string::npos) << libraries;
+}
