@@ -40,14 +40,15 @@ torch::Tensor shared_experts(const ModelDescription& m, const LayerWeights& w, c
 
 // One GEMM chain per expert over its tokens (CPU, streamed experts, LibTorch without grouped
 // GEMM). out [N, H] f32 accumulates gate-weighted outputs.
-void per_expert_loop(const torch::Tensor& x, const ExpertGroups& groups, ExpertSource& experts, torch::Tensor& out) {
+void per_expert_loop(const ModelDescription& m, const torch::Tensor& x, const ExpertGroups& groups,
+                     ExpertSource& experts, torch::Tensor& out) {
     int64_t offset = 0;
     for (int64_t e = 0; e < static_cast<int64_t>(groups.counts.size()); ++e) {
         const int64_t count = groups.counts[static_cast<std::size_t>(e)];
         if (count == 0) continue;
         const torch::Tensor rows = groups.rows.narrow(0, offset, count);
         const ExpertWeights weights = experts.acquire(static_cast<int>(e));
-        const torch::Tensor y = silu_mlp(x.index_select(0, rows), weights.gate, weights.up, weights.down);
+        const torch::Tensor y = expert_mlp(m, x.index_select(0, rows), weights);
         out.index_add_(0, rows, y.to(torch::kFloat32) * groups.gate.narrow(0, offset, count).unsqueeze(1));
         experts.release(static_cast<int>(e));
         offset += count;
@@ -72,7 +73,7 @@ torch::Tensor moe_block(const ModelDescription& m, const LayerWeights& w, const 
     const int64_t expert_count = routing.logits.size(1);
     const ExpertGroups groups = group_by_expert(routing, expert_count);
     torch::Tensor out = torch::zeros({x.size(0), x.size(1)}, x.options().dtype(torch::kFloat32));
-    if (!grouped_experts(x, groups, experts, out)) per_expert_loop(x, groups, experts, out);
+    if (!grouped_experts(x, groups, experts, out)) per_expert_loop(m, x, groups, experts, out);
     if (m.shared_expert_count > 0) out += shared_experts(m, w, x).to(torch::kFloat32);
     return out.to(x.scalar_type());
 }

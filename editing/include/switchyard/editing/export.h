@@ -26,7 +26,8 @@ struct ExportOptions {
 
 // One output tensor: `shape` elements starting `byte_offset` bytes into `source` (a fused expert
 // tensor contributes one slice per expert), converted to `dtype`. `scale_inv` is set when an
-// F8_E4M3 source is dequantised with DeepSeek block scales.
+// F8_E4M3 source is dequantised with DeepSeek block scales; `mxfp4_scales` when `source` is
+// the `_blocks` of a gpt-oss MXFP4 weight written dequantised as its [E, in, out] tensor.
 struct ExportTensor {
     std::string name;
     const TensorInfo* source = nullptr;
@@ -34,12 +35,13 @@ struct ExportTensor {
     std::vector<int64_t> shape;
     DType dtype = DType::f32;
     const TensorInfo* scale_inv = nullptr;
+    const TensorInfo* mxfp4_scales = nullptr;
     uint64_t nbytes() const;
 };
 
 struct ExportPlan {
     std::vector<std::vector<ExportTensor>> shards;  // one list per output file, names sorted
-    bool drops_quantization = false;                // FP8 dequantised: config loses quantization_config
+    bool drops_quantization = false;                // FP8 / MXFP4 dequantised: config loses quantization_config
 };
 
 ExportDType parse_export_dtype(const std::string& text);   // throws UsageError
