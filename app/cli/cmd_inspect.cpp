@@ -62,7 +62,9 @@ std::string shared_text(const ModelDescription& d) {
 std::string attention_text(const Model& model) {
     const ModelDescription& d = model.description;
     std::ostringstream out;
-    out << attention_kind_name(d.family->attention);
+    const AttentionKind kind = d.family->attention;
+    const bool norm_kind = kind == AttentionKind::gqa_head_qk_norm || kind == AttentionKind::gqa_full_qk_norm;
+    out << (norm_kind && !d.qk_norm ? std::string_view("gqa (use_qk_norm false)") : attention_kind_name(kind));
     if (d.family->attention_sinks) out << ", sinks";
     if (d.family->attention_output_gate) out << ", output gate";
     if (d.rope.rotary_dim != d.head_dim) out << ", RoPE on " << d.rope.rotary_dim << " of " << d.head_dim << " dims";
@@ -138,6 +140,7 @@ nlohmann::json to_json(const Model& model, const ModelSummary& s) {
         d.resolved_by_architecture.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.resolved_by_architecture);
     out["quant_method"] = d.quant_method.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.quant_method);
     out["sliding_window"] = d.sliding_window;
+    out["qk_norm"] = d.qk_norm;
     nlohmann::json layers = nlohmann::json::array();
     for (LayerAttention kind : d.layer_attention)
         layers.push_back(kind == LayerAttention::full ? "full" : kind == LayerAttention::sliding ? "sliding" : "linear");

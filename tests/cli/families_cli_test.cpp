@@ -2,6 +2,7 @@
 // MXFP4 exported as BF16 is the `save_pretrained` layout transformers loads, tensor for tensor.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "checkpoint_compare.h"
@@ -80,15 +81,48 @@ TEST(FamilyCliIntegration, InspectSaysWhatWasResolvedAndHowLayersAttend) {
         fs::copy_file(entry.path(), tmp.path() / "m" / entry.path().filename());
     auto config = nlohmann::json::parse(slurp(tmp.path() / "m" / "config.json"));
     config["model_type"] = "glm_next_moe";   // unknown; architectures still says Glm4MoeForCausalLM
+    config["use_qk_norm"] = false;           // as GLM-4.5-Air: the q/k norm tensors are then unused
     std::ofstream(tmp.path() / "m" / "config.json", std::ios::trunc) << config.dump(2);
     const auto text = run_cli("inspect " + shell_quote(tmp.path() / "m"));
     ASSERT_EQ(text.exit_code, 0) << text.err;
     EXPECT_NE(text.out.find("resolved by architectures Glm4MoeForCausalLM as glm4_moe"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("attention gqa (use_qk_norm false), RoPE on 16 of 32 dims"), std::string::npos) << text.out;
     const auto next = run_cli("inspect " + shell_quote(model("tiny-qwen3-next")));
     EXPECT_NE(next.out.find("2 linear (Gated DeltaNet) + 1 full layers"), std::string::npos) << next.out;
     const auto gpt = run_cli("inspect " + shell_quote(model("tiny-gpt-oss")));
     EXPECT_NE(gpt.out.find("sliding window 16 on 1 of 2 layers"), std::string::npos) << gpt.out;
     EXPECT_NE(gpt.out.find("MXFP4"), std::string::npos) << gpt.out;
+}
+
+// The sliding window through `eval`: tiny-llama relabelled Mistral with sliding_window 24 on
+// 100-token documents no longer gives the no-window NLL; a window of 100 gives it exactly.
+double mistral_nll(const TempDir& tmp, const fs::path& data, const nlohmann::json& window) {
+    const fs::path dir = tmp.path() / ("mistral-" + window.dump());
+    fs::create_directories(dir);
+    auto config = nlohmann::json::parse(slurp(model("tiny-llama") / "config.json"));
+    config["model_type"] = "mistral";
+    config["architectures"] = {"MistralForCausalLM"};
+    config["sliding_window"] = window;
+    std::ofstream(dir / "config.json") << config.dump(2);
+    fs::create_symlink(model("tiny-llama") / "model.safetensors", dir / "model.safetensors");
+    const auto r = run_cli("eval " + shell_quote(dir) + " --data " + shell_quote(data) + " --seq-len 100 --json -q");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["all"]["mean_nll"].get<double>();
+}
+
+TEST(FamilyCliIntegration, EvalHonoursMistralSlidingWindow) {
+    TempDir tmp;
+    const fs::path data = tmp.path() / "ids.jsonl";
+    std::ofstream out(data);
+    for (int d = 0; d < 4; ++d) {
+        nlohmann::json ids = nlohmann::json::array();
+        for (int t = 0; t < 100; ++t) ids.push_back((t * 37 + d * 101 + t * t) % 2000 + 3);
+        out << nlohmann::json{{"input_ids", ids}}.dump() << "\n";
+    }
+    out.close();
+    const double none = mistral_nll(tmp, data, nullptr);
+    EXPECT_GT(std::abs(mistral_nll(tmp, data, 24) - none), 1e-3);
+    EXPECT_DOUBLE_EQ(mistral_nll(tmp, data, 100), none);
 }
 
 }  // namespace
