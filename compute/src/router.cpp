@@ -42,9 +42,9 @@ torch::Tensor router_logits(const RouterTraits& traits, const LayerWeights& w, c
 }
 
 // Keeps the topk_group best groups of E/n_group contiguous experts and masks the rest to -inf
-// (DeepSeek official; HF uses 0, which differs only when a kept score is <= 0, §5.4; the family
-// row says which: GLM follows HF, its reference). Group
-// score: sum of the two best scores with a correction bias (V3), else the best score (V2).
+// (DeepSeek official; HF uses 0, which differs only when a kept score is <= 0, §5.4); the family
+// row says which (GLM follows transformers, its reference). Group score: sum of the two best
+// scores with a correction bias (V3, GLM), else the best score (V2).
 torch::Tensor mask_groups(const ModelDescription& m, const torch::Tensor& scores) {
     const int64_t n = scores.size(0), experts = scores.size(1), group_size = experts / m.n_group;
     const torch::Tensor grouped = scores.view({n, m.n_group, group_size});
@@ -53,7 +53,8 @@ torch::Tensor mask_groups(const ModelDescription& m, const torch::Tensor& scores
     const torch::Tensor kept = std::get<1>(group_scores.topk(m.topk_group, -1));
     const torch::Tensor keep = torch::zeros({n, m.n_group}, scores.options().dtype(torch::kBool)).scatter(1, kept, true);
     const torch::Tensor keep_experts = keep.unsqueeze(-1).expand({n, m.n_group, group_size}).reshape({n, experts});
-    const double fill = m.family->group_mask_fill == GroupMaskFill::zero ? 0.0 : -std::numeric_limits<double>::infinity();
+    const double fill =
+        m.family->group_mask_fill == GroupMaskFill::zero ? 0.0 : -std::numeric_limits<double>::infinity();
     return scores.masked_fill(keep_experts.logical_not(), fill);
 }
 
