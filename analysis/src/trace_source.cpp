@@ -20,7 +20,7 @@ RoutingShape trace_routing_shape(const TraceMeta& meta, bool with_logits) {
 ScoreFunction trace_score_function(const TraceMeta& meta) {
     for (const FamilySpec& spec : family_table()) {
         if (spec.model_type == meta.model_type) {
-            return spec.router == RouterRule::sigmoid_group_topk ? ScoreFunction::sigmoid : ScoreFunction::softmax;
+            return spec.sigmoid_router() ? ScoreFunction::sigmoid : ScoreFunction::softmax;
         }
     }
     return ScoreFunction::softmax;

@@ -58,6 +58,41 @@ std::string shared_text(const ModelDescription& d) {
            ", width " + std::to_string(d.shared_expert_intermediate_size) + ")";
 }
 
+// "gqa_head_qk_norm, output gate; 9 linear (Gated DeltaNet) + 3 full layers" and the like.
+std::string attention_text(const Model& model) {
+    const ModelDescription& d = model.description;
+    std::ostringstream out;
+    const AttentionKind kind = d.family->attention;
+    const bool norm_kind = kind == AttentionKind::gqa_head_qk_norm || kind == AttentionKind::gqa_full_qk_norm;
+    out << (norm_kind && !d.qk_norm ? std::string_view("gqa (use_qk_norm false)") : attention_kind_name(kind));
+    if (d.family->attention_sinks) out << ", sinks";
+    if (d.family->attention_output_gate) out << ", output gate";
+    if (d.rope.rotary_dim != d.head_dim) out << ", RoPE on " << d.rope.rotary_dim << " of " << d.head_dim << " dims";
+    const auto count = [&](LayerAttention kind) { return std::count(d.layer_attention.begin(), d.layer_attention.end(), kind); };
+    if (count(LayerAttention::sliding) > 0)
+        out << "; sliding window " << d.sliding_window << " on " << count(LayerAttention::sliding) << " of " << d.num_layers
+            << " layers";
+    if (count(LayerAttention::linear) > 0)
+        out << "; " << count(LayerAttention::linear) << " linear (Gated DeltaNet) + " << count(LayerAttention::full)
+            << " full layers";
+    return out.str();
+}
+
+std::string model_type_text(const ModelDescription& d) {
+    std::string text = d.model_type + (d.architectures.empty() ? "" : " (" + join(d.architectures) + ")");
+    if (!d.resolved_by_architecture.empty())
+        text += "; model_type not in the family table, resolved by architectures " + d.resolved_by_architecture +
+                " as " + std::string(d.family->model_type);
+    return text;
+}
+
+std::string expert_layout_text(const Model& model) {
+    if (model.layout != ExpertLayout::fused) return "per-expert (Hub)";
+    if (!model.description.family->fused_only()) return "fused (transformers v5)";
+    return model.description.quant_method == "mxfp4" ? "fused (gpt-oss Hub layout, MXFP4 blocks + scales)"
+                                                      : "fused (gpt-oss Hub layout)";
+}
+
 void print_text(const Model& model, const ModelSummary& s, std::ostream& out) {
     const ModelDescription& d = model.description;
     std::string dtypes;
@@ -65,8 +100,8 @@ void print_text(const Model& model, const ModelSummary& s, std::ostream& out) {
     const auto row = [&out](const char* key, const std::string& value) {
         out << key << std::string(16 - std::string(key).size(), ' ') << value << '\n';
     };
-    row("model_type", d.model_type + (d.architectures.empty() ? "" : " (" + join(d.architectures) + ")"));
-    row("family", std::string(d.family->model_type) + ", attention " + std::string(attention_kind_name(d.family->attention)));
+    row("model_type", model_type_text(d));
+    row("family", std::string(d.family->model_type) + ", attention " + attention_text(model));
     row("layers", std::to_string(d.num_layers));
     row("MoE layers", d.moe_layers.empty() ? "none" : join(d.moe_layers));
     row("experts", experts_text(d));
@@ -78,7 +113,7 @@ void print_text(const Model& model, const ModelSummary& s, std::ostream& out) {
     row("dtypes", dtypes);
     row("files", join(s.files));
     row("tensors", std::to_string(s.tensor_count) + " (" + human_bytes(static_cast<int64_t>(s.tensor_bytes)) + ")");
-    row("expert layout", model.layout == ExpertLayout::fused ? "fused (transformers v5)" : "per-expert (Hub)");
+    row("expert layout", expert_layout_text(model));
 }
 
 nlohmann::json to_json(const Model& model, const ModelSummary& s) {
@@ -101,6 +136,15 @@ nlohmann::json to_json(const Model& model, const ModelSummary& s) {
         {"tensor_bytes", s.tensor_bytes}, {"expert_layout", std::string(expert_layout_name(model.layout))},
     };
     out["fp8_block_size"] = d.fp8_block_size ? nlohmann::json(*d.fp8_block_size) : nlohmann::json(nullptr);
+    out["resolved_by_architecture"] =
+        d.resolved_by_architecture.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.resolved_by_architecture);
+    out["quant_method"] = d.quant_method.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.quant_method);
+    out["sliding_window"] = d.sliding_window;
+    out["qk_norm"] = d.qk_norm;
+    nlohmann::json layers = nlohmann::json::array();
+    for (LayerAttention kind : d.layer_attention)
+        layers.push_back(kind == LayerAttention::full ? "full" : kind == LayerAttention::sliding ? "sliding" : "linear");
+    out["layer_attention"] = layers;
     return out;
 }
 

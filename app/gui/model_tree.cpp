@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "switchyard/core/model.h"
+#include "switchyard/core/model_validation.h"
 #include "switchyard/core/tensor_names.h"
 
 namespace sy::gui {
@@ -19,7 +20,7 @@ struct RoleGroup {
     TensorRole role;
     Group group;
 };
-constexpr std::array<RoleGroup, 33> role_groups = {{
+constexpr std::array<RoleGroup, 44> role_groups = {{
     {TensorRole::attn_norm, Group::norms},        {TensorRole::ffn_norm, Group::norms},
     {TensorRole::attn_q, Group::attention},       {TensorRole::attn_k, Group::attention},
     {TensorRole::attn_v, Group::attention},       {TensorRole::attn_o, Group::attention},
@@ -36,7 +37,12 @@ constexpr std::array<RoleGroup, 33> role_groups = {{
     {TensorRole::expert_up, Group::experts},      {TensorRole::expert_gate_up, Group::experts},
     {TensorRole::expert_down, Group::experts},    {TensorRole::shared_gate, Group::shared},
     {TensorRole::shared_up, Group::shared},       {TensorRole::shared_down, Group::shared},
-    {TensorRole::shared_expert_gate, Group::shared},
+    {TensorRole::shared_expert_gate, Group::shared}, {TensorRole::attn_sinks, Group::attention},
+    {TensorRole::router_bias, Group::router},     {TensorRole::expert_gate_up_bias, Group::experts},
+    {TensorRole::expert_down_bias, Group::experts}, {TensorRole::lin_qkvz, Group::attention},
+    {TensorRole::lin_ba, Group::attention},       {TensorRole::lin_conv, Group::attention},
+    {TensorRole::lin_dt_bias, Group::attention},  {TensorRole::lin_a_log, Group::attention},
+    {TensorRole::lin_norm, Group::attention},     {TensorRole::lin_out, Group::attention},
 }};
 
 QString group_title(Group group) {
@@ -62,8 +68,14 @@ class TreeBuilder {
 public:
     TreeBuilder(const sy::Model& model, int& tensor_items) : m_model(model), m_items(tensor_items) {}
 
-    // Adds the tensor `name` under `parent` when the checkpoint has it; returns its parameters.
+    // Adds the tensor `name` under `parent` when the checkpoint has it (a gpt-oss MXFP4 weight: its
+    // blocks and scales); returns its parameters.
     int64_t add_tensor(QTreeWidgetItem* parent, const std::string& name, const QString& label) {
+        if (stored_as_mxfp4(m_model.checkpoint, name)) {
+            const int64_t blocks = add_tensor(parent, mxfp4_blocks_name(name), label + QObject::tr(" (MXFP4 blocks)"));
+            add_tensor(parent, mxfp4_scales_name(name), label + QObject::tr(" (MXFP4 scales)"));
+            return 2 * blocks;   // two E2M1 values per byte
+        }
         const TensorInfo* info = m_model.checkpoint.find(name);
         if (info == nullptr) return 0;
         auto* item = new QTreeWidgetItem(parent);

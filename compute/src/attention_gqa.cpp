@@ -1,4 +1,5 @@
-// GQA attention for Mixtral, Llama, Qwen2/3(-MoE) and OLMoE (formats.md §2.4, §4.6, §9.3).
+// GQA attention for Mixtral, Llama, Qwen2/3(-MoE), OLMoE, GLM-4.5, MiniMax-M2, gpt-oss and
+// Qwen3-Next's full-attention layers (formats.md §2.4, §4.6, §6.4, §9.3).
 #include <torch/torch.h>
 
 #include <cmath>
@@ -31,9 +32,16 @@ torch::Tensor gqa_attention(const ForwardContext& ctx, const LayerWeights& w, co
     const ModelDescription& m = ctx.model;
     const int64_t n = x.size(0), hd = m.head_dim;
     torch::Tensor q = project(w, Role::attn_q, Role::attn_q_bias, x);
+    torch::Tensor gate;
+    if (m.family->attention_output_gate) {   // Qwen3-Next: [query | gate] per head
+        const torch::Tensor halves = q.view({n, m.num_heads, 2, hd});
+        gate = halves.select(2, 1).reshape({n, m.num_heads * hd});
+        q = halves.select(2, 0).reshape({n, m.num_heads * hd});
+    }
     torch::Tensor k = project(w, Role::attn_k, Role::attn_k_bias, x);
     torch::Tensor v = project(w, Role::attn_v, Role::attn_v_bias, x);
-    if (m.family->attention == AttentionKind::gqa_full_qk_norm) {   // OLMoE: over the whole projection
+    const bool qk_norm = m.qk_norm;
+    if (qk_norm && m.family->attention == AttentionKind::gqa_full_qk_norm) {   // OLMoE, MiniMax: whole projection
         q = rms_norm(q, w.at(Role::attn_q_norm), m.rms_norm_eps);
         k = rms_norm(k, w.at(Role::attn_k_norm), m.rms_norm_eps);
     }
@@ -42,14 +50,16 @@ torch::Tensor gqa_attention(const ForwardContext& ctx, const LayerWeights& w, co
         v = v.clamp(-*m.clip_qkv, *m.clip_qkv);
     }
     q = q.view({n, m.num_heads, hd}), k = k.view({n, m.num_kv_heads, hd}), v = v.view({n, m.num_kv_heads, hd});
-    if (m.family->attention == AttentionKind::gqa_head_qk_norm) {   // Qwen3: per head, before RoPE
+    if (qk_norm && m.family->attention == AttentionKind::gqa_head_qk_norm) {   // Qwen3, GLM: per head, before RoPE
         q = rms_norm(q, w.at(Role::attn_q_norm), m.rms_norm_eps);
         k = rms_norm(k, w.at(Role::attn_k_norm), m.rms_norm_eps);
     }
     q = rotate(ctx, q), k = rotate(ctx, k);
     const int64_t groups = m.num_heads / m.num_kv_heads;   // query head h uses KV head h / groups
     if (groups > 1) k = k.repeat_interleave(groups, 1), v = v.repeat_interleave(groups, 1);
-    const torch::Tensor out = causal_attention(q, k, v, 1.0 / std::sqrt(static_cast<double>(hd)), ctx.batch);
+    torch::Tensor out = causal_attention(q, k, v, 1.0 / std::sqrt(static_cast<double>(hd)), ctx.batch,
+                                         m.sliding_window_of(w.layer), w.find(Role::attn_sinks));
+    if (gate.defined()) out = out * torch::sigmoid(gate);
     return project(w, Role::attn_o, Role::attn_o_bias, out);
 }
 

@@ -75,7 +75,7 @@ torch::Tensor features_of(const ExpertArrays& e) {
         return torch::from_blob(const_cast<float*>(data), {rows, cols}, torch::kFloat32);
     };
     const ExpertWeights weights{wrap(e.gate, e.intermediate, e.hidden), wrap(e.up, e.intermediate, e.hidden),
-                                wrap(e.down, e.hidden, e.intermediate)};
+                                wrap(e.down, e.hidden, e.intermediate), {}, {}, {}};
     return neuron_features(weights);
 }
 

@@ -1,4 +1,4 @@
-// Output similarity of one layer's experts (issue 4 item 4): the data goes through the one
+// Output similarity of one layer's experts: the data goes through the one
 // forward implementation (ModelRunner), a RoutingObserver keeps the MoE-block input at the
 // chosen layer, and every routed expert is run on every such token. Only the [E, E] Gram matrix
 // of the outputs is kept across batches, so memory does not grow with the data.
@@ -80,6 +80,11 @@ private:
 
 void output_similarity(const Model& model, const SimilarityOptions& options, const SimilarityExperts& experts,
                        ExpertSimilarity& out, Progress& progress, const CancelToken& cancel) {
+    // The outputs are recomputed from [gate | up | down] features with SiLU; gpt-oss's biased,
+    // clamped experts would need their biases too.
+    SY_CHECK(model.description.family->expert_mlp == ExpertMlp::silu, UsageError,
+             model.description.model_type + ": output similarity needs SiLU experts (" +
+                 model.description.model_type + " experts have biases and a clamped SwiGLU); weight similarity works");
     PreparedCorpus corpus = prepare_corpus(model, options.corpus);
     DatasetReader reader(corpus.options, corpus.tokenizer ? &*corpus.tokenizer : nullptr);
     ModelRunner runner(model, options.runner);

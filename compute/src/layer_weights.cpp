@@ -12,18 +12,32 @@ namespace {
 
 using Role = TensorRole;
 
-// Fused v5 layout: gate_up_proj[e] holds gate rows first, then up rows (formats.md §0.2).
+// Fused v5 layout: gate_up_proj[e] holds gate rows first, then up rows (formats.md §0.2); the
+// loader brings gpt-oss's tensors and biases into the same form.
 ExpertWeights split_fused(const torch::Tensor& gate_up, const torch::Tensor& down) {
     const int64_t width = gate_up.size(0) / 2;
-    return {gate_up.narrow(0, 0, width), gate_up.narrow(0, width, width), down};
+    return {gate_up.narrow(0, 0, width), gate_up.narrow(0, width, width), down, {}, {}, {}};
 }
 
+void attach_biases(ExpertWeights& expert, const torch::Tensor& gate_up_bias, const torch::Tensor& down_bias) {
+    const int64_t width = gate_up_bias.size(0) / 2;
+    expert.gate_bias = gate_up_bias.narrow(0, 0, width);
+    expert.up_bias = gate_up_bias.narrow(0, width, width);
+    expert.down_bias = down_bias;
+}
+
+bool has_biases(const WeightLoader& loader) { return loader.model().description.family->has_expert_biases(); }
+
 ExpertWeights load_expert(const WeightLoader& loader, int layer, int expert) {
-    if (loader.model().layout == ExpertLayout::fused)
-        return split_fused(loader.load_fused_slice(Role::expert_gate_up, layer, expert),
-                           loader.load_fused_slice(Role::expert_down, layer, expert));
-    return {loader.load(Role::expert_gate, layer, expert), loader.load(Role::expert_up, layer, expert),
-            loader.load(Role::expert_down, layer, expert)};
+    if (loader.model().layout != ExpertLayout::fused)
+        return {loader.load(Role::expert_gate, layer, expert), loader.load(Role::expert_up, layer, expert),
+                loader.load(Role::expert_down, layer, expert), {}, {}, {}};
+    ExpertWeights weights = split_fused(loader.load_fused_slice(Role::expert_gate_up, layer, expert),
+                                        loader.load_fused_slice(Role::expert_down, layer, expert));
+    if (has_biases(loader))
+        attach_biases(weights, loader.load_fused_slice(Role::expert_gate_up_bias, layer, expert),
+                      loader.load_fused_slice(Role::expert_down_bias, layer, expert));
+    return weights;
 }
 
 // Per-expert layout stacked for grouped GEMM: each expert is loaded and copied into its slice,
@@ -43,8 +57,24 @@ StackedExperts stack_experts(const WeightLoader& loader, int layer, int64_t coun
     return stacked;
 }
 
+// gpt-oss: views into the whole (v5-form) tensors and biases; never stacked for grouped GEMM,
+// whose kernel has no biases and only SiLU.
+void load_biased_experts(const WeightLoader& loader, int layer, int64_t count, LayerWeights& out) {
+    const torch::Tensor gate_up = loader.load(Role::expert_gate_up, layer), down = loader.load(Role::expert_down, layer);
+    const torch::Tensor gate_up_bias = loader.load(Role::expert_gate_up_bias, layer);
+    const torch::Tensor down_bias = loader.load(Role::expert_down_bias, layer);
+    for (int64_t e = 0; e < count; ++e) {
+        out.experts.push_back(split_fused(gate_up[e], down[e]));
+        attach_biases(out.experts.back(), gate_up_bias[e], down_bias[e]);
+    }
+}
+
 void load_all_experts(const WeightLoader& loader, int layer, int64_t count, LayerWeights& out) {
     out.experts.reserve(static_cast<std::size_t>(count));
+    if (has_biases(loader)) {
+        load_biased_experts(loader, layer, count, out);
+        return;
+    }
     if (loader.model().layout == ExpertLayout::fused) {
         // Views into the two whole tensors: one conversion each, no per-expert copies. The
         // fused [E, 2I, H] / [E, H, I] tensors already are the grouped GEMM's stacked weights.
@@ -99,7 +129,8 @@ void release_layer_sources(const WeightLoader& loader, int layer) {
 std::vector<torch::Tensor> take_tensors(LayerWeights&& weights) {
     std::vector<torch::Tensor> tensors;
     for (ExpertWeights& e : weights.experts)
-        for (torch::Tensor* t : {&e.gate, &e.up, &e.down}) tensors.push_back(std::move(*t));
+        for (torch::Tensor* t : {&e.gate, &e.up, &e.down, &e.gate_bias, &e.up_bias, &e.down_bias})
+            tensors.push_back(std::move(*t));
     weights.experts.clear();
     tensors.push_back(std::move(weights.stacked.gate_up));
     tensors.push_back(std::move(weights.stacked.down));
@@ -127,7 +158,7 @@ ExpertWeights StreamedExperts::acquire(int expert) {
     // expert's destinations instead of fresh pages (WeightLoader::recycle checks they are unshared).
     // (Not a braced list: std::initializer_list copies, which would leave a second reference.)
     std::vector<torch::Tensor> previous;
-    for (torch::Tensor* t : {&m_last.gate, &m_last.up, &m_last.down})
+    for (torch::Tensor* t : {&m_last.gate, &m_last.up, &m_last.down, &m_last.gate_bias, &m_last.up_bias, &m_last.down_bias})
         if (t->defined()) previous.push_back(std::move(*t));
     m_loader.recycle(std::move(previous));
     std::optional<ExpertWeights> replaced = patched_expert(m_loader, m_layer, expert);

@@ -18,6 +18,8 @@ struct ExpertWeights {
     torch::Tensor gate;   // [I, H]
     torch::Tensor up;     // [I, H]
     torch::Tensor down;   // [H, I]
+    // gpt-oss only (undefined for the other families): [I], [I], [H].
+    torch::Tensor gate_bias, up_bias, down_bias;
 };
 
 struct LayerWeights {
@@ -62,7 +64,7 @@ private:
     const LayerWeights& m_weights;
 };
 
-// Loads each expert when the MoE block asks for it and drops it right after (issue 3 item 2:
+// Loads each expert when the MoE block asks for it and drops it right after (for
 // a layer larger than the memory bound).
 class StreamedExperts final : public ExpertSource {
 public:

@@ -25,14 +25,14 @@ torch::Tensor to_host(const torch::Tensor& t, torch::ScalarType type) { return t
 // and expert_output the MoE block used.
 class LayerProbe final : public ExpertProbe {
 public:
-    LayerProbe(ExpertSource& experts, torch::Device device, torch::ScalarType dtype)
-        : m_experts(experts), m_device(device), m_dtype(dtype) {}
+    LayerProbe(const ModelDescription& model, ExpertSource& experts, torch::Device device, torch::ScalarType dtype)
+        : m_model(model), m_experts(experts), m_device(device), m_dtype(dtype) {}
     void run(int expert, const float* x, int64_t n, float* y) override {
         guard_torch("expert " + std::to_string(expert) + ": probe", [&] {
             const int64_t hidden = m_hidden;
             const torch::Tensor in = torch::from_blob(const_cast<float*>(x), {n, hidden}, torch::kFloat32)
                                          .to(m_device).to(m_dtype);
-            const torch::Tensor out = to_host(expert_output(m_experts, expert, in), torch::kFloat32);
+            const torch::Tensor out = to_host(expert_output(m_model, m_experts, expert, in), torch::kFloat32);
             m_experts.release(expert);
             std::memcpy(y, out.data_ptr<float>(), sizeof(float) * static_cast<std::size_t>(n * hidden));
         });
@@ -40,6 +40,7 @@ public:
     int64_t m_hidden = 0;
 
 private:
+    const ModelDescription& m_model;
     ExpertSource& m_experts;
     torch::Device m_device;
     torch::ScalarType m_dtype;
@@ -76,7 +77,7 @@ void notify(RoutingObserver& observer, const ModelDescription& model, int layer,
         output = to_host(report.output.out, torch::kFloat32);
         view.moe_output = output.data_ptr<float>();
     }
-    LayerProbe probe(report.experts, device, dtype);
+    LayerProbe probe(model, report.experts, device, dtype);
     probe.m_hidden = view.hidden_size;
     view.probe = &probe;
     observer.on_layer_routing(view);

@@ -50,14 +50,14 @@ struct NormSink {
 
 // One GEMM chain per expert over its tokens (CPU, streamed experts, LibTorch without grouped
 // GEMM). out [N, H] f32 accumulates gate-weighted outputs.
-void per_expert_loop(const torch::Tensor& x, const ExpertGroups& groups, ExpertSource& experts, torch::Tensor& out,
-                     NormSink& norms) {
+void per_expert_loop(const ModelDescription& m, const torch::Tensor& x, const ExpertGroups& groups,
+                     ExpertSource& experts, torch::Tensor& out, NormSink& norms) {
     int64_t offset = 0;
     for (int64_t e = 0; e < static_cast<int64_t>(groups.counts.size()); ++e) {
         const int64_t count = groups.counts[static_cast<std::size_t>(e)];
         if (count == 0) continue;
         const torch::Tensor rows = groups.rows.narrow(0, offset, count);
-        const torch::Tensor y = expert_output(experts, static_cast<int>(e), x.index_select(0, rows));
+        const torch::Tensor y = expert_output(m, experts, static_cast<int>(e), x.index_select(0, rows));
         norms.put(offset, y);
         out.index_add_(0, rows, y.to(torch::kFloat32) * groups.gate.narrow(0, offset, count).unsqueeze(1));
         experts.release(static_cast<int>(e));
@@ -80,9 +80,9 @@ bool grouped_experts(const torch::Tensor& x, const ExpertGroups& groups, ExpertS
 
 }  // namespace
 
-torch::Tensor expert_output(ExpertSource& experts, int expert, const torch::Tensor& x) {
+torch::Tensor expert_output(const ModelDescription& m, ExpertSource& experts, int expert, const torch::Tensor& x) {
     const ExpertWeights weights = experts.acquire(expert);
-    return silu_mlp(x, weights.gate, weights.up, weights.down);
+    return expert_mlp(m, x, weights);
 }
 
 MoeOutput moe_block(const ModelDescription& m, const LayerWeights& w, const torch::Tensor& x, const Routing& routing,
@@ -92,7 +92,7 @@ MoeOutput moe_block(const ModelDescription& m, const LayerWeights& w, const torc
     torch::Tensor out = torch::zeros({x.size(0), x.size(1)}, x.options().dtype(torch::kFloat32));
     NormSink norms;
     if (want_norms) norms.sorted = torch::zeros({groups.slots.size(0)}, out.options());
-    if (!grouped_experts(x, groups, experts, out, norms)) per_expert_loop(x, groups, experts, out, norms);
+    if (!grouped_experts(x, groups, experts, out, norms)) per_expert_loop(m, x, groups, experts, out, norms);
     if (m.shared_expert_count > 0) out += shared_experts(m, w, x).to(torch::kFloat32);
     MoeOutput result{out.to(x.scalar_type()), {}};
     if (want_norms)   // back from sorted pair order to [N, k]

@@ -21,6 +21,6 @@ MoeOutput moe_block(const ModelDescription& model, const LayerWeights& weights, 
                     const Routing& routing, ExpertSource& experts, bool want_norms = false);
 
 // One routed expert's un-gated output f_e(x) for x [n, H] (activation dtype) -> [n, H].
-torch::Tensor expert_output(ExpertSource& experts, int expert, const torch::Tensor& x);
+torch::Tensor expert_output(const ModelDescription& model, ExpertSource& experts, int expert, const torch::Tensor& x);
 
 }  // namespace sy

@@ -27,6 +27,10 @@ RouterTraits traits_of(RouterRule rule) {
     case RouterRule::softmax_topk: return {false, false, false, false, 0.0};
     case RouterRule::softmax_group_topk: return {true, false, true, false, 1e-20};
     case RouterRule::sigmoid_group_topk: return {true, true, true, false, 1e-20};
+    case RouterRule::sigmoid_topk_renorm: return {true, true, false, true, 0.0};   // MiniMaxM2TopKRouter
+    // gpt-oss: top-k of the raw logits, softmax over those k (§6.3), which is what every
+    // renormalising softmax router computes here (see route()).
+    case RouterRule::topk_softmax: return {false, false, false, true, 0.0};
     case RouterRule::none: break;
     }
     throw std::logic_error("route() called for a dense layer");
@@ -41,13 +45,16 @@ RouterTraits traits_of(RouterRule rule) {
 // is E / (3 I) of one expert's work.
 torch::Tensor router_logits(const RouterTraits& traits, const LayerWeights& w, const torch::Tensor& x) {
     const torch::Tensor& gate = w.at(Role::router);
-    const torch::Tensor logits = torch::matmul(x.to(torch::kFloat64), gate.to(torch::kFloat64).t());
+    torch::Tensor logits = torch::matmul(x.to(torch::kFloat64), gate.to(torch::kFloat64).t());
+    const torch::Tensor bias = w.find(Role::router_bias);   // gpt-oss: a linear layer with bias
+    if (bias.defined()) logits = logits + bias.to(torch::kFloat64);
     return (traits.logits_in_f32 ? logits : logits.to(x.scalar_type())).to(torch::kFloat32);
 }
 
 // Keeps the topk_group best groups of E/n_group contiguous experts and masks the rest to -inf
-// (DeepSeek official; HF uses 0, which differs only when a kept score is <= 0, §5.4). Group
-// score: sum of the two best scores with a correction bias (V3), else the best score (V2).
+// (DeepSeek official; HF uses 0, which differs only when a kept score is <= 0, §5.4); the family
+// row says which (GLM follows transformers, its reference). Group score: sum of the two best
+// scores with a correction bias (V3, GLM), else the best score (V2).
 torch::Tensor mask_groups(const ModelDescription& m, const torch::Tensor& scores) {
     const int64_t n = scores.size(0), experts = scores.size(1), group_size = experts / m.n_group;
     const torch::Tensor grouped = scores.view({n, m.n_group, group_size});
@@ -56,7 +63,8 @@ torch::Tensor mask_groups(const ModelDescription& m, const torch::Tensor& scores
     const torch::Tensor kept = std::get<1>(group_scores.topk(m.topk_group, -1));
     const torch::Tensor keep = torch::zeros({n, m.n_group}, scores.options().dtype(torch::kBool)).scatter(1, kept, true);
     const torch::Tensor keep_experts = keep.unsqueeze(-1).expand({n, m.n_group, group_size}).reshape({n, experts});
-    return scores.masked_fill(keep_experts.logical_not(), k_neg_inf);
+    const double fill = m.family->group_mask_fill == GroupMaskFill::zero ? 0.0 : k_neg_inf;
+    return scores.masked_fill(keep_experts.logical_not(), fill);
 }
 
 torch::Tensor apply_mask(const torch::Tensor& scores, const torch::Tensor& masked) {

@@ -77,9 +77,12 @@ TEST(CliErrorsIntegration, UnknownModelTypeListsSupported) {
     const auto model = copy_model(tmp, "tiny-olmoe");
     std::string config = slurp(model / "config.json");
     config.replace(config.find("\"olmoe\""), 7, "\"gpt_neo\"");
+    // A known architecture would resolve the unknown model_type (families_cli_test.cpp).
+    config.replace(config.find("OlmoeForCausalLM"), 16, "GPTNeoForCausalLM");
     std::ofstream(model / "config.json") << config;
     const auto r = run_cli("inspect " + shell_quote(model));
     expect_one_error_line(r, "gpt_neo");
+    EXPECT_NE(r.err.find("GPTNeoForCausalLM"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("mixtral"), std::string::npos);
     EXPECT_NE(r.err.find("deepseek_v3"), std::string::npos);
 }

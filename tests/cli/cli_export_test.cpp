@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_compare.h"
 #include "run_cli.h"
 #include "switchyard/core/checkpoint.h"
 #include "switchyard/core/tensor_convert.h"
@@ -15,24 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path model(const std::string& name) { return data_dir() / "models" / name; }
-
-std::string bytes_of(const sy::Checkpoint& c, const sy::TensorInfo& t) {
-    const auto v = c.view(t);
-    return std::string(reinterpret_cast<const char*>(v.data), t.nbytes());
-}
-
-// Every tensor of `a` exists in `b` with the same dtype, shape and bytes, and vice versa.
-void expect_same_tensors(const fs::path& a_dir, const fs::path& b_dir) {
-    auto a = sy::Checkpoint::open(a_dir), b = sy::Checkpoint::open(b_dir);
-    ASSERT_EQ(a.tensors().size(), b.tensors().size());
-    for (const auto& t : a.tensors()) {
-        const auto* u = b.find(t.name);
-        ASSERT_NE(u, nullptr) << t.name;
-        EXPECT_EQ(u->dtype, t.dtype) << t.name;
-        EXPECT_EQ(u->shape, t.shape) << t.name;
-        EXPECT_TRUE(bytes_of(a, t) == bytes_of(b, *u)) << t.name;
-    }
-}
 
 CliResult export_to(const fs::path& src, const fs::path& out, const std::string& extra = "") {
     return run_cli("export " + shell_quote(src) + " -o " + shell_quote(out) + " -q " + extra);

@@ -26,7 +26,8 @@ inline std::filesystem::path fixture_goldens(const std::string& name) {
 inline const std::vector<std::string>& fixture_names() {
     static const std::vector<std::string> names = {
         "tiny-mixtral", "tiny-llama", "tiny-qwen2-moe", "tiny-qwen3-moe", "tiny-qwen3-moe-fused",
-        "tiny-olmoe", "tiny-deepseek-v3", "tiny-deepseek-v3-fp8"};
+        "tiny-olmoe", "tiny-deepseek-v3", "tiny-deepseek-v3-fp8", "tiny-glm4-moe", "tiny-minimax-m2",
+        "tiny-gpt-oss", "tiny-gpt-oss-bf16", "tiny-qwen3-next"};
     return names;
 }
 

@@ -1,4 +1,4 @@
-// Layer streaming under --max-memory (issue 3 item 2): every bounded schedule must give the
+// Layer streaming under --max-memory: every bounded schedule must give the
 // same numbers as the unbounded run, and a bound below the plan's minimum must be refused.
 #include <gtest/gtest.h>
 
@@ -77,10 +77,12 @@ TEST_P(StreamingIntegration, BoundBelowMinimumThrowsWithTheFigure) {
     EXPECT_NO_THROW(ModelRunner(model, options));
 }
 
-// Per-expert (sharded), fused on disk, and FP8 with block scales.
+// Per-expert (sharded), fused on disk, FP8 with block scales, gpt-oss MXFP4 and its BF16 layout,
+// and Qwen3-Next's recurrent (Gated DeltaNet) layers.
 INSTANTIATE_TEST_SUITE_P(Fixtures, StreamingIntegration,
                          ::testing::Values("tiny-qwen3-moe", "tiny-qwen3-moe-fused", "tiny-deepseek-v3-fp8",
-                                           "tiny-qwen2-moe"),
+                                           "tiny-qwen2-moe", "tiny-glm4-moe", "tiny-minimax-m2", "tiny-gpt-oss",
+                                           "tiny-gpt-oss-bf16", "tiny-qwen3-next"),
                          [](const auto& info) {
                              std::string id = info.param;
                              std::replace(id.begin(), id.end(), '-', '_');

@@ -49,15 +49,25 @@ TEST_P(FixtureModels, OpensValidatesAndDetectsLayout) {
     EXPECT_EQ(model.layout, row.layout);
 }
 
-// Every tensor in a fixture is one the forward pass needs (or an FP8 block scale), and the
-// summary counts exactly those elements.
+bool ends_with(const std::string& text, const std::string& tail) {
+    return text.size() > tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Every tensor in a fixture is one the forward pass needs (or an FP8 block scale, or the MXFP4
+// blocks + scales of one, or Qwen3-Next's unused `mtp.*`), and the summary counts exactly those
+// elements (an MXFP4 weight: two per block byte).
 TEST_P(FixtureModels, ExpectedTensorsAreExactlyTheFixtureTensors) {
     const Model model = open_model(fixture_dir(GetParam().dir));
     std::set<std::string> expected, found;
     int64_t numel = 0;
     for (const ExpectedTensor& t : expected_tensors(model.description, model.layout)) expected.insert(t.name);
     for (const TensorInfo& t : model.checkpoint.tensors()) {
-        if (t.name.size() > 10 && t.name.compare(t.name.size() - 10, 10, "_scale_inv") == 0) continue;
+        if (ends_with(t.name, "_scale_inv") || ends_with(t.name, "_scales") || t.name.rfind("mtp.", 0) == 0) continue;
+        if (ends_with(t.name, "_blocks")) {
+            found.insert(t.name.substr(0, t.name.size() - 7));
+            numel += 2 * t.numel();
+            continue;
+        }
         found.insert(t.name);
         numel += t.numel();
     }
@@ -77,7 +87,12 @@ INSTANTIATE_TEST_SUITE_P(
                       FixtureRow{"tiny-qwen3-moe-fused", "qwen3_moe", 3, {0, 1, 2}, 16, 4, 0, 0, ExpertLayout::fused},
                       FixtureRow{"tiny-olmoe", "olmoe", 2, {0, 1}, 16, 4, 0, 0, kPer},
                       FixtureRow{"tiny-deepseek-v3", "deepseek_v3", 3, {1, 2}, 16, 4, 1, 32, kPer},
-                      FixtureRow{"tiny-deepseek-v3-fp8", "deepseek_v3", 3, {1, 2}, 16, 4, 1, 32, kPer}),
+                      FixtureRow{"tiny-deepseek-v3-fp8", "deepseek_v3", 3, {1, 2}, 16, 4, 1, 32, kPer},
+                      FixtureRow{"tiny-glm4-moe", "glm4_moe", 3, {1, 2}, 16, 4, 2, 16, kPer},
+                      FixtureRow{"tiny-minimax-m2", "minimax_m2", 2, {0, 1}, 16, 4, 0, 0, kPer},
+                      FixtureRow{"tiny-gpt-oss", "gpt_oss", 2, {0, 1}, 8, 4, 0, 0, ExpertLayout::fused},
+                      FixtureRow{"tiny-gpt-oss-bf16", "gpt_oss", 2, {0, 1}, 8, 4, 0, 0, ExpertLayout::fused},
+                      FixtureRow{"tiny-qwen3-next", "qwen3_next", 3, {0, 1, 2}, 16, 4, 1, 16, kPer}),
     [](const ::testing::TestParamInfo<FixtureRow>& info) {
         std::string name = info.param.dir;
         std::replace(name.begin(), name.end(), '-', '_');
@@ -160,7 +175,7 @@ TEST(FamilyTable, UnknownModelTypeListsSupportedOnes) {
         for (std::string_view type : supported_model_types())
             EXPECT_NE(message.find(std::string(type)), std::string::npos) << type;
     }
-    EXPECT_EQ(supported_model_types().size(), 9u);
+    EXPECT_EQ(supported_model_types().size(), 13u);
 }
 
 TEST(FamilyTable, RowsAreConsistent) {

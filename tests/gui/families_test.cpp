@@ -1,6 +1,7 @@
-// Issue 5 "done when": every view works on every fixture family (Mixtral is covered by
-// workbench_test.cpp with the bundled model): dense first layers (DeepSeek), shared experts
-// (Qwen2-MoE, DeepSeek), fused expert layout (Qwen3-MoE), FP8 weights, sigmoid routing.
+// Every view works on every fixture family (Mixtral is covered by workbench_test.cpp with the
+// bundled model): dense first layers (DeepSeek, GLM), shared experts (Qwen2-MoE, DeepSeek, GLM,
+// Qwen3-Next), fused expert layout (Qwen3-MoE), FP8 weights, sigmoid routing (DeepSeek, GLM,
+// MiniMax), gpt-oss MXFP4 experts, Qwen3-Next's linear-attention layers.
 #include <gtest/gtest.h>
 
 #include <QFileInfo>
@@ -57,7 +58,8 @@ TEST_P(GuiFamiliesIntegration, EveryViewReceivesDataAndExports) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GuiFamiliesIntegration,
                          ::testing::Values("tiny-qwen2-moe", "tiny-qwen3-moe", "tiny-qwen3-moe-fused", "tiny-olmoe",
-                                           "tiny-deepseek-v3", "tiny-deepseek-v3-fp8"),
+                                           "tiny-deepseek-v3", "tiny-deepseek-v3-fp8", "tiny-glm4-moe",
+                                           "tiny-minimax-m2", "tiny-gpt-oss", "tiny-qwen3-next"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                              std::string name = info.param;
                              for (char& c : name)

@@ -170,4 +170,18 @@ std::vector<float> dequantize_fp8_blocks(const TensorView& weight, const TensorV
     return values;
 }
 
+void dequantize_mxfp4(const uint8_t* blocks, const uint8_t* scales, int64_t groups, float* out) {
+    static constexpr float kE2M1[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
+                                        -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+    for (int64_t g = 0; g < groups; ++g) {
+        const int exponent = static_cast<int>(scales[g]) - 127;
+        const uint8_t* block = blocks + g * 16;
+        float* values = out + g * 32;
+        for (int j = 0; j < 16; ++j) {
+            values[2 * j] = std::ldexp(kE2M1[block[j] & 0x0F], exponent);
+            values[2 * j + 1] = std::ldexp(kE2M1[block[j] >> 4], exponent);
+        }
+    }
+}
+
 }  // namespace sy

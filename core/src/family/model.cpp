@@ -1,6 +1,8 @@
 // open_model and the parameter summary behind `switchyard inspect`.
 #include "switchyard/core/model.h"
 
+#include <map>
+
 namespace sy {
 namespace {
 
@@ -10,8 +12,10 @@ int64_t numel(const std::vector<int64_t>& shape) {
     return count;
 }
 
-// Elements of one routed expert (gate + up + down), whatever the layout: 3 * I * H.
-int64_t params_per_expert(const ModelDescription& d) { return 3 * d.expert_intermediate_size * d.hidden_size; }
+// The layout the family's Hub checkpoints use (gpt-oss has only the fused one).
+ExpertLayout native_layout(const ModelDescription& d) {
+    return d.family->fused_only() ? ExpertLayout::fused : ExpertLayout::per_expert;
+}
 
 }  // namespace
 
@@ -25,9 +29,16 @@ Model open_model(const std::filesystem::path& dir) {
 
 ParamCounts count_params(const ModelDescription& d) {
     ParamCounts counts;
-    for (const ExpectedTensor& tensor : expected_tensors(d, ExpertLayout::per_expert)) counts.total += numel(tensor.shape);
-    for (int layer : d.moe_layers) counts.routed_experts += d.experts_in_layer(layer) * params_per_expert(d);
-    const int64_t active_experts = static_cast<int64_t>(d.moe_layers.size()) * d.top_k * params_per_expert(d);
+    std::map<int, int64_t> routed_per_layer;   // elements of all routed experts (with their biases)
+    for (const ExpectedTensor& tensor : expected_tensors(d, native_layout(d))) {
+        counts.total += numel(tensor.shape);
+        if (tensor.expert_layer >= 0) routed_per_layer[tensor.expert_layer] += numel(tensor.shape);
+    }
+    int64_t active_experts = 0;
+    for (const auto& [layer, routed] : routed_per_layer) {
+        counts.routed_experts += routed;
+        active_experts += routed / d.experts_in_layer(layer) * d.top_k;
+    }
     counts.active = counts.total - counts.routed_experts + active_experts;
     return counts;
 }

@@ -60,20 +60,23 @@ void check_per_expert_count(const ModelDescription& model, const Checkpoint& che
 
 void check_fused_count(const ModelDescription& model, const Checkpoint& checkpoint, int layer) {
     for (TensorRole role : {TensorRole::expert_gate_up, TensorRole::expert_down}) {
-        const TensorInfo* tensor =
-            checkpoint.find(tensor_name(*model.family, role, layer, -1, ExpertLayout::fused));
-        if (!tensor || tensor->shape.size() != 3) continue;   // reported by the shape check
+        const std::string name = tensor_name(*model.family, role, layer, -1, ExpertLayout::fused);
+        const TensorInfo* tensor = checkpoint.find(name);
+        if (!tensor) tensor = checkpoint.find(mxfp4_blocks_name(name));   // gpt-oss MXFP4
+        if (!tensor || tensor->shape.size() < 3) continue;   // reported by the shape check
         if (tensor->shape[0] != model.experts_in_layer(layer))
             expert_count_error(model, layer, model.experts_in_layer(layer), tensor->shape[0],
                                file_of(checkpoint, *tensor));
     }
 }
 
-void check_missing(const std::vector<ExpectedTensor>& expected, const Checkpoint& checkpoint) {
+void check_missing(const ModelDescription& model, const std::vector<ExpectedTensor>& expected,
+                   const Checkpoint& checkpoint) {
     const ExpectedTensor* first = nullptr;
     std::size_t missing = 0;
     for (const ExpectedTensor& tensor : expected) {
         if (checkpoint.find(tensor.name)) continue;
+        if (model.family->fused_only() && tensor.expert_layer >= 0 && stored_as_mxfp4(checkpoint, tensor.name)) continue;
         if (!first) first = &tensor;
         ++missing;
     }
@@ -104,7 +107,29 @@ void check_fp8_scale(const ModelDescription& model, const Checkpoint& checkpoint
                               std::string(dtype_name(scale->dtype)));
 }
 
+void check_u8(const Checkpoint& checkpoint, const std::string& name, const std::vector<int64_t>& shape,
+              const std::string& what) {
+    const TensorInfo& tensor = checkpoint.at(name);
+    if (tensor.shape != shape)
+        throw ShapeMismatch(file_of(checkpoint, tensor) + ": " + name + ": expected shape " + shape_to_string(shape) +
+                            ", found " + shape_to_string(tensor.shape) + " (" + what + ")");
+    if (tensor.dtype != DType::u8)
+        throw CheckpointError(file_of(checkpoint, tensor) + ": " + name + ": expected dtype U8, found " +
+                              std::string(dtype_name(tensor.dtype)) + " (" + what + ")");
+}
+
+void check_mxfp4(const ExpectedTensor& expected, const Checkpoint& checkpoint) {
+    const Mxfp4Shapes shapes = mxfp4_shapes(expected.shape);
+    const std::string blocks = mxfp4_blocks_name(expected.name);
+    if (shapes.blocks.empty())
+        throw ShapeMismatch(file_of(checkpoint, checkpoint.at(blocks)) + ": " + blocks + ": MXFP4 needs the input dim of " +
+                            expected.name + " " + shape_to_string(expected.shape) + " to be a multiple of 32");
+    check_u8(checkpoint, blocks, shapes.blocks, "MXFP4 blocks of " + expected.name);
+    check_u8(checkpoint, mxfp4_scales_name(expected.name), shapes.scales, "MXFP4 E8M0 scales of " + expected.name);
+}
+
 void check_tensor(const ModelDescription& model, const Checkpoint& checkpoint, const ExpectedTensor& expected) {
+    if (!checkpoint.find(expected.name)) return check_mxfp4(expected, checkpoint);   // check_missing allowed it
     const TensorInfo& tensor = *checkpoint.find(expected.name);
     const std::string& file = file_of(checkpoint, tensor);
     if (tensor.shape != expected.shape)
@@ -123,8 +148,19 @@ void check_tensor(const ModelDescription& model, const Checkpoint& checkpoint, c
 
 }  // namespace
 
+Mxfp4Shapes mxfp4_shapes(const std::vector<int64_t>& logical) {
+    if (logical.size() != 3 || logical[1] % 32 != 0) return {};
+    const int64_t experts = logical[0], in = logical[1], out = logical[2];
+    return {{experts, out, in / 32, 16}, {experts, out, in / 32}};
+}
+
+bool stored_as_mxfp4(const Checkpoint& checkpoint, const std::string& name) {
+    return !checkpoint.find(name) && checkpoint.find(mxfp4_blocks_name(name)) && checkpoint.find(mxfp4_scales_name(name));
+}
+
 ExpertLayout detect_expert_layout(const ModelDescription& model, const Checkpoint& checkpoint) {
     if (model.moe_layers.empty()) return ExpertLayout::per_expert;
+    if (model.family->fused_only()) return ExpertLayout::fused;
     const std::string fused_down =
         tensor_name(*model.family, TensorRole::expert_down, model.moe_layers.front(), -1, ExpertLayout::fused);
     return checkpoint.find(fused_down) ? ExpertLayout::fused : ExpertLayout::per_expert;
@@ -140,7 +176,7 @@ void validate_checkpoint(const ModelDescription& model, const Checkpoint& checkp
         else check_per_expert_count(model, checkpoint, layer);
     }
     const std::vector<ExpectedTensor> expected = expected_tensors(model, layout);
-    check_missing(expected, checkpoint);
+    check_missing(model, expected, checkpoint);
     for (const ExpectedTensor& tensor : expected) check_tensor(model, checkpoint, tensor);
 }
 

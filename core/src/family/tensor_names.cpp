@@ -96,4 +96,8 @@ std::string scale_inv_name(std::string_view weight_name) {
     return std::string(weight_name) + "_scale_inv";
 }
 
+std::string mxfp4_blocks_name(std::string_view weight_name) { return std::string(weight_name) + "_blocks"; }
+
+std::string mxfp4_scales_name(std::string_view weight_name) { return std::string(weight_name) + "_scales"; }
+
 }  // namespace sy

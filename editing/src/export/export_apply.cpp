@@ -57,6 +57,10 @@ public:
             m_writer.write(bytes.data(), bytes.size());
             return t.record_sha256 ? sha256_hex(bytes.data(), bytes.size()) : std::string();
         }
+        if (t.mxfp4_scales) {
+            write_mxfp4(t);
+            return {};
+        }
         const TensorView view = m_model.checkpoint.view(*t.source);
         const auto* bytes = reinterpret_cast<const unsigned char*>(view.data) + t.byte_offset;
         std::string digest;
@@ -71,6 +75,26 @@ public:
     }
 
 private:
+    // One expert at a time: blocks [E, out, in/32, 16] dequantise to [out, in], written
+    // transposed as the [in, out] slab of the [E, in, out] weight.
+    void write_mxfp4(const ExportTensor& t) {
+        const int64_t experts = t.shape[0], in = t.shape[1], out = t.shape[2], groups = out * in / 32;
+        const auto* blocks = reinterpret_cast<const uint8_t*>(m_model.checkpoint.view(*t.source).data);
+        const auto* scales = reinterpret_cast<const uint8_t*>(m_model.checkpoint.view(*t.mxfp4_scales).data);
+        std::vector<float> values(static_cast<std::size_t>(out * in));
+        std::vector<unsigned char> buffer(static_cast<std::size_t>(out * in) * dtype_size(t.dtype));
+        for (int64_t e = 0; e < experts; ++e) {
+            dequantize_mxfp4(blocks + e * groups * 16, scales + e * groups, groups, values.data());
+            for (int64_t i = 0; i < in; ++i)
+                for (int64_t o = 0; o < out; ++o)
+                    store(t.dtype, values[static_cast<std::size_t>(o * in + i)],
+                          buffer.data() + static_cast<std::size_t>(i * out + o) * dtype_size(t.dtype));
+            m_writer.write(buffer.data(), buffer.size());
+        }
+        m_model.checkpoint.release(*t.source);
+        m_model.checkpoint.release(*t.mxfp4_scales);
+    }
+
     void write_converted(const ExportTensor& t, const unsigned char* bytes) {
         const std::size_t n = t.nbytes() / dtype_size(t.dtype);
         std::vector<float> scales;

@@ -6,6 +6,7 @@
 
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/model_validation.h"
 #include "switchyard/core/tensor_names.h"
 #include "switchyard/editing/export.h"
 
@@ -73,12 +74,50 @@ std::map<std::string, std::string> hub_renames(const Model& model) {
     return renames;
 }
 
+// Norm weights a family keeps in f32 whatever the model dtype (gpt-oss `_keep_in_fp32_modules`):
+// a converting export leaves their F32 as it is, as transformers' save_pretrained does.
+std::set<std::string> f32_norm_names(const Model& model) {
+    const FamilySpec& spec = *model.description.family;
+    std::set<std::string> names;
+    if (!spec.norm_weights_f32) return names;
+    names.insert(tensor_name(spec, TensorRole::final_norm));
+    for (int l = 0; l < model.description.num_layers; ++l)
+        for (TensorRole role : {TensorRole::attn_norm, TensorRole::ffn_norm}) names.insert(tensor_name(spec, role, l));
+    return names;
+}
+
+// gpt-oss MXFP4 weights written dequantised: `<name>` [E, in, out] from `<name>_blocks` /
+// `_scales` (formats.md §6.2); the blocks and scales themselves are not written.
+void plan_mxfp4(const Model& model, const ExportOptions& options, std::vector<ExportTensor>& out,
+                std::set<std::string>& consumed) {
+    const FamilySpec& spec = *model.description.family;
+    for (int layer : model.description.moe_layers) {
+        for (TensorRole role : {TensorRole::expert_gate_up, TensorRole::expert_down}) {
+            const std::string name = tensor_name(spec, role, layer, -1, ExpertLayout::fused);
+            if (!stored_as_mxfp4(model.checkpoint, name)) continue;
+            const TensorInfo& blocks = model.checkpoint.at(mxfp4_blocks_name(name));
+            const TensorInfo& scales = model.checkpoint.at(mxfp4_scales_name(name));
+            ExportTensor t;
+            t.name = name;
+            t.source = &blocks;
+            t.shape = {blocks.shape[0], blocks.shape[2] * 32, blocks.shape[1]};
+            t.dtype = output_dtype(DType::bf16, options.dtype);
+            t.mxfp4_scales = &scales;
+            out.push_back(std::move(t));
+            consumed.insert(blocks.name);
+            consumed.insert(scales.name);
+        }
+    }
+}
+
 }  // namespace
 
 std::vector<ExportTensor> export_tensors(const Model& model, const ExportOptions& options, bool& drops_quantization) {
     const FamilySpec& spec = *model.description.family;
     std::map<std::string, std::pair<TensorRole, int>> fused;  // fused tensor name -> (role, layer)
-    if (model.layout == ExpertLayout::fused) {
+    // A family fused on disk (gpt-oss) has no per-expert layout to split into: its fused
+    // tensors are its Hub layout.
+    if (model.layout == ExpertLayout::fused && !spec.fused_only()) {
         for (int layer : model.description.moe_layers)
             for (TensorRole role : {TensorRole::expert_gate_up, TensorRole::expert_down})
                 fused[tensor_name(spec, role, layer, -1, ExpertLayout::fused)] = {role, layer};
@@ -90,6 +129,12 @@ std::vector<ExportTensor> export_tensors(const Model& model, const ExportOptions
         for (const TensorInfo& t : model.checkpoint.tensors())
             if (is_fp8(t.dtype)) folded_scales.insert(scale_inv_name(t.name));
     std::vector<ExportTensor> out;
+    if (dequantize && spec.fused_only()) {
+        const std::size_t before = folded_scales.size();
+        plan_mxfp4(model, options, out, folded_scales);
+        drops_quantization = drops_quantization || folded_scales.size() > before;
+    }
+    const std::set<std::string> keep_f32 = f32_norm_names(model);
     for (const TensorInfo& t : model.checkpoint.tensors()) {
         if (auto it = fused.find(t.name); it != fused.end()) {
             split_fused(model, t, it->second.first, it->second.second, out, options.dtype);
@@ -98,11 +143,12 @@ std::vector<ExportTensor> export_tensors(const Model& model, const ExportOptions
         if (folded_scales.count(t.name)) continue;
         const TensorInfo* scale = is_fp8(t.dtype) ? model.checkpoint.find(scale_inv_name(t.name)) : nullptr;
         const auto renamed = renames.find(t.name);
+        const bool keep = t.dtype == DType::f32 && keep_f32.count(t.name) > 0;
         ExportTensor e;
         e.name = renamed == renames.end() ? t.name : renamed->second;
         e.source = &t;
         e.shape = t.shape;
-        e.dtype = output_dtype(t.dtype, options.dtype);
+        e.dtype = keep ? DType::f32 : output_dtype(t.dtype, options.dtype);
         if (dequantize && is_fp8(t.dtype)) {
             SY_CHECK(scale, CheckpointError, model.checkpoint.files()[t.file_index] + ": " + t.name +
                                                  ": F8 weight without " + scale_inv_name(t.name) + " cannot be dequantised");

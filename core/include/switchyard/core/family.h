@@ -13,7 +13,29 @@ namespace sy {
 // How routed experts are stored on disk (formats.md §0.1-§0.2).
 enum class ExpertLayout {
     per_expert,   // Hub layout: `...experts.{E}.gate_proj.weight` [I, H] etc.
-    fused,        // transformers v5: `mlp.experts.gate_up_proj` [E, 2I, H], `down_proj` [E, H, I]
+    fused,        // one tensor per projection holding all E (see FusedExperts for its form)
+};
+
+// The form of a family's fused expert tensors.
+enum class FusedExperts {
+    gate_up_rows,          // transformers v5: gate_up_proj [E, 2I, H] (gate rows, then up rows), down_proj [E, H, I]
+    interleaved_in_out,    // gpt-oss: gate_up_proj [E, H, 2I] (in x out; even columns gate, odd up),
+                           //   down_proj [E, I, H]; on the Hub MXFP4 `_blocks` + `_scales` (formats.md §6.2)
+};
+
+// What one routed expert computes.
+enum class ExpertMlp {
+    silu,             // down(silu(gate x) * up x), no biases (formats.md §2.2)
+    clamped_swiglu,   // gpt-oss: biases, gate <= limit, |up| <= limit, (up + 1) * gate * sigmoid(1.702 gate) (§6.3)
+};
+
+// Which decoder layers use which token mixer (config keys, see model_config.cpp).
+enum class LayerPattern {
+    full,                    // every layer full causal attention
+    sliding_all,             // Mistral / Mixtral: `sliding_window` (null = off) on every layer
+    sliding_qwen,            // Qwen2 family: `use_sliding_window`, `sliding_window`, `max_window_layers`, `layer_types`
+    sliding_layer_types,     // gpt-oss: `layer_types` (default: even layers slide), `sliding_window`
+    linear_layer_types,      // Qwen3-Next: `layer_types` or `full_attention_interval`; others Gated DeltaNet
 };
 
 enum class RouterRule {
@@ -21,7 +43,15 @@ enum class RouterRule {
     softmax_topk_renorm,   // Mixtral: softmax over E, top-k, always renormalise
     softmax_topk,          // Qwen/OLMoE: softmax, top-k, renormalise iff norm_topk_prob
     softmax_group_topk,    // DeepSeek-V2: softmax, optional group limit (max per group), x scale
-    sigmoid_group_topk,    // DeepSeek-V3 noaux_tc: sigmoid + e_score_correction_bias for choice
+    sigmoid_group_topk,    // DeepSeek-V3 noaux_tc / GLM-4.5: sigmoid + e_score_correction_bias for choice
+    sigmoid_topk_renorm,   // MiniMax-M2: sigmoid + e_score_correction_bias for choice, no groups, renormalise
+    topk_softmax,          // gpt-oss: logits + router bias, top-k on the logits, softmax over the k
+};
+
+// What experts of groups outside the kept `topk_group` score before the final top-k.
+enum class GroupMaskFill {
+    neg_inf,   // DeepSeek's own inference code (formats.md §5.4)
+    zero,      // transformers' Glm4MoeTopkRouter (the reference for GLM-4.5)
 };
 
 enum class SharedExpertKind {
@@ -61,6 +91,9 @@ enum class TensorRole {
     expert_gate_up,                                  // fused layout only
     expert_down,                                     // both layouts ({E} only in per_expert)
     shared_gate, shared_up, shared_down, shared_expert_gate,
+    router_bias, attn_sinks,                         // gpt-oss
+    expert_gate_up_bias, expert_down_bias,           // gpt-oss fused experts [E, 2I], [E, H]
+    lin_qkvz, lin_ba, lin_conv, lin_dt_bias, lin_a_log, lin_norm, lin_out,   // Qwen3-Next Gated DeltaNet
     count_,                                          // sentinel, not a role
 };
 
@@ -101,10 +134,32 @@ struct FamilySpec {
 
     std::vector<TensorTemplate> tensors;
 
+    // Trailing columns, defaulted for the rows that leave them out (the families before GLM).
+    ExpertMlp expert_mlp = ExpertMlp::silu;
+    FusedExperts fused_form = FusedExperts::gate_up_rows;
+    LayerPattern layer_pattern = LayerPattern::full;
+    std::string_view qk_norm_key = {};      // non-empty: q/k norms only when this key is true (GLM)
+    bool o_proj_bias = true;                // the attention bias flag covers o_proj too
+    bool attention_sinks = false;           // gpt-oss: one sink logit per query head
+    bool attention_output_gate = false;     // Qwen3-Next: q_proj yields [query | gate] per head
+    double partial_rotary_default = 1.0;    // HF class default of partial_rotary_factor
+    std::string_view rotary_dim_key = {};   // MiniMax-M2 `rotary_dim` (default head_dim / 2)
+    bool zero_centred_norms = false;        // Qwen3-Next RMSNorm: x * (1 + w)
+    bool norm_weights_f32 = false;          // norms multiply their weight in f32 (gpt-oss, Qwen3-Next)
+    bool group_keys_optional = false;       // n_group / topk_group / routed_scaling_factor default to 1
+    GroupMaskFill group_mask_fill = GroupMaskFill::neg_inf;
+
     bool is_moe() const { return moe_layers != MoeLayerRule::none; }
     bool has_shared_experts() const { return shared_expert != SharedExpertKind::none; }
     bool is_mla() const { return attention == AttentionKind::mla; }
-    bool has_router_score_bias() const { return router == RouterRule::sigmoid_group_topk; }
+    bool has_router_score_bias() const {
+        return router == RouterRule::sigmoid_group_topk || router == RouterRule::sigmoid_topk_renorm;
+    }
+    bool sigmoid_router() const { return has_router_score_bias(); }
+    bool topk_softmax_router_bias() const { return router == RouterRule::topk_softmax; }   // gpt-oss router.bias
+    bool has_expert_biases() const { return expert_mlp == ExpertMlp::clamped_swiglu; }
+    // The family has no per-expert Hub layout: its experts are fused on disk (gpt-oss).
+    bool fused_only() const { return fused_form == FusedExperts::interleaved_in_out; }
     bool uses_expert_groups() const {
         return router == RouterRule::softmax_group_topk || router == RouterRule::sigmoid_group_topk;
     }
@@ -114,6 +169,8 @@ struct FamilySpec {
 const std::vector<FamilySpec>& family_table();
 // Throws UnknownArchitecture naming `model_type` and listing the supported ones.
 const FamilySpec& find_family(std::string_view model_type);
+// The family whose row lists one of `architectures` (config.json "architectures"), or nullptr.
+const FamilySpec* find_family_by_architecture(const std::vector<std::string>& architectures);
 std::vector<std::string_view> supported_model_types();
 
 }  // namespace sy

@@ -44,10 +44,32 @@ struct MlaDims {
     int64_t v_head_dim = 0;
 };
 
+// Token mixer of one decoder layer.
+enum class LayerAttention {
+    full,      // causal attention over every earlier key
+    sliding,   // causal attention over the last `sliding_window` keys: q - W < j <= q
+    linear,    // Qwen3-Next Gated DeltaNet (recurrent, no attention mask)
+};
+
+// Qwen3-Next Gated DeltaNet dims (configuration_qwen3_next.py `linear_*`).
+struct LinearAttentionDims {
+    int64_t key_heads = 0;        // linear_num_key_heads (nk)
+    int64_t value_heads = 0;      // linear_num_value_heads (nv, a multiple of nk)
+    int64_t key_head_dim = 0;     // dk
+    int64_t value_head_dim = 0;   // dv
+    int64_t conv_kernel = 0;      // linear_conv_kernel_dim
+    int64_t key_dim() const { return key_heads * key_head_dim; }
+    int64_t value_dim() const { return value_heads * value_head_dim; }
+    int64_t conv_dim() const { return 2 * key_dim() + value_dim(); }
+};
+
 struct ModelDescription {
     const FamilySpec* family = nullptr;   // points into family_table(), never null once read
     std::string model_type;
     std::vector<std::string> architectures;
+    // Set when config.json's model_type is not in the family table and the family was chosen
+    // through `architectures` (e.g. "kimi_k2" with DeepseekV3ForCausalLM): that architecture.
+    std::string resolved_by_architecture;
     std::string torch_dtype;              // "bfloat16"; v5 writes `dtype`; empty when absent
 
     int num_layers = 0;                   // decoder layers used by the forward pass (no MTP)
@@ -80,6 +102,15 @@ struct ModelDescription {
 
     bool qkv_bias = false;                // q/k/v (MLA: q_a / kv_a) projections have biases
     bool o_bias = false;
+    bool qk_norm = false;                 // q_norm / k_norm present (family kind and its config key)
+    // One entry per decoder layer; sliding layers see keys q - sliding_window < j <= q.
+    std::vector<LayerAttention> layer_attention;
+    int64_t sliding_window = 0;           // 0 when no layer slides
+    std::optional<LinearAttentionDims> linear_attention;   // Qwen3-Next
+    // gpt-oss clamped SwiGLU (formats.md §6.3).
+    double swiglu_limit = 7.0;
+    double swiglu_alpha = 1.702;
+    std::string quant_method;             // quantization_config.quant_method: "", "fp8", "mxfp4"
     std::optional<double> clip_qkv;       // OLMoE
     std::optional<MlaDims> mla;
     RopeConfig rope;
@@ -87,6 +118,8 @@ struct ModelDescription {
     std::optional<std::array<int64_t, 2>> fp8_block_size;
 
     bool is_moe_layer(int layer) const;
+    bool is_linear_attention_layer(int layer) const;
+    int64_t sliding_window_of(int layer) const;   // W for sliding layers, 0 for the others
     int moe_layer_index(int layer) const;   // position in moe_layers, -1 for dense layers
     int64_t experts_in_layer(int layer) const;   // 0 for dense layers
 };

@@ -23,6 +23,7 @@ ExpertLayout detect_expert_layout(const ModelDescription& model, const Checkpoin
 struct ExpectedTensor {
     std::string name;
     std::vector<int64_t> shape;   // logical shape, [out, in] for linear weights
+    int expert_layer = -1;        // MoE layer of a routed-expert tensor, else -1
 };
 
 // Every tensor the forward pass needs, in layer order: embeddings, per-layer norms, attention,
@@ -34,6 +35,16 @@ std::vector<ExpectedTensor> expected_tensors(const ModelDescription& model, Expe
 // Shape of the F32 `<name>_scale_inv` of an F8_E4M3 tensor of `shape` [..., R, C] with block
 // [b0, b1]: [..., ceil(R/b0), ceil(C/b1)].
 std::vector<int64_t> fp8_scale_shape(const std::vector<int64_t>& shape, const std::array<int64_t, 2>& block);
+
+// MXFP4 storage of a gpt-oss fused expert weight of logical shape [E, in, out]: blocks
+// [E, out, in / 32, 16] and scales [E, out, in / 32] (U8). Empty when `in` is not a multiple of 32.
+struct Mxfp4Shapes {
+    std::vector<int64_t> blocks, scales;
+};
+Mxfp4Shapes mxfp4_shapes(const std::vector<int64_t>& logical_in_out);
+
+// True when `name` is absent and stored as MXFP4 `_blocks` + `_scales` instead.
+bool stored_as_mxfp4(const Checkpoint& checkpoint, const std::string& name);
 
 // Throws CheckpointError (missing tensor, expert count disagreeing with config.json, dtype) or
 // ShapeMismatch (wrong shape); the first problem found is reported.

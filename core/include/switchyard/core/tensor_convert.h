@@ -16,6 +16,13 @@ std::vector<float> to_f32(const TensorView& view);
 std::vector<float> dequantize_fp8_blocks(const TensorView& weight, const TensorView& scale_inv,
                                          int64_t block_rows, int64_t block_cols);
 
+// gpt-oss MXFP4 (formats.md §6.2, transformers integrations/mxfp4.py `convert_moe_packed_tensors`):
+// `groups` blocks of 32 values, each 16 bytes of `blocks` (byte j: value 2j in the low nibble,
+// 2j+1 in the high one, E2M1 with bit 3 the sign) and one E8M0 byte of `scales` (2^(s - 127)),
+// written to out[32 * groups] in order. Blocks [..., rows, cols/32, 16] with scales
+// [..., rows, cols/32] therefore give the row-major [..., rows, cols] values.
+void dequantize_mxfp4(const uint8_t* blocks, const uint8_t* scales, int64_t groups, float* out);
+
 // f32 -> bf16 (round to nearest even, NaN kept quiet) and f32 -> f16, as raw little-endian bits.
 uint16_t f32_to_bf16_bits(float value);
 uint16_t f32_to_f16_bits(float value);

@@ -45,4 +45,10 @@ std::optional<int> match_expert_index(const FamilySpec& spec, TensorRole role, i
 // expert tensors (`gate_up_proj_scale_inv`).
 std::string scale_inv_name(std::string_view weight_name);
 
+// gpt-oss MXFP4 (formats.md §6.2): a fused expert weight `<name>` is stored as U8
+// `<name>_blocks` [E, out, in / 32, 16] (two E2M1 values per byte) and `<name>_scales`
+// [E, out, in / 32] (E8M0 exponents), where the weight itself is [E, in, out].
+std::string mxfp4_blocks_name(std::string_view weight_name);
+std::string mxfp4_scales_name(std::string_view weight_name);
+
 }  // namespace sy

@@ -43,7 +43,8 @@ public:
 // One output tensor: `shape` elements starting `byte_offset` bytes into `source` (a fused expert
 // tensor contributes one slice per expert), converted to `dtype`; or, when `producer` is set,
 // whatever it computes. `scale_inv` is set when an F8_E4M3 source is dequantised with DeepSeek
-// block scales.
+// block scales; `mxfp4_scales` when `source` is the `_blocks` of a gpt-oss MXFP4 weight written
+// dequantised as its [E, in, out] tensor.
 struct ExportTensor {
     std::string name;
     const TensorInfo* source = nullptr;
@@ -51,6 +52,7 @@ struct ExportTensor {
     std::vector<int64_t> shape;
     DType dtype = DType::f32;
     const TensorInfo* scale_inv = nullptr;
+    const TensorInfo* mxfp4_scales = nullptr;
     std::shared_ptr<const TensorProducer> producer;
     bool record_sha256 = false;                  // ExportResult::sha256 gets its digest
     uint64_t nbytes() const;
@@ -65,7 +67,7 @@ struct ExportResult {
 
 struct ExportPlan {
     std::vector<std::vector<ExportTensor>> shards;  // one list per output file, names sorted
-    bool drops_quantization = false;                // FP8 dequantised: config loses quantization_config
+    bool drops_quantization = false;                // FP8 / MXFP4 dequantised: config loses quantization_config
     std::map<std::string, int64_t> config_updates;  // top-level config.json keys to set
     // Files written into the output folder after every tensor (name -> contents), e.g. the edit
     // record, which holds the tensors' digests. May be empty.
