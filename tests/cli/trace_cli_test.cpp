@@ -158,7 +158,7 @@ TEST(TraceCliIntegration, TracesTinyMixtralWithTheDocumentedLayout) {
     EXPECT_GE(agree, int64_t(0.99 * 4 * 300));
 
     if (const auto python = python_with_h5py()) {
-        const fs::path script = fs::path(__FILE__).parent_path() / "trace_layout_check.py";
+        const fs::path script = cli_test_dir() / "trace_layout_check.py";
         const std::string check = *python + " " + shell_quote(script) + " " + shell_quote(out) + " 4 2 8 1";
         EXPECT_EQ(std::system(check.c_str()), 0) << check;
     } else {
