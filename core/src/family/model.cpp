@@ -38,7 +38,9 @@ ModelSummary summarize(const Model& model) {
     summary.params_total = counts.total;
     summary.params_active = counts.active;
     summary.params_routed_experts = counts.routed_experts;
-    for (const TensorInfo& tensor : model.checkpoint.tensors()) ++summary.dtypes[std::string(dtype_name(tensor.dtype))];
+    std::map<DType, int64_t> by_dtype;   // counted by enum: 140k string keys cost 20 ms on Kimi-K2
+    for (const TensorInfo& tensor : model.checkpoint.tensors()) ++by_dtype[tensor.dtype];
+    for (const auto& [dtype, count] : by_dtype) summary.dtypes[std::string(dtype_name(dtype))] = count;
     summary.files = model.checkpoint.files();
     summary.tensor_count = static_cast<int64_t>(model.checkpoint.tensors().size());
     summary.tensor_bytes = model.checkpoint.total_tensor_bytes();
