@@ -29,6 +29,8 @@ ParamCounts count_params(const ModelDescription& d) {
     for (int layer : d.moe_layers) counts.routed_experts += d.experts_in_layer(layer) * params_per_expert(d);
     const int64_t active_experts = static_cast<int64_t>(d.moe_layers.size()) * d.top_k * params_per_expert(d);
     counts.active = counts.total - counts.routed_experts + active_experts;
+    const int64_t input_embedding = d.tie_word_embeddings ? 0 : d.vocab_size * d.hidden_size;
+    counts.active_without_embedding = counts.active - input_embedding;
     return counts;
 }
 
@@ -37,6 +39,7 @@ ModelSummary summarize(const Model& model) {
     const ParamCounts counts = count_params(model.description);
     summary.params_total = counts.total;
     summary.params_active = counts.active;
+    summary.params_active_without_embedding = counts.active_without_embedding;
     summary.params_routed_experts = counts.routed_experts;
     std::map<DType, int64_t> by_dtype;   // counted by enum: 140k string keys cost 20 ms on Kimi-K2
     for (const TensorInfo& tensor : model.checkpoint.tensors()) ++by_dtype[tensor.dtype];
