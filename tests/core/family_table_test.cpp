@@ -391,4 +391,20 @@ TEST(ModelSummary, ActiveParametersInBothConventions) {
     EXPECT_EQ(t.active, t.active_without_embedding);
 }
 
+// transformers' deepseek_v2 (DeepseekV2Moe.route_tokens_to_experts) scales the top-k softmax
+// weights by routed_scaling_factor and never renormalises, whatever norm_topk_prob says.
+TEST(ModelConfig, DeepseekV2NeverRenormalisesWhateverNormTopkProbSays) {
+    for (const char* norm : {"true", "false"}) {
+        const std::string config = std::string(R"({"model_type": "deepseek_v2", "hidden_size": 64,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100, "rms_norm_eps": 1e-6,
+            "kv_lora_rank": 16, "qk_nope_head_dim": 16, "qk_rope_head_dim": 8, "v_head_dim": 16,
+            "n_routed_experts": 8, "n_shared_experts": 1, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+            "intermediate_size": 96, "first_k_dense_replace": 1, "routed_scaling_factor": 16.0,
+            "norm_topk_prob": )") + norm + "}";
+        const ModelDescription d = parse_model_config(config, "config.json");
+        EXPECT_FALSE(d.norm_topk_prob) << norm;
+        EXPECT_DOUBLE_EQ(d.routed_scaling_factor, 16.0) << norm;
+    }
+}
+
 }  // namespace
