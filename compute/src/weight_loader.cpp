@@ -35,6 +35,13 @@ uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role
     return static_cast<uint64_t>(info.numel()) * c10::elementSize(role_dtype(role, dtype));
 }
 
+uint64_t file_bytes(const Model& model, TensorRole role, int layer, int expert) {
+    const std::string name = tensor_name(*model.description.family, role, layer, expert, model.layout);
+    const TensorInfo& info = model.checkpoint.at(name);
+    const TensorInfo* scale = is_fp8(info.dtype) ? model.checkpoint.find(scale_inv_name(name)) : nullptr;
+    return info.nbytes() + (scale ? scale->nbytes() : 0);
+}
+
 WeightLoader::WeightLoader(const Model& model, ComputeDType dtype, torch::Device device)
     : m_model(model), m_dtype(dtype), m_device(device), m_reader(model.checkpoint) {}
 
@@ -47,7 +54,7 @@ torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
     torch::Tensor converted = guard_torch("loading " + name, [&] { return convert(name, role_dtype(role, m_dtype)); });
     // The copy never aliases the mapping, so the mapped pages can go now rather than when the
     // layer finishes: otherwise a streamed layer counts twice in RSS (its converted copy plus
-    // its mapped source pages) and peak RSS exceeds --max-memory (issue 3 item 10).
+    // its mapped source pages) and peak RSS exceeds --max-memory.
     release(role, layer, expert);
     return converted;
 }

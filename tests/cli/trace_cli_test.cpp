@@ -265,7 +265,9 @@ TEST(TraceCliIntegration, PlanPrintsMemoryAndTimeWithoutComputing) {
     const auto r = run_cli("trace " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(corpus(tmp, 8)) +
                            " --plan --max-memory 1MB -o " + shell_quote(tmp.path() / "t.h5"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    for (const char* text : {"layer 0: ", "layer 3: ", "smallest workable --max-memory: ",
+    for (const char* text : {"weights per layer (on disk -> in memory as f32):", "layer 0: ", "layer 3: ",
+                             "all weights: ", " on disk, ", "smallest workable --max-memory: ",
+                             "read from disk: ", "(the streamed layers once per batch)",
                              "estimated time (compute-bound lower bound): ",
                              "--max-memory 1.0 MB is below the smallest workable bound"})
         EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
