@@ -1,5 +1,5 @@
-// TraceReader: SWMR read access to a trace, also while `switchyard trace` is writing it
-// (issue 3 item 5). Reads are clamped to the committed length of /tokens/ids (trace_store.h).
+// TraceReader: SWMR read access to a trace, also while `switchyard trace` is writing it. Reads
+// are clamped to the committed length of /tokens/ids (trace_store.h).
 #include "h5_util.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/trace_store.h"
@@ -11,6 +11,7 @@ namespace sy {
 namespace ts = trace_schema;
 
 struct TraceReader::Impl {
+    std::filesystem::path path;
     std::string where;
     TraceMeta meta;
     h5::Handle file;
@@ -91,6 +92,7 @@ TraceReader TraceReader::open(const std::filesystem::path& path) {
     impl->topk_weights = open(ts::topk_weights);
     if (impl->meta.router_logits) impl->router_logits = open(ts::router_logits);
     impl->domain = open(ts::doc_domain);
+    impl->path = path;
     impl->source = open(ts::doc_source);
     impl->read_lengths();
     return TraceReader(std::move(impl));
@@ -112,6 +114,7 @@ bool TraceReader::refresh() {
     impl.read_lengths();
     return impl.tokens > before;
 }
+const std::filesystem::path& TraceReader::path() const { return m_impl->path; }
 
 std::vector<int32_t> TraceReader::token_ids(int64_t begin, int64_t end) const {
     return m_impl->read_ints(m_impl->ids, begin, end);

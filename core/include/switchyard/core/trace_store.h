@@ -1,5 +1,5 @@
 #pragma once
-// Routing traces in HDF5 (issue 3 item 5; the layout is documented in docs/hdf5-schema.md and
+// Routing traces in HDF5 (the layout is documented in docs/hdf5-schema.md and
 // is stable). The writer appends one batch at a time and flushes it, under HDF5 SWMR, so the
 // GUI (or h5py with swmr=True) can read a trace while `switchyard trace` writes it; the reader
 // opens such a file and refreshes to see new batches. No HDF5 headers here.
@@ -132,6 +132,7 @@ public:
     bool refresh();
 
     // Token-indexed reads over [begin, end) with 0 <= begin <= end <= token_count() (UsageError
+    const std::filesystem::path& path() const;   // as given to open()
     // otherwise).
     std::vector<int32_t> token_ids(int64_t begin, int64_t end) const;
     std::vector<int32_t> token_docs(int64_t begin, int64_t end) const;
