@@ -1,6 +1,9 @@
 // What `switchyard trace` does to files that are already there: bad input never replaces an
-// existing trace, and an input is never the output.
+// existing trace, an input is never the output, a trace whose writer was killed (kill -9) is
+// resumed without h5clear, and a live writer is named rather than overwritten.
 #include <gtest/gtest.h>
+
+#include <csignal>
 
 #include "trace_cli_fixture.h"
 
@@ -56,6 +59,40 @@ TEST(TraceSafetyCliIntegration, AnInputIsNeverTheOutput) {
     EXPECT_NE(onto_model.err.find("is a file of the model folder"), std::string::npos) << onto_model.err;
     EXPECT_EQ(slurp(data), data_before);
     EXPECT_EQ(slurp(model / "config.json"), config_before);
+}
+
+// kill -9 mid-trace: the file keeps every finished batch and --resume carries on by itself. While
+// the writer is alive (here stopped with SIGSTOP), --resume and --force name its process and
+// leave the file alone.
+TEST(TraceSafetyCliIntegration, KilledTraceResumesAndALiveWriterIsNamed) {
+    TempDir tmp;
+    const fs::path data = corpus(tmp, 100, 2, 0), out = tmp.path() / "trace.h5", err = tmp.path() / "err";
+    const std::string options = " --seq-len 128 --batch-tokens 256 --max-tokens 6000";
+    const std::string args = "trace " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(data) + " -o " + shell_quote(out);
+    const pid_t writer = start_cli(args + options, err);
+    ASSERT_GT(writer, 0);
+    ASSERT_TRUE(wait_for_text(err, "tok/s")) << slurp(err);   // at least one batch is in the file
+    ::kill(writer, SIGSTOP);
+    const std::string who = "is being written by process " + std::to_string(writer) + " (switchyard-torc";
+    for (const char* flag : {" --resume", " --force"}) {
+        const CliResult r = run_cli(args + options + flag + " -q");
+        EXPECT_EQ(r.exit_code, 1) << flag;
+        EXPECT_NE(r.err.find(who), std::string::npos) << flag << ": " << r.err;
+    }
+    ::kill(writer, SIGKILL);
+    EXPECT_EQ(wait_exit(writer), -1);
+    int64_t killed_at = 0;
+    {
+        const auto reader = sy::TraceReader::open(out);
+        killed_at = reader.token_count();
+        EXPECT_GT(killed_at, 0);
+        expect_consistent_trace(reader, 128);
+    }
+    const CliResult resumed = run_cli(args + options + " --resume -q");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    const auto reader = sy::TraceReader::open(out);
+    EXPECT_EQ(reader.token_count(), 6000);
+    expect_consistent_trace(reader, 128);
 }
 
 }  // namespace

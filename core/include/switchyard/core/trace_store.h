@@ -71,13 +71,21 @@ struct TraceBatchData {
 
 class TraceWriter {
 public:
+    // Every writer holds a lock on its file until close() (or destruction), which a process that
+    // dies in any way gives up; other writers consult it (docs/hdf5-schema.md "Writers and locks").
+    //
     // Creates `path` and starts SWMR writing. An existing file is refused (UsageError) unless
-    // `overwrite`. Domain names longer than 64 bytes are refused at append (UsageError).
+    // `overwrite`, and even then while a live writer (named by process id) or a reader without
+    // SWMR (HDF5's lock) has it open. Domain names longer than 64 bytes are refused at append
+    // (UsageError).
     static TraceWriter create(const std::filesystem::path& path, const TraceMeta& meta, bool overwrite);
     // Reopens an interrupted trace for `--resume`: refuses (UsageError naming the field) when the
     // file's fingerprint or options differ from `meta` (device and max_tokens may change and
-    // are updated), and drops rows of a batch that was cut off before it committed. SWMR
-    // starts at start(); until then nothing can be appended.
+    // are updated), and drops rows of a batch that was cut off before it committed. Refuses
+    // while a live writer (named by process id) or a reader without SWMR has the file open; a
+    // file still marked as open for writing by a writer that died (kill -9, power cut) has the
+    // mark cleared, as `h5clear -s` would. SWMR starts at start(); until then nothing can be
+    // appended.
     static TraceWriter resume(const std::filesystem::path& path, const TraceMeta& meta);
 
     TraceWriter(TraceWriter&&) noexcept;
@@ -124,6 +132,7 @@ public:
     ~TraceReader();
 
     const TraceMeta& meta() const;
+    const std::filesystem::path& path() const;   // as given to open()
     int64_t token_count() const;   // committed N as of open() / the last refresh()
     int64_t doc_count() const;
     bool has_router_logits() const;
@@ -132,7 +141,6 @@ public:
     bool refresh();
 
     // Token-indexed reads over [begin, end) with 0 <= begin <= end <= token_count() (UsageError
-    const std::filesystem::path& path() const;   // as given to open()
     // otherwise).
     std::vector<int32_t> token_ids(int64_t begin, int64_t end) const;
     std::vector<int32_t> token_docs(int64_t begin, int64_t end) const;
