@@ -1,7 +1,7 @@
 // HDF5 trace store: round trip, appends, a concurrent SWMR reader in another process sees
 // consistent lengths after every flush, resume after a clean stop and after a killed writer,
-// live writers and readers named instead of overwritten, refusal of mismatched resumes; plus
-// SHA-256 and float16 helpers.
+// live writers and readers named instead of overwritten, traces rewritten by h5py, refusal of
+// mismatched resumes; plus SHA-256 and float16 helpers.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -381,6 +381,59 @@ TEST(TraceStore, ReaderHoldingTheFileIsNamed) {
     for (int i = 0; i < 500 && ::kill(python, 0) == 0; ++i) ::usleep(20000);
     EXPECT_EQ(sy::TraceReader::open(file).token_count(), 13);
     EXPECT_EQ(sy::TraceWriter::resume(file, test_meta()).token_count(), 13);
+}
+
+// Rewrites `file` with tests/core/rewrite_trace_h5py.py (extra arguments: --break ...); nullopt
+// when Debian's python3-h5py is not installed.
+std::optional<fs::path> rewritten_by_h5py(const fs::path& file, const std::string& extra = "") {
+    if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) return std::nullopt;
+    const fs::path out = file.parent_path() / ("h5py-" + file.filename().string());
+    const fs::path script = sy::test::data_dir().parent_path() / "core" / "rewrite_trace_h5py.py";
+    const std::string command = "/usr/bin/python3 " + script.string() + " " + file.string() + " " + out.string() + extra;
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return out;
+}
+
+// A trace rewritten by h5py has variable-length strings (datasets and attributes), an enum for
+// the boolean attribute and the earliest file format: read as the original.
+TEST(TraceStore, TraceRewrittenByH5pyWithVariableLengthStringsIsRead) {
+    TempDir tmp;
+    const fs::path file = tmp.path() / "t.h5";
+    {
+        auto writer = sy::TraceWriter::create(file, test_meta(), false);
+        append_batches(writer);
+    }
+    const auto copy = rewritten_by_h5py(file);
+    if (!copy) GTEST_SKIP() << "python3-h5py not installed";
+    const auto original = sy::TraceReader::open(file);
+    const auto reader = sy::TraceReader::open(*copy);
+    EXPECT_EQ(reader.meta().token_strings, test_meta().token_strings);
+    EXPECT_EQ(reader.meta().command_line, test_meta().command_line);
+    EXPECT_EQ(reader.meta().top_k, k_top);
+    EXPECT_TRUE(reader.meta().router_logits);
+    EXPECT_EQ(reader.token_count(), 21);
+    EXPECT_EQ(reader.doc_domains(0, 4), original.doc_domains(0, 4));
+    EXPECT_EQ(reader.doc_sources(0, 4), original.doc_sources(0, 4));
+    expect_rows(reader);
+}
+
+// Wrong types in a rewritten trace are refused naming the dataset or attribute.
+TEST(TraceStore, WrongTypesNameTheDatasetOrAttribute) {
+    TempDir tmp;
+    const fs::path file = tmp.path() / "t.h5";
+    {
+        auto writer = sy::TraceWriter::create(file, test_meta(), false);
+        append_batches(writer);
+    }
+    const auto domain = rewritten_by_h5py(file, " --break /docs/domain");
+    if (!domain) GTEST_SKIP() << "python3-h5py not installed";
+    const std::string numbers = error_of([&] { sy::TraceReader::open(*domain).doc_domains(0, 1); });
+    EXPECT_NE(numbers.find("/docs/domain: expected a string dataset, found an integer"), std::string::npos) << numbers;
+    fs::rename(*domain, tmp.path() / "broken-domain.h5");
+    const auto top_k = rewritten_by_h5py(file, " --break meta@top_k");
+    ASSERT_TRUE(top_k);
+    const std::string text = error_of([&] { sy::TraceReader::open(*top_k); });
+    EXPECT_NE(text.find("/meta attribute top_k: expected an integer, found a string"), std::string::npos) << text;
 }
 
 TEST(TraceStore, NotATraceIsRefused) {
