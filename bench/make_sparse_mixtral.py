@@ -29,15 +29,24 @@ def tensors(layers):
     yield "lm_head.weight", [V, H]
 
 
+DTYPE_BYTES = {"BF16": 2, "F16": 2, "F32": 4, "F8_E4M3": 1}
+
+
+def nbytes(shape, dtype="BF16"):
+    n = DTYPE_BYTES[dtype]
+    for d in shape:
+        n *= d
+    return n
+
+
 def write_shard(path, entries, write_data=None):
-    """One safetensors shard. write_data(f, shape, nbytes) fills each tensor; without it the
-    data section is a hole (sparse file)."""
+    """One safetensors shard of (name, shape[, dtype]) entries (BF16 when no dtype is given).
+    write_data(f, shape, nbytes) fills each tensor; without it the data section is a hole (sparse file)."""
     header, offset = {"__metadata__": {"format": "pt"}}, 0
-    for name, shape in entries:
-        n = 2
-        for d in shape:
-            n *= d
-        header[name] = {"dtype": "BF16", "shape": shape, "data_offsets": [offset, offset + n]}
+    for name, shape, *dtype in entries:
+        dtype = dtype[0] if dtype else "BF16"
+        n = nbytes(shape, dtype)
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + n]}
         offset += n
     text = json.dumps(header).encode()
     text += b" " * ((8 - len(text) % 8) % 8)
@@ -47,7 +56,7 @@ def write_shard(path, entries, write_data=None):
         if write_data is None:
             f.truncate(8 + len(text) + offset)  # a hole: no data blocks are written
         else:
-            for name, shape in entries:
+            for name, shape, *_ in entries:
                 begin, end = header[name]["data_offsets"]
                 write_data(f, shape, end - begin)
             f.flush()
@@ -55,19 +64,25 @@ def write_shard(path, entries, write_data=None):
     return offset
 
 
-def write_checkpoint(out, layers, shards, write_data=None):
-    """Shards + model.safetensors.index.json + config.json; returns (tensor count, bytes)."""
+def write_shards(out, chunks, write_data=None):
+    """One shard per list of entries, named model-0000i-of-0000n.safetensors, plus
+    model.safetensors.index.json; returns (tensor count, bytes)."""
     os.makedirs(out, exist_ok=True)
-    all_t = list(tensors(layers))
-    per = -(-len(all_t) // shards)
     weight_map, total = {}, 0
-    for s in range(shards):
-        name = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
-        chunk = all_t[s * per:(s + 1) * per]
+    for s, chunk in enumerate(chunks):
+        name = f"model-{s + 1:05d}-of-{len(chunks):05d}.safetensors"
         total += write_shard(os.path.join(out, name), chunk, write_data)
-        weight_map.update({t: name for t, _ in chunk})
+        weight_map.update({t[0]: name for t in chunk})
     with open(os.path.join(out, "model.safetensors.index.json"), "w") as f:
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
+    return len(weight_map), total
+
+
+def write_checkpoint(out, layers, shards, write_data=None):
+    """Shards + model.safetensors.index.json + config.json; returns (tensor count, bytes)."""
+    all_t = list(tensors(layers))
+    per = -(-len(all_t) // shards)
+    count, total = write_shards(out, [all_t[s * per:(s + 1) * per] for s in range(shards)], write_data)
     config = {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": H,
               "intermediate_size": I, "num_hidden_layers": layers, "num_attention_heads": 32,
               "num_key_value_heads": NKV, "num_local_experts": E, "num_experts_per_tok": 2,
@@ -75,7 +90,7 @@ def write_checkpoint(out, layers, shards, write_data=None):
               "tie_word_embeddings": False, "torch_dtype": "bfloat16", "sliding_window": None}
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
-    return len(all_t), total
+    return count, total
 
 
 def main():

@@ -10,6 +10,8 @@ namespace sy::test {
 
 inline std::filesystem::path data_dir() { return SY_TEST_DATA_DIR; }
 inline std::filesystem::path examples_dir() { return SY_EXAMPLES_DIR; }
+// tests/cli, beside the data folder (__FILE__ is relative when ccache rewrites paths with base_dir).
+inline std::filesystem::path cli_test_dir() { return data_dir().parent_path() / "cli"; }
 
 class TempDir {
 public:

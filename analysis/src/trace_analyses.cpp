@@ -21,10 +21,19 @@ private:
     int m_part, m_parts;
 };
 
+// A trace with no committed token (a run stopped before its first batch finished) has nothing
+// to measure: every statistic would be 0 or NaN, so it is refused instead of printed.
+void require_tokens(const TraceReader& reader) {
+    SY_CHECK(reader.token_count() > 0, UsageError,
+             reader.path().string() + ": the trace holds no tokens (its run stopped before the first batch was "
+                                      "written?); there is nothing to analyse");
+}
+
 }  // namespace
 
 StatsResult trace_stats(const TraceReader& reader, StatsOptions options, int64_t chunk_tokens, Progress& progress,
                         const CancelToken& cancel) {
+    require_tokens(reader);
     TraceChunkSource source(reader, {chunk_tokens, reader.has_router_logits()});
     options.vocab_size = static_cast<int64_t>(reader.meta().token_strings.size());
     StatsAccumulator acc(source.shape(), options);
@@ -35,6 +44,7 @@ StatsResult trace_stats(const TraceReader& reader, StatsOptions options, int64_t
 
 AffinityResult trace_affinity(const TraceReader& reader, const AffinityOptions& options, int64_t chunk_tokens,
                               Progress& progress, const CancelToken& cancel) {
+    require_tokens(reader);
     TraceChunkSource source(reader, {chunk_tokens, false});
     AffinityAccumulator acc(source.shape(), options);
     scan_trace(source, [&](const RoutingChunk& c) { acc.add(c); }, progress, cancel, "affinity");
@@ -51,6 +61,8 @@ PlacementResult trace_placement(const TraceReader& reader, AffinityConvention co
 
 CompareResult trace_compare(const TraceReader& a, const TraceReader& b, int most_changed, int64_t chunk_tokens,
                             Progress& progress, const CancelToken& cancel) {
+    require_tokens(a);
+    require_tokens(b);
     SY_CHECK(a.token_count() == b.token_count(), UsageError,
              "compare: the traces hold " + std::to_string(a.token_count()) + " and " + std::to_string(b.token_count()) +
                  " tokens; use --datasets to compare traces of different data");
@@ -72,6 +84,7 @@ DatasetComparison trace_compare_datasets(const TraceReader& a, const TraceReader
     std::vector<LayerLoad> loads[2];
     AffinityResult affinities[2];
     const TraceReader* readers[2] = {&a, &b};
+    for (const TraceReader* reader : readers) require_tokens(*reader);
     for (int i = 0; i < 2; ++i) {
         PartProgress part(progress, i, 2);
         TraceChunkSource source(*readers[i], {chunk_tokens, false});

@@ -109,7 +109,9 @@ void print_text(const Model& model, const ModelSummary& s, std::ostream& out) {
     row("hidden size", std::to_string(d.hidden_size) + " (" + std::to_string(d.num_heads) + " heads, " +
                            std::to_string(d.num_kv_heads) + " KV heads, head_dim " + std::to_string(d.head_dim) + ")");
     row("vocab size", std::to_string(d.vocab_size) + (d.tie_word_embeddings ? " (tied embeddings)" : ""));
-    row("parameters", human_count(s.params_total) + " total, " + human_count(s.params_active) + " active per token");
+    row("parameters", human_count(s.params_total) + " total");
+    row("active", human_count(s.params_active) + " per token with the input embedding (Mixtral's convention), " +
+                      human_count(s.params_active_without_embedding) + " without (DeepSeek's)");
     row("dtypes", dtypes);
     row("files", join(s.files));
     row("tensors", std::to_string(s.tensor_count) + " (" + human_bytes(static_cast<int64_t>(s.tensor_bytes)) + ")");
@@ -132,6 +134,7 @@ nlohmann::json to_json(const Model& model, const ModelSummary& s) {
         {"rope", {{"theta", d.rope.theta}, {"type", d.rope.type}, {"factor", d.rope.factor}}},
         {"torch_dtype", d.torch_dtype},
         {"params_total", s.params_total}, {"params_active", s.params_active},
+        {"params_active_without_embedding", s.params_active_without_embedding},
         {"dtypes", s.dtypes}, {"files", s.files}, {"tensor_count", s.tensor_count},
         {"tensor_bytes", s.tensor_bytes}, {"expert_layout", std::string(expert_layout_name(model.layout))},
     };

@@ -43,6 +43,7 @@ void SummaryCard::show_model(const sy::Model& model) {
     html += row(tr("hidden"), QString::number(d.hidden_size));
     html += row(tr("vocab"), QString::number(d.vocab_size));
     html += row(tr("params"), tr("%1 total / %2 active").arg(format_params(summary.params_total), format_params(summary.params_active)));
+    html += row(tr("active"), tr("%1 without the input embedding").arg(format_params(summary.params_active_without_embedding)));
     html += row(tr("dtypes"), dtypes.join(QStringLiteral(", ")));
     html += row(tr("files"), tr("%1 (%2 tensors)").arg(summary.files.size()).arg(summary.tensor_count));
     setText(html + QStringLiteral("</table>"));

@@ -2,6 +2,7 @@
 // flushed batch at a time, so Ctrl-C or a crash loses at most the batch in flight.
 
 #include "corpus_job.h"
+#include "trace_output.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/utc_time.h"
@@ -164,7 +165,10 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
     PreparedCorpus corpus = prepare_corpus(model, corpus_options);
     DatasetReader reader(corpus.options, corpus.tokenizer ? &*corpus.tokenizer : nullptr);
     const TraceMeta meta = make_trace_meta(model, options, corpus, reader);
+    check_trace_output_is_no_input(model, options.output, reader.files());
     ModelRunner runner(model, options.runner);   // device and --max-memory refused before any file is touched
+    DatasetBatch batch;
+    bool have_batch = read_first_batch(options, reader, batch);   // bad data refused before any file is touched
     TraceWriter writer = options.resume ? resume_writer(options, meta, reader, cancel)
                                         : TraceWriter::create(options.output, meta, options.overwrite);
     TraceSummary summary;
@@ -172,8 +176,8 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
     RateMeter meter("trace");
     progress.report(corpus_fraction(reader, corpus.options.max_tokens), meter.stage(writer.token_count(), 0, 0));
     try {
-        DatasetBatch batch;
-        while (!cancel.cancelled() && reader.next(batch)) {
+        while (!cancel.cancelled() && (have_batch || reader.next(batch))) {
+            have_batch = false;
             TraceBatchData data = batch_rows(batch);
             RoutingCollector collector(meta, data.token_count(), data);
             BatchOutput output = runner.run(runner_batch(batch), &collector, false, &cancel);

@@ -1,4 +1,4 @@
-// `trace --plan` (issue 3 item 2): bytes per layer, the smallest workable --max-memory and an
+// `trace --plan`: bytes per layer (as read from disk and as held in memory), the smallest workable --max-memory and an
 // estimated time, before any compute of the model. The time estimate is deliberately simple:
 // FLOPs per token over this device's measured matmul throughput, plus re-reading every layer's
 // weights once per batch when --max-memory is below the total weight bytes.
@@ -82,11 +82,15 @@ TracePlan plan_trace(const Model& model, const TraceOptions& options) {
     plan.seconds_compute = double(plan.tokens) * plan.flops_per_token / (plan.device_gflops * 1e9);
     const uint64_t bound = options.runner.max_memory_bytes;
     plan.streams_weights = bound > 0 && bound < plan.memory.total_weight_bytes;
+    plan.bytes_read = plan.memory.total_file_bytes;   // every weight loaded once
     if (plan.streams_weights) {
+        // The disk sees checkpoint bytes (an FP8 layer is a quarter of its f32 copy), not the
+        // converted bytes the memory bound is about.
         const int64_t batch_tokens = options.corpus.batch_tokens > 0 ? options.corpus.batch_tokens
                                                                      : default_batch_tokens(options.corpus.seq_len);
-        const double batches = std::ceil(double(plan.tokens) / double(batch_tokens));
-        const double streamed = double(plan.memory.total_weight_bytes - plan.memory.resident_bytes);
+        const double batches = std::max(1.0, std::ceil(double(plan.tokens) / double(batch_tokens)));
+        const double streamed = double(plan.memory.total_file_bytes - plan.memory.resident_file_bytes);
+        plan.bytes_read = plan.memory.resident_file_bytes + static_cast<uint64_t>(batches * streamed);
         plan.seconds_streaming = batches * streamed / k_assumed_read_bytes_per_second;
     }
     return plan;
@@ -98,15 +102,19 @@ std::string format_trace_plan(const Model& model, const TraceOptions& options, c
     out << "model: " << model.checkpoint.dir().string() << " (" << d.model_type << ", " << d.num_layers << " layers, "
         << d.moe_layers.size() << " MoE)\n";
     out << "compute: " << compute_dtype_name(options.runner.dtype) << " on " << options.runner.device << "\n";
-    out << "weights per layer (" << compute_dtype_name(options.runner.dtype) << "):\n";
+    const std::string in_memory = "in memory as " + compute_dtype_name(options.runner.dtype);
+    out << "weights per layer (on disk -> " << in_memory << "):\n";
     for (std::size_t l = 0; l < plan.memory.layer_bytes.size(); ++l) {
-        out << "  layer " << l << ": " << format_bytes(plan.memory.layer_bytes[l]);
+        out << "  layer " << l << ": " << format_bytes(plan.memory.layer_file_bytes[l]) << " -> "
+            << format_bytes(plan.memory.layer_bytes[l]);
         if (l < plan.memory.largest_expert_bytes.size() && plan.memory.largest_expert_bytes[l] > 0)
             out << " (largest expert " << format_bytes(plan.memory.largest_expert_bytes[l]) << ")";
         out << "\n";
     }
-    out << "resident (embeddings, final norm, lm_head): " << format_bytes(plan.memory.resident_bytes) << "\n";
-    out << "all weights: " << format_bytes(plan.memory.total_weight_bytes) << "\n";
+    out << "resident (embeddings, final norm, lm_head): " << format_bytes(plan.memory.resident_file_bytes)
+        << " on disk, " << format_bytes(plan.memory.resident_bytes) << " " << in_memory << "\n";
+    out << "all weights: " << format_bytes(plan.memory.total_file_bytes) << " on disk, "
+        << format_bytes(plan.memory.total_weight_bytes) << " " << in_memory << "\n";
     out << "smallest workable --max-memory: " << format_bytes(plan.memory.min_max_memory_bytes) << " ("
         << plan.memory.min_max_memory_bytes << " bytes; activations come on top)\n";
     out << "tokens: " << (plan.tokens_estimated ? "about " : "") << format_count(plan.tokens)
@@ -120,6 +128,8 @@ std::string format_trace_plan(const Model& model, const TraceOptions& options, c
         out << "--max-memory " << format_bytes(bound)
             << " is below the smallest workable bound: a run would be refused\n";
     // FLOPs at full matmul speed: small models (and small batches) spend most time elsewhere.
+    out << "read from disk: " << format_bytes(plan.bytes_read)
+        << (plan.streams_weights ? " (the streamed layers once per batch)" : " (every weight once)") << "\n";
     out << "estimated time (compute-bound lower bound): "
         << format_duration(plan.seconds_compute + plan.seconds_streaming);
     if (plan.streams_weights)

@@ -46,6 +46,13 @@ uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role
     return static_cast<uint64_t>(numel) * c10::elementSize(role_dtype(*model.description.family, role, dtype));
 }
 
+uint64_t file_bytes(const Model& model, TensorRole role, int layer, int expert) {
+    const std::string name = tensor_name(*model.description.family, role, layer, expert, model.layout);
+    const TensorInfo& info = model.checkpoint.at(name);
+    const TensorInfo* scale = is_fp8(info.dtype) ? model.checkpoint.find(scale_inv_name(name)) : nullptr;
+    return info.nbytes() + (scale ? scale->nbytes() : 0);
+}
+
 WeightLoader::WeightLoader(const Model& model, ComputeDType dtype, torch::Device device)
     : m_model(model), m_dtype(dtype), m_device(device), m_reader(model.checkpoint) {}
 

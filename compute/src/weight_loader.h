@@ -26,6 +26,8 @@ torch::ScalarType torch_compute_dtype(ComputeDType dtype);
 // Bytes of the converted tensor of `role` (whole tensor; fused experts: all E; MXFP4 weights
 // count their dequantised elements).
 uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role, int layer = -1, int expert = -1);
+// Bytes the same load reads from the checkpoint: the stored tensor plus its FP8 `_scale_inv`.
+uint64_t file_bytes(const Model& model, TensorRole role, int layer = -1, int expert = -1);
 
 class WeightLoader {
 public:

@@ -1,4 +1,4 @@
-// Bad input to the analysis verbs (issue 4; README "The CLI": exit 1 with one `error:` line,
+// Bad input to the analysis verbs (README "The CLI": exit 1 with one `error:` line,
 // CLI11's codes >= 100 for malformed flags): missing files, files that are not traces, flags
 // the trace cannot satisfy, traces of different tokens given to `compare`.
 #include "analysis_cli_fixture.h"
@@ -63,3 +63,21 @@ TEST(AnalysisErrorsCliIntegration, CompareRefusesTracesOfDifferentTokens) {
 }
 
 }  // namespace
+
+// A trace whose run stopped before its first batch holds no tokens. stats and affinity printed
+// tables of zeros for it; every verb now refuses it with one error, and -o writes nothing.
+TEST(AnalysisErrorsCliIntegration, TraceWithoutTokensIsRefused) {
+    TempDir tmp;
+    const fs::path trace = tmp.path() / "t.h5", empty = tmp.path() / "empty.h5", out = tmp.path() / "out.h5";
+    trace_tiny_mixtral(short_corpus(tmp, 8), trace);
+    const sy::TraceMeta meta = sy::TraceReader::open(trace).meta();
+    sy::TraceWriter::create(empty, meta, false).close();
+    for (const char* verb : k_verbs) {
+        expect_one_error_line(run_cli(std::string(verb) + " " + shell_quote(empty) + " -o " + shell_quote(out)),
+                              "empty.h5: the trace holds no tokens");
+        EXPECT_FALSE(fs::exists(out)) << verb;
+    }
+    expect_one_error_line(run_cli("compare " + shell_quote(empty) + " " + shell_quote(trace)), "holds no tokens");
+    expect_one_error_line(run_cli("compare --datasets " + shell_quote(trace) + " " + shell_quote(empty)),
+                          "holds no tokens");
+}

@@ -101,7 +101,7 @@ protected:
             std::cout << "[ note ] h5py not installed: result layout not checked with h5py\n";
             return;
         }
-        const fs::path script = fs::path(SY_TEST_SOURCE_DIR) / "cli" / "result_layout_check.py";
+        const fs::path script = cli_test_dir() / "result_layout_check.py";
         const std::string check = python + " " + shell_quote(script) + " " + shell_quote(out) + " " + kind;
         EXPECT_EQ(std::system(check.c_str()), 0) << check;
     }

@@ -48,26 +48,44 @@ inline CliResult run_cli(const std::string& args) {
     return r;
 }
 
+// Starts `switchyard ARGS` in the background (stdout discarded, stderr into `err`); returns the
+// process id of the verb itself (exec'd, so signals reach it), or -1.
+inline pid_t start_cli(const std::string& args, const std::filesystem::path& err) {
+    const pid_t child = ::fork();
+    if (child != 0) return child;
+    const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 2);
+    const std::string cmd = "exec " + shell_quote(SY_CLI_BINARY) + " " + args + " >/dev/null";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+}
+
+// Waits up to 120 s for `text` in the file `err`; true when it appeared.
+inline bool wait_for_text(const std::filesystem::path& err, const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (slurp(err).find(text) == std::string::npos) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+// Exit code of a started child, -1 when it did not exit normally (killed by a signal).
+inline int wait_exit(pid_t child) {
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 // Starts `switchyard ARGS` (stdout discarded, stderr into `err`), sends SIGINT once its progress
 // line shows a rate (printed only after the first batch is done, so there is work to keep), and
 // returns its exit code, or -1 when it did not exit normally.
 inline int run_cli_and_interrupt(const std::string& args, const std::filesystem::path& err) {
-    const pid_t child = ::fork();
+    const pid_t child = start_cli(args, err);
     if (child < 0) return -1;
-    if (child == 0) {
-        const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        ::dup2(fd, 2);
-        const std::string cmd = "exec " + shell_quote(SY_CLI_BINARY) + " " + args + " >/dev/null";
-        ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (slurp(err).find("tok/s") == std::string::npos && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    wait_for_text(err, "tok/s");
     ::kill(child, SIGINT);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return wait_exit(child);
 }
 
 }  // namespace sy::test

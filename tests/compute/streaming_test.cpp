@@ -105,6 +105,27 @@ TEST(MemoryPlan, AddsUpAndDoesNotDependOnTheExpertLayout) {
     EXPECT_EQ(ModelRunner(per_expert, options).plan().min_max_memory_bytes, a.min_max_memory_bytes);
 }
 
+// `trace --plan` once estimated I/O from the converted bytes (DeepSeek-V3: "2684 GB" for a
+// 689 GB FP8 checkpoint). File bytes are what the checkpoint holds: every tensor the forward pass
+// reads, FP8 scales included, one byte per FP8 value; the in-memory bytes do not change with it.
+TEST(MemoryPlan, FileBytesAreTheCheckpointsBytesNotTheConvertedOnes) {
+    const Model bf16 = open_model(fixture_model_dir("tiny-deepseek-v3"));
+    const Model fp8 = open_model(fixture_model_dir("tiny-deepseek-v3-fp8"));
+    for (const Model* model : {&bf16, &fp8}) {
+        const MemoryPlan plan = plan_memory(*model, ComputeDType::f32);
+        EXPECT_EQ(plan.total_file_bytes, model->checkpoint.total_tensor_bytes());   // every tensor is read once
+        EXPECT_EQ(plan.total_file_bytes, std::accumulate(plan.layer_file_bytes.begin(), plan.layer_file_bytes.end(),
+                                                         plan.resident_file_bytes));
+    }
+    const MemoryPlan a = plan_memory(bf16, ComputeDType::f32), b = plan_memory(fp8, ComputeDType::f32);
+    EXPECT_EQ(a.total_weight_bytes, b.total_weight_bytes);   // same f32 copies in memory
+    EXPECT_EQ(a.resident_file_bytes, b.resident_file_bytes); // embeddings, norm, lm_head stay BF16
+    for (std::size_t l = 1; l < a.layer_file_bytes.size(); ++l) {   // layer 0 is dense
+        EXPECT_LT(b.layer_file_bytes[l], a.layer_file_bytes[l]) << l;
+        EXPECT_LT(b.layer_file_bytes[l] * 3, b.layer_bytes[l]) << l;   // ~1 of 4 bytes (+ scales, BF16 norms)
+    }
+}
+
 TEST(MemoryPlan, DenseModelMinimumIsResidentPlusLargestLayer) {
     const Model model = open_model(fixture_model_dir("tiny-llama"));
     const MemoryPlan plan = plan_memory(model, ComputeDType::f32);

@@ -370,4 +370,56 @@ TEST(ModelSummary, ParamCountsMatchPublishedFigures) {
     EXPECT_NEAR(d.active / 1e9, 37.5, 0.6);
 }
 
+// DeepSeek quotes active parameters without the input embedding (V2-Lite "2.4B active of
+// 15.7B", V3 "37B"); Mixtral's "12.9B" counts it. inspect prints both, labelled.
+TEST(ModelSummary, ActiveParametersInBothConventions) {
+    const std::string v2_lite = R"({"model_type": "deepseek_v2", "vocab_size": 102400, "hidden_size": 2048,
+        "intermediate_size": 10944, "moe_intermediate_size": 1408, "num_hidden_layers": 27,
+        "num_attention_heads": 16, "num_key_value_heads": 16, "n_shared_experts": 2, "n_routed_experts": 64,
+        "routed_scaling_factor": 1.0, "kv_lora_rank": 512, "q_lora_rank": null, "qk_rope_head_dim": 64,
+        "v_head_dim": 128, "qk_nope_head_dim": 128, "topk_method": "greedy", "n_group": 1, "topk_group": 1,
+        "num_experts_per_tok": 6, "moe_layer_freq": 1, "first_k_dense_replace": 1, "norm_topk_prob": false,
+        "scoring_func": "softmax", "rms_norm_eps": 1e-6, "tie_word_embeddings": false})";
+    const ParamCounts lite = count_params(parse_model_config(v2_lite, "config.json"));
+    EXPECT_NEAR(lite.total / 1e9, 15.7, 0.05);
+    EXPECT_GE(lite.active_without_embedding / 1e9, 2.4);   // 2.45B: DeepSeek writes "2.4B"
+    EXPECT_LT(lite.active_without_embedding / 1e9, 2.5);
+    EXPECT_GT(lite.active / 1e9, 2.6);                       // 2.66B with the embedding
+    EXPECT_EQ(lite.active - lite.active_without_embedding, 102400 * 2048);
+
+    const std::string v3 = R"({"model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61,
+        "num_attention_heads": 128, "num_key_value_heads": 128, "vocab_size": 129280, "rms_norm_eps": 1e-6,
+        "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+        "v_head_dim": 128, "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8,
+        "moe_intermediate_size": 2048, "intermediate_size": 18432, "first_k_dense_replace": 3,
+        "moe_layer_freq": 1, "n_group": 8, "topk_group": 4, "routed_scaling_factor": 2.5})";
+    const ParamCounts d = count_params(parse_model_config(v3, "config.json"));
+    EXPECT_NEAR(d.active_without_embedding / 1e9, 37.0, 0.5);   // 36.6B
+    EXPECT_EQ(d.active - d.active_without_embedding, int64_t(129280) * 7168);
+
+    // Tied embeddings: the one matrix also does the lm_head's work, so both conventions agree.
+    const std::string tied = R"({"model_type": "qwen3_moe", "hidden_size": 64, "intermediate_size": 128,
+        "moe_intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+        "num_experts": 8, "num_experts_per_tok": 2, "vocab_size": 1000, "rms_norm_eps": 1e-6,
+        "tie_word_embeddings": true})";
+    const ParamCounts t = count_params(parse_model_config(tied, "config.json"));
+    EXPECT_EQ(t.active, t.active_without_embedding);
+}
+
+// transformers' deepseek_v2 (DeepseekV2Moe.route_tokens_to_experts) scales the top-k softmax
+// weights by routed_scaling_factor and never renormalises, whatever norm_topk_prob says.
+TEST(ModelConfig, DeepseekV2NeverRenormalisesWhateverNormTopkProbSays) {
+    for (const char* norm : {"true", "false"}) {
+        const std::string config = std::string(R"({"model_type": "deepseek_v2", "hidden_size": 64,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100, "rms_norm_eps": 1e-6,
+            "kv_lora_rank": 16, "qk_nope_head_dim": 16, "qk_rope_head_dim": 8, "v_head_dim": 16,
+            "n_routed_experts": 8, "n_shared_experts": 1, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+            "intermediate_size": 96, "first_k_dense_replace": 1, "routed_scaling_factor": 16.0,
+            "norm_topk_prob": )") + norm + "}";
+        const ModelDescription d = parse_model_config(config, "config.json");
+        EXPECT_FALSE(d.norm_topk_prob) << norm;
+        EXPECT_DOUBLE_EQ(d.routed_scaling_factor, 16.0) << norm;
+    }
+}
+
 }  // namespace

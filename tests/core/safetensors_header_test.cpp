@@ -1,6 +1,7 @@
 // Bad-input and round-trip tests for the safetensors header parser and the writer.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -161,4 +162,44 @@ TEST(SafetensorsWriter, RefusesMissingBytes) {
     float v = 0;
     w.write(&v, 4);
     EXPECT_THROW(w.finish(), sy::IoError);
+}
+
+// The duplicate-name check once rescanned the header object after every entry, so parsing was
+// quadratic in tensors per file: 60,000 entries in one header took tens of seconds. Linear
+// parsing takes well under a tenth of a second; the bound leaves room for a loaded machine.
+TEST(SafetensorsHeader, HeaderWithSixtyThousandEntriesParsesInLinearTime) {
+    TempDir dir;
+    std::string header = R"({"__metadata__":{"format":"pt"})";
+    const int entries = 60000;
+    for (int i = 0; i < entries; ++i)
+        header += ",\"model.layers." + std::to_string(i / 1000) + ".mlp.experts." + std::to_string(i % 1000) +
+                  ".weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" + std::to_string(4 * i) + "," +
+                  std::to_string(4 * i + 4) + "]}";
+    header += "}";
+    const auto file = write_raw(dir.path() / "many.safetensors", header, 4 * entries);
+    const auto start = std::chrono::steady_clock::now();
+    const auto parsed = sy::read_safetensors_header(file);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(parsed.tensors.size(), std::size_t(entries));
+    EXPECT_LT(seconds, 2.0);
+}
+
+TEST(SafetensorsHeader, UnknownEntryFieldsAreIgnoredAndBadMetadataNamed) {
+    TempDir dir;
+    const auto extra = write_raw(dir.path() / "extra.safetensors",
+                                 R"({"a":{"x":{"y":[1,[2]]},"dtype":"F32","z":null,"shape":[2],"data_offsets":[0,8]}})", 8);
+    const auto h = sy::read_safetensors_header(extra);
+    ASSERT_EQ(h.tensors.size(), 1u);
+    EXPECT_EQ(h.tensors[0].shape, (std::vector<int64_t>{2}));
+    const auto meta = write_raw(dir.path() / "meta.safetensors",
+                                R"({"__metadata__":{"format":["pt"]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4);
+    EXPECT_NE(expect_error(meta).find("__metadata__ value of \"format\" is not a string"), std::string::npos);
+    const auto nested = write_raw(dir.path() / "nested.safetensors", R"({"a":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}})", 4);
+    EXPECT_NE(expect_error(nested).find("tensor a: shape dimension must be a non-negative integer"), std::string::npos);
+    const auto offsets = write_raw(dir.path() / "offsets.safetensors", R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}})", 4);
+    EXPECT_NE(expect_error(offsets).find("tensor a: \"data_offsets\" must be [begin, end]"), std::string::npos);
+    const auto array = write_raw(dir.path() / "array.safetensors", R"([1, 2])", 0);
+    EXPECT_NE(expect_error(array).find("header is not a JSON object"), std::string::npos);
+    const auto entry = write_raw(dir.path() / "entry.safetensors", R"({"a": 5})", 0);
+    EXPECT_NE(expect_error(entry).find("tensor a: entry is not an object"), std::string::npos);
 }

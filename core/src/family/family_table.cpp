@@ -176,11 +176,14 @@ std::vector<FamilySpec> build_table() {
          "num_experts", "intermediate_size", "", "", "",
          "norm_topk_prob", false, "attention_bias", false, 10000.0,
          join({&kCommon, &kGqa, &kQwenStyleMoe})},
+        // transformers' deepseek_v2 (DeepseekV2Moe.route_tokens_to_experts) never renormalises:
+        // top-k softmax weights x routed_scaling_factor, whatever `norm_topk_prob` says (the key
+        // stays in its config "for backward compatibility" only), so no key is read here.
         {"deepseek_v2", {"DeepseekV2ForCausalLM"}, R::softmax_group_topk, S::ungated, A::mla,
          P::interleaved, M::deepseek_dense_prefix,
          "n_routed_experts", "moe_intermediate_size", "intermediate_size",
          "moe_intermediate_size", "n_shared_experts",
-         "norm_topk_prob", false, "attention_bias", false, 10000.0,
+         "", false, "attention_bias", false, 10000.0,
          join({&kCommon, &kMla, &kDenseMlp, &kQwenStyleMoe, &kDeepseekShared})},
         {"deepseek_v3", {"DeepseekV3ForCausalLM"}, R::sigmoid_group_topk, S::ungated, A::mla,
          P::interleaved, M::deepseek_dense_prefix,

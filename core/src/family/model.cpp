@@ -40,6 +40,8 @@ ParamCounts count_params(const ModelDescription& d) {
         active_experts += routed / d.experts_in_layer(layer) * d.top_k;
     }
     counts.active = counts.total - counts.routed_experts + active_experts;
+    const int64_t input_embedding = d.tie_word_embeddings ? 0 : d.vocab_size * d.hidden_size;
+    counts.active_without_embedding = counts.active - input_embedding;
     return counts;
 }
 
@@ -48,8 +50,11 @@ ModelSummary summarize(const Model& model) {
     const ParamCounts counts = count_params(model.description);
     summary.params_total = counts.total;
     summary.params_active = counts.active;
+    summary.params_active_without_embedding = counts.active_without_embedding;
     summary.params_routed_experts = counts.routed_experts;
-    for (const TensorInfo& tensor : model.checkpoint.tensors()) ++summary.dtypes[std::string(dtype_name(tensor.dtype))];
+    std::map<DType, int64_t> by_dtype;   // counted by enum: 140k string keys cost 20 ms on Kimi-K2
+    for (const TensorInfo& tensor : model.checkpoint.tensors()) ++by_dtype[tensor.dtype];
+    for (const auto& [dtype, count] : by_dtype) summary.dtypes[std::string(dtype_name(dtype))] = count;
     summary.files = model.checkpoint.files();
     summary.tensor_count = static_cast<int64_t>(model.checkpoint.tensors().size());
     summary.tensor_bytes = model.checkpoint.total_tensor_bytes();

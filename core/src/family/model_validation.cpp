@@ -39,7 +39,7 @@ void check_per_expert_count(const ModelDescription& model, const Checkpoint& che
         ExpertNameMatcher(spec, TensorRole::expert_up, layer),
         ExpertNameMatcher(spec, TensorRole::expert_down, layer)};
     std::set<int> indices;
-    std::set<std::string> files;
+    std::set<std::size_t> files;   // indices into checkpoint.files(); names only for the message
     for (const ExpertNameMatcher& matcher : matchers) {
         const std::vector<TensorInfo>& tensors = checkpoint.tensors();
         auto it = std::lower_bound(tensors.begin(), tensors.end(), matcher.prefix(),
@@ -47,14 +47,14 @@ void check_per_expert_count(const ModelDescription& model, const Checkpoint& che
         for (; it != tensors.end() && it->name.compare(0, matcher.prefix().size(), matcher.prefix()) == 0; ++it) {
             if (auto expert = matcher.match(it->name)) {
                 indices.insert(*expert);
-                files.insert(file_of(checkpoint, *it));
+                files.insert(it->file_index);
             }
         }
     }
     const int64_t expected = model.experts_in_layer(layer);
     if (indices.empty() || static_cast<int64_t>(indices.size()) == expected) return;   // none: "missing"
     std::string where;
-    for (const std::string& file : files) where += (where.empty() ? "" : ", ") + file;
+    for (std::size_t file : files) where += (where.empty() ? "" : ", ") + checkpoint.files().at(file);
     expert_count_error(model, layer, expected, static_cast<int64_t>(indices.size()), where);
 }
 

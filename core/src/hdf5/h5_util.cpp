@@ -2,6 +2,7 @@
 #include "h5_util.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 
@@ -120,30 +121,112 @@ void write_attribute(hid_t object, const std::string& name, int64_t value, const
 
 bool has_attribute(hid_t object, const std::string& name) { return H5Aexists(object, name.c_str()) > 0; }
 
+std::string object_name(hid_t object) {
+    const ssize_t length = H5Iget_name(object, nullptr, 0);
+    if (length <= 0) return "?";
+    std::string name(static_cast<std::size_t>(length) + 1, '\0');
+    H5Iget_name(object, name.data(), name.size());
+    name.resize(static_cast<std::size_t>(length));
+    return name;
+}
+
+namespace {
+
+const char* class_name(H5T_class_t type_class) {
+    switch (type_class) {
+        case H5T_INTEGER: return "an integer";
+        case H5T_FLOAT: return "a float";
+        case H5T_STRING: return "a string";
+        case H5T_ENUM: return "an enum";
+        case H5T_COMPOUND: return "a compound";
+        case H5T_ARRAY: return "an array type";
+        case H5T_VLEN: return "a variable-length sequence";
+        default: return "a non-numeric type";
+    }
+}
+
+// "/meta attribute top_k" for messages.
+std::string attribute_label(hid_t object, const std::string& name) { return object_name(object) + " attribute " + name; }
+
+struct OpenAttribute {
+    Handle attribute, type;
+    std::string label;
+};
+
+// Opens an attribute holding one value (scalar or a one-element array).
+OpenAttribute open_attribute(hid_t object, const std::string& name, const std::string& where) {
+    OpenAttribute a;
+    a.label = attribute_label(object, name);
+    a.attribute = Handle(check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), where, "missing " + a.label));
+    a.type = Handle(check_id(H5Aget_type(a.attribute), where, "cannot read the type of " + a.label));
+    Handle space(check_id(H5Aget_space(a.attribute), where, "cannot read the shape of " + a.label));
+    const hssize_t count = H5Sget_simple_extent_npoints(space);
+    SY_CHECK(count == 1, UsageError,
+             where + ": " + a.label + ": expected one value, found " + std::to_string(count));
+    return a;
+}
+
+// Variable-length strings are read in the file's character set: HDF5 has no ASCII <-> UTF-8
+// conversion ("no appropriate function for conversion path").
+Handle variable_string_type(hid_t file_type) {
+    Handle mem(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5Tget_cset(file_type));
+    return mem;
+}
+
+int64_t signed_value(const std::vector<unsigned char>& bytes, bool is_signed) {
+    uint64_t raw = 0;   // native (little-endian on every platform we build for)
+    std::memcpy(&raw, bytes.data(), std::min<std::size_t>(bytes.size(), 8));
+    const std::size_t bits = bytes.size() * 8;
+    if (is_signed && bits < 64 && (raw >> (bits - 1)) & 1) raw |= ~uint64_t(0) << bits;
+    return static_cast<int64_t>(raw);
+}
+
+}  // namespace
+
 std::string read_string_attribute(hid_t object, const std::string& name, const std::string& where) {
-    Handle attribute(check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), where, "missing attribute " + name));
-    Handle type(H5Aget_type(attribute));
-    SY_CHECK(H5Tget_class(type) == H5T_STRING, UsageError, where + ": attribute " + name + " is not a string");
-    if (H5Tis_variable_str(type) > 0) {   // written by another tool (h5py's default)
-        Handle mem(H5Tcopy(H5T_C_S1));
-        H5Tset_size(mem, H5T_VARIABLE);
+    const OpenAttribute a = open_attribute(object, name, where);
+    const H5T_class_t type_class = H5Tget_class(a.type);
+    SY_CHECK(type_class == H5T_STRING, UsageError,
+             where + ": " + a.label + ": expected a string, found " + class_name(type_class));
+    if (H5Tis_variable_str(a.type) > 0) {   // written by another tool (h5py's `str`)
+        Handle mem = variable_string_type(a.type);
         char* text = nullptr;
-        check(H5Aread(attribute, mem, &text), where, "cannot read attribute " + name);
+        check(H5Aread(a.attribute, mem, &text), where, "cannot read " + a.label);
         std::string value = text ? text : "";
         H5free_memory(text);
         return value;
     }
-    const std::size_t width = H5Tget_size(type);
+    const std::size_t width = H5Tget_size(a.type);
     std::vector<char> buffer(width + 1, '\0');
-    check(H5Aread(attribute, type, buffer.data()), where, "cannot read attribute " + name);
+    check(H5Aread(a.attribute, a.type, buffer.data()), where, "cannot read " + a.label);
     return std::string(buffer.data(), strnlen(buffer.data(), width));
 }
 
 int64_t read_int_attribute(hid_t object, const std::string& name, const std::string& where) {
-    Handle attribute(check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), where, "missing attribute " + name));
-    int64_t value = 0;
-    check(H5Aread(attribute, H5T_NATIVE_INT64, &value), where, "cannot read attribute " + name);
-    return value;
+    const OpenAttribute a = open_attribute(object, name, where);
+    const H5T_class_t type_class = H5Tget_class(a.type);
+    if (type_class == H5T_INTEGER) {
+        int64_t value = 0;
+        check(H5Aread(a.attribute, H5T_NATIVE_INT64, &value), where, "cannot read " + a.label);
+        return value;
+    }
+    if (type_class == H5T_ENUM) {   // h5py stores numpy bools as an enum {FALSE, TRUE} over int8
+        Handle native(H5Tget_native_type(a.type, H5T_DIR_DEFAULT));
+        Handle base(H5Tget_super(native));
+        std::vector<unsigned char> bytes(H5Tget_size(native));
+        check(H5Aread(a.attribute, native, bytes.data()), where, "cannot read " + a.label);
+        return signed_value(bytes, H5Tget_sign(base) == H5T_SGN_2);
+    }
+    if (type_class == H5T_FLOAT) {
+        double value = 0;
+        check(H5Aread(a.attribute, H5T_NATIVE_DOUBLE, &value), where, "cannot read " + a.label);
+        SY_CHECK(std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 9.0e15, UsageError,
+                 where + ": " + a.label + ": expected an integer, found " + std::to_string(value));
+        return static_cast<int64_t>(value);
+    }
+    throw UsageError(where + ": " + a.label + ": expected an integer, found " + class_name(type_class));
 }
 
 void write_int_dataset(hid_t group, const std::string& name, const std::vector<int32_t>& values,
@@ -202,7 +285,7 @@ Handle open_dataset(hid_t file, const std::string& name, std::size_t cache_bytes
 }
 
 std::vector<hsize_t> dataset_dims(hid_t dataset, const std::string& where) {
-    Handle space(check_id(H5Dget_space(dataset), where, "cannot read a dataset shape"));
+    Handle space(check_id(H5Dget_space(dataset), where, "cannot read the shape of " + object_name(dataset)));
     const int rank = H5Sget_simple_extent_ndims(space);
     std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
     H5Sget_simple_extent_dims(space, dims.data(), nullptr);
@@ -238,9 +321,10 @@ void read_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start, 
         if (c == 0) return;
     Handle file_space(H5Dget_space(dataset));
     check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), where,
-          "bad selection");
+          "bad selection in " + object_name(dataset));
     Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr));
-    check(H5Dread(dataset, mem_type, mem_space, file_space, H5P_DEFAULT, out), where, "cannot read");
+    check(H5Dread(dataset, mem_type, mem_space, file_space, H5P_DEFAULT, out), where,
+          "cannot read " + object_name(dataset));
 }
 
 std::vector<char> pack_strings(const std::vector<std::string>& values, std::size_t width) {
@@ -250,20 +334,49 @@ std::vector<char> pack_strings(const std::vector<std::string>& values, std::size
     return cells;
 }
 
-std::vector<std::string> unpack_strings(const std::vector<char>& cells, std::size_t width) {
+namespace {
+
+std::vector<std::string> read_fixed_strings(hid_t dataset, hid_t file_type, hsize_t begin, hsize_t count,
+                                            const std::string& where) {
+    const std::size_t width = std::max<std::size_t>(H5Tget_size(file_type), 1);
+    std::vector<char> cells(static_cast<std::size_t>(count) * width);
+    Handle mem(H5Tcopy(file_type));   // same size, padding and character set: no conversion
+    read_box(dataset, mem, {begin}, {count}, cells.data(), where);
     std::vector<std::string> values;
-    if (width == 0) return values;
-    values.reserve(cells.size() / width);
-    for (std::size_t i = 0; i + width <= cells.size(); i += width)
-        values.emplace_back(cells.data() + i, strnlen(cells.data() + i, width));
+    values.reserve(static_cast<std::size_t>(count));
+    for (std::size_t i = 0; i + width <= cells.size(); i += width) {
+        std::size_t length = strnlen(cells.data() + i, width);
+        if (H5Tget_strpad(file_type) == H5T_STR_SPACEPAD)
+            while (length > 0 && cells[i + length - 1] == ' ') --length;
+        values.emplace_back(cells.data() + i, length);
+    }
     return values;
 }
 
-std::size_t string_width(hid_t dataset, const std::string& where) {
-    Handle type(check_id(H5Dget_type(dataset), where, "cannot read a dataset type"));
-    SY_CHECK(H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) <= 0, UsageError,
-             where + ": expected a fixed-length string dataset");
-    return H5Tget_size(type);
+std::vector<std::string> read_variable_strings(hid_t dataset, hid_t file_type, hsize_t begin, hsize_t count,
+                                               const std::string& where) {
+    std::vector<char*> pointers(static_cast<std::size_t>(count), nullptr);
+    Handle mem = variable_string_type(file_type);
+    read_box(dataset, mem, {begin}, {count}, pointers.data(), where);
+    std::vector<std::string> values;
+    values.reserve(pointers.size());
+    for (char* text : pointers) values.emplace_back(text ? text : "");
+    if (count > 0) {   // HDF5 allocated every string: give them back through the library
+        Handle space(H5Screate_simple(1, &count, nullptr));
+        H5Dvlen_reclaim(mem, space, H5P_DEFAULT, pointers.data());
+    }
+    return values;
+}
+
+}  // namespace
+
+std::vector<std::string> read_string_rows(hid_t dataset, hsize_t begin, hsize_t count, const std::string& where) {
+    Handle type(check_id(H5Dget_type(dataset), where, "cannot read the type of " + object_name(dataset)));
+    const H5T_class_t type_class = H5Tget_class(type);
+    SY_CHECK(type_class == H5T_STRING, UsageError,
+             where + ": " + object_name(dataset) + ": expected a string dataset, found " + class_name(type_class));
+    return H5Tis_variable_str(type) > 0 ? read_variable_strings(dataset, type, begin, count, where)
+                                        : read_fixed_strings(dataset, type, begin, count, where);
 }
 
 }  // namespace sy::h5

@@ -45,11 +45,17 @@ std::string last_error();
 int64_t check(int64_t status, const std::string& where, const std::string& what);
 hid_t check_id(hid_t id, const std::string& where, const std::string& what);
 
-// Types. Strings are fixed-length, UTF-8, null-padded (SWMR-safe, issue 3 item 5).
+// Types. Strings are fixed-length, UTF-8, null-padded (SWMR-safe).
 Handle string_type(std::size_t width);
 Handle float16_type();   // IEEE binary16, little-endian
 
-// Attributes on `object` (file path in `where` for messages).
+// HDF5 path of an object ("/docs/domain"), for messages; "?" when it has none.
+std::string object_name(hid_t object);
+
+// Attributes on `object` (file path in `where` for messages). Reads accept what other tools
+// write: variable-length strings in either character set (h5py's `str`), any integer width,
+// enums (h5py's numpy bool), integral floats, one-element arrays; a wrong type is refused
+// naming the attribute, expected and found.
 void write_attribute(hid_t object, const std::string& name, const std::string& value, const std::string& where);
 void write_attribute(hid_t object, const std::string& name, int64_t value, const std::string& where);
 bool has_attribute(hid_t object, const std::string& name);
@@ -89,9 +95,11 @@ void set_length(hid_t dataset, int grow_axis, hsize_t length, const std::string&
 void read_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
               void* out, const std::string& where);
 
-// Fixed-length strings: pack into width-byte cells / unpack trailing NULs away.
+// Fixed-length strings: pack into width-byte cells.
 std::vector<char> pack_strings(const std::vector<std::string>& values, std::size_t width);
-std::vector<std::string> unpack_strings(const std::vector<char>& cells, std::size_t width);
-std::size_t string_width(hid_t dataset, const std::string& where);
+// Rows [begin, begin + count) of a 1-d string dataset, fixed-length (as Switchyard writes) or
+// variable-length (h5py's `str`), either character set; trailing NULs dropped. A dataset of
+// another type is refused naming it.
+std::vector<std::string> read_string_rows(hid_t dataset, hsize_t begin, hsize_t count, const std::string& where);
 
 }  // namespace sy::h5

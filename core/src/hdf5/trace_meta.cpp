@@ -23,12 +23,7 @@ std::vector<int32_t> read_int_vector(hid_t file, const char* name, const std::st
 std::vector<std::string> read_string_vector(hid_t file, const char* name, const std::string& where) {
     h5::Handle dataset = h5::open_dataset(file, name, 0, where);
     const auto dims = h5::dataset_dims(dataset, where);
-    const std::size_t width = h5::string_width(dataset, where);
-    const std::size_t count = dims.empty() ? 0 : dims[0];
-    std::vector<char> cells(count * width);
-    h5::Handle type = h5::string_type(width);
-    h5::read_box(dataset, type, {0}, {count}, cells.data(), where);
-    return h5::unpack_strings(cells, width);
+    return h5::read_string_rows(dataset, 0, dims.empty() ? 0 : dims[0], where);
 }
 
 template <typename T>

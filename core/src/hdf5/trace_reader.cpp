@@ -1,5 +1,5 @@
-// TraceReader: SWMR read access to a trace, also while `switchyard trace` is writing it
-// (issue 3 item 5). Reads are clamped to the committed length of /tokens/ids (trace_store.h).
+// TraceReader: SWMR read access to a trace, also while `switchyard trace` is writing it. Reads
+// are clamped to the committed length of /tokens/ids (trace_store.h).
 #include "h5_util.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/trace_store.h"
@@ -11,6 +11,7 @@ namespace sy {
 namespace ts = trace_schema;
 
 struct TraceReader::Impl {
+    std::filesystem::path path;
     std::string where;
     TraceMeta meta;
     h5::Handle file;
@@ -18,6 +19,7 @@ struct TraceReader::Impl {
     h5::Handle half_type;
     int64_t tokens = 0;
     int64_t docs = 0;
+    bool swmr = true;   // opened for SWMR reading (false: a file in a format without SWMR)
 
     void read_lengths();
     void check_tokens(int64_t begin, int64_t end) const;
@@ -60,12 +62,27 @@ std::vector<int32_t> TraceReader::Impl::read_ints(hid_t dataset, int64_t begin, 
 
 std::vector<std::string> TraceReader::Impl::read_strings(hid_t dataset, int64_t begin, int64_t end) const {
     check_docs(begin, end);
-    const std::size_t width = h5::string_width(dataset, where);
-    std::vector<char> cells(static_cast<std::size_t>(end - begin) * width);
-    h5::Handle type = h5::string_type(width);
-    h5::read_box(dataset, type, {hsize_t(begin)}, {hsize_t(end - begin)}, cells.data(), where);
-    return h5::unpack_strings(cells, width);
+    return h5::read_string_rows(dataset, hsize_t(begin), hsize_t(end - begin), where);
 }
+
+namespace {
+
+// SWMR read access first (a trace being written, or whose writer died). A file another tool wrote
+// in an older format (h5py's default) has no SWMR support and is opened plainly: no trace writer
+// can be appending to it.
+hid_t open_read_only(const std::string& where, bool& swmr) {
+    swmr = true;
+    const hid_t id = H5Fopen(where.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    if (id >= 0) return id;
+    const std::string detail = h5::last_error();
+    swmr = false;
+    const hid_t plain = H5Fopen(where.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (plain >= 0) return plain;
+    h5::last_error();
+    throw IoError(where + ": cannot open the trace (" + detail + ")");
+}
+
+}  // namespace
 
 TraceReader::TraceReader(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 TraceReader::TraceReader(TraceReader&&) noexcept = default;
@@ -75,11 +92,11 @@ TraceReader::~TraceReader() = default;
 TraceReader TraceReader::open(const std::filesystem::path& path) {
     h5::init();
     auto impl = std::make_unique<Impl>();
+    impl->path = path;
     impl->where = path.string();
     std::error_code ec;
     SY_CHECK(std::filesystem::exists(path, ec), IoError, impl->where + ": no such file");
-    impl->file = h5::Handle(h5::check_id(H5Fopen(impl->where.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT),
-                                         impl->where, "cannot open the trace"));
+    impl->file = h5::Handle(open_read_only(impl->where, impl->swmr));
     impl->meta = read_trace_meta(impl->file, impl->where);
     impl->half_type = h5::float16_type();
     const auto open = [&](const char* name) { return h5::open_dataset(impl->file, name, 0, impl->where); };
@@ -97,6 +114,7 @@ TraceReader TraceReader::open(const std::filesystem::path& path) {
 }
 
 const TraceMeta& TraceReader::meta() const { return m_impl->meta; }
+const std::filesystem::path& TraceReader::path() const { return m_impl->path; }
 int64_t TraceReader::token_count() const { return m_impl->tokens; }
 int64_t TraceReader::doc_count() const { return m_impl->docs; }
 bool TraceReader::has_router_logits() const { return m_impl->meta.router_logits; }
@@ -104,6 +122,7 @@ bool TraceReader::has_router_logits() const { return m_impl->meta.router_logits;
 bool TraceReader::refresh() {
     Impl& impl = *m_impl;
     const int64_t before = impl.tokens;
+    if (!impl.swmr) return false;   // no writer can be appending to it
     h5::check(H5Drefresh(impl.ids), impl.where, "cannot refresh /tokens/ids");
     for (hid_t dataset : {hid_t(impl.doc), hid_t(impl.pos), hid_t(impl.nll), hid_t(impl.topk_ids),
                           hid_t(impl.topk_weights), hid_t(impl.domain), hid_t(impl.source)})

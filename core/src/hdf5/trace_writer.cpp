@@ -1,10 +1,11 @@
-// TraceWriter: creates or resumes a trace and appends batches under SWMR (issue 3 item 5,
-// docs/hdf5-schema.md). HDF5 1.10 SWMR rules followed here: latest file format, every dataset
-// and attribute created before H5Fstart_swmr_write, only chunked datasets grown afterwards,
-// fixed-length strings only.
+// TraceWriter: creates or resumes a trace and appends batches under SWMR (docs/hdf5-schema.md).
+// HDF5 1.10 SWMR rules followed here: latest file format, every dataset and attribute created
+// before H5Fstart_swmr_write, only chunked datasets grown afterwards, fixed-length strings only.
+// A lock held while the file is open tells a live writer from a dead one (trace_lock.h).
 #include "h5_util.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/trace_store.h"
+#include "trace_lock.h"
 #include "trace_meta.h"
 #include "trace_schema.h"
 
@@ -14,6 +15,7 @@ namespace ts = trace_schema;
 
 struct TraceWriter::Impl {
     std::string where;      // file path, prefix of every message
+    TraceWriteLock lock;    // held while the file is open (declared before `file`: released after it)
     TraceMeta meta;
     h5::Handle file;
     h5::Handle ids, doc, pos, nll, topk_ids, topk_weights, router_logits, domain, source;
@@ -46,6 +48,34 @@ std::string fit_source(const std::string& source) {
     std::size_t from = source.size() - (ts::source_width - 3);
     while (from < source.size() && (static_cast<unsigned char>(source[from]) & 0xC0) == 0x80) ++from;
     return "..." + source.substr(from);
+}
+
+// HDF5 truncates a file before it checks its own lock, so a reader's file would be emptied
+// under it by H5Fcreate: refuse first, naming who holds it.
+void refuse_while_read(const std::filesystem::path& path, const std::string& action) {
+    if (!flock_held(path)) return;
+    std::string who;
+    for (pid_t pid : flock_holders(path)) who += (who.empty() ? "" : ", ") + describe_process(pid);
+    throw UsageError(path.string() + ": a reader holds it open (" + (who.empty() ? "an HDF5 program" : who) +
+                     " opened it without SWMR, as h5py's File(path) or h5dump do); close it, then " + action +
+                     " again");
+}
+
+// Opens for --resume. The caller holds the writer lock, so no live writer has the file: a
+// superblock still marked "open for writing" was left by a writer that died (kill -9, power
+// cut), and the mark is cleared as `h5clear -s` does (its private file-access property).
+hid_t open_for_resume(const std::string& where) {
+    h5::Handle fapl = latest_format_fapl();
+    const hid_t id = H5Fopen(where.c_str(), H5F_ACC_RDWR, fapl);
+    if (id >= 0) return id;
+    const std::string detail = h5::last_error();
+    hbool_t clear = true;
+    if (H5Pset(fapl, "clear_status_flags", &clear) >= 0) {
+        const hid_t cleared = H5Fopen(where.c_str(), H5F_ACC_RDWR, fapl);
+        if (cleared >= 0) return cleared;
+        h5::last_error();
+    }
+    throw IoError(where + ": cannot reopen for --resume (" + detail + ")");
 }
 
 }  // namespace
@@ -121,9 +151,14 @@ TraceWriter TraceWriter::create(const std::filesystem::path& path, const TraceMe
              path.string() + ": already exists; pass --resume to continue that trace, or --force to replace it");
     auto impl = new_impl(path);
     impl->meta = meta;
+    if (std::filesystem::exists(path, ec)) {   // --force: never over a live writer or an open reader
+        impl->lock = TraceWriteLock::acquire(path);
+        refuse_while_read(path, "replace it");
+    }
     h5::Handle fapl = latest_format_fapl();
     impl->file = h5::Handle(h5::check_id(H5Fcreate(impl->where.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), impl->where,
                                          "cannot create the trace file"));
+    if (!impl->lock.held()) impl->lock = TraceWriteLock::acquire(path);
     write_trace_meta(impl->file, meta, impl->where);
     impl->create_datasets();
     impl->start_swmr();
@@ -134,15 +169,9 @@ TraceWriter TraceWriter::resume(const std::filesystem::path& path, const TraceMe
     std::error_code ec;
     SY_CHECK(std::filesystem::exists(path, ec), UsageError, path.string() + ": no trace to resume (file not found)");
     auto impl = new_impl(path);
-    h5::Handle fapl = latest_format_fapl();
-    const hid_t id = H5Fopen(impl->where.c_str(), H5F_ACC_RDWR, fapl);
-    if (id < 0) {
-        const std::string detail = h5::last_error();
-        throw IoError(impl->where + ": cannot reopen for --resume (" + detail +
-                      "); if no trace is writing it any more (the writer was killed), clear the mark with "
-                      "`h5clear -s " + impl->where + "` and resume again");
-    }
-    impl->file = h5::Handle(id);
+    impl->lock = TraceWriteLock::acquire(path);   // a live writer: refused, naming its process
+    refuse_while_read(path, "resume");
+    impl->file = h5::Handle(open_for_resume(impl->where));
     const TraceMeta stored = read_trace_meta(impl->file, impl->where);
     check_resume_matches(stored, meta, impl->where);
     impl->meta = stored;
@@ -234,6 +263,7 @@ void TraceWriter::close() {
     if (!impl.file.valid()) return;
     impl.close_datasets();
     impl.file.close();
+    impl.lock.release();
 }
 
 }  // namespace sy

@@ -17,6 +17,12 @@ Pattern Pattern::from_json(const json& spec, const JsonPath& at) {
     return pattern;
 }
 
+Pattern Pattern::from_pcre2(std::string_view regex, const JsonPath& at) {
+    Pattern pattern;
+    pattern.m_regex = std::make_shared<const Regex>(regex, at, RegexSyntax::pcre2);
+    return pattern;
+}
+
 std::vector<Span> Pattern::find_all(std::string_view text) const {
     if (m_regex) return m_regex->find_all(text);
     std::vector<Span> spans;

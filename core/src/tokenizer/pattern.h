@@ -15,6 +15,8 @@ class Pattern {
 public:
     // Parses {"String": s} or {"Regex": r}; fails at `at` otherwise.
     static Pattern from_json(const json& spec, const JsonPath& at);
+    // A PCRE2 regex of our own (RegexSyntax::pcre2), for the fixed-pattern pre-tokenizers.
+    static Pattern from_pcre2(std::string_view regex, const JsonPath& at);
 
     std::vector<Span> find_all(std::string_view text) const;
 

@@ -8,6 +8,8 @@
 #include "metaspace.h"
 #include "pattern.h"
 #include "split_behavior.h"
+#include "unicode_classes.h"
+#include "unicode_pattern.h"
 
 namespace sy::tok {
 namespace {
@@ -40,11 +42,14 @@ private:
     bool m_invert;
 };
 
-std::unique_ptr<PreTokenizer> fixed_split(std::string_view regex, SplitBehavior behavior, bool invert,
+std::unique_ptr<PreTokenizer> fixed_split(const std::string& regex, SplitBehavior behavior, bool invert,
                                           const JsonPath& at) {
-    const json spec = {{"Regex", std::string(regex)}};
-    return std::make_unique<SplitPreTokenizer>(Pattern::from_json(spec, at), behavior, invert);
+    return std::make_unique<SplitPreTokenizer>(Pattern::from_pcre2(regex, at), behavior, invert);
 }
+
+// HF implements these four in Rust, not with Oniguruma, so their classes are Rust's, each in the
+// Unicode version tokenizers was built with (unicode_classes.h); spelled out for PCRE2 here.
+std::string white_space_items() { return class_items_for("\\s", escape_class('s')); }
 
 std::unique_ptr<PreTokenizer> make_split(const json& spec, const JsonPath& at) {
     Pattern pattern = Pattern::from_json(require_field(spec, "pattern", at), at.field("pattern"));
@@ -59,23 +64,26 @@ std::unique_ptr<PreTokenizer> make_sequence(const json& spec, const JsonPath& at
 // HF Digits: char::is_numeric (Unicode N*), each digit alone or runs kept together.
 std::unique_ptr<PreTokenizer> make_digits(const json& spec, const JsonPath& at) {
     const bool individual = get_bool(spec, "individual_digits", false, at);
-    return fixed_split(R"(\p{N})", individual ? SplitBehavior::isolated : SplitBehavior::contiguous, false, at);
+    return fixed_split("[" + class_items_for("\\p{N}", rust_numeric_class()) + "]",
+                       individual ? SplitBehavior::isolated : SplitBehavior::contiguous, false, at);
 }
 
-// HF Whitespace: keeps the matches of \w+|[^\w\s]+ and drops the rest.
+// HF Whitespace: keeps the matches of the `regex` crate's \w+|[^\w\s]+ and drops the rest.
 std::unique_ptr<PreTokenizer> make_whitespace(const json&, const JsonPath& at) {
-    return fixed_split(R"(\w+|[^\w\s]+)", SplitBehavior::removed, true, at);
+    const std::string word = class_items_for("\\p{L}\\p{M}\\p{Nd}\\p{Pc}\\p{Nl}", rust_word_class());
+    return fixed_split("[" + word + "]+|[^" + word + white_space_items() + "]+", SplitBehavior::removed, true, at);
 }
 
+// HF WhitespaceSplit: char::is_whitespace (White_Space).
 std::unique_ptr<PreTokenizer> make_whitespace_split(const json&, const JsonPath& at) {
-    return fixed_split(R"(\s)", SplitBehavior::removed, false, at);
+    return fixed_split("[" + white_space_items() + "]", SplitBehavior::removed, false, at);
 }
 
-// HF Punctuation: char::is_ascii_punctuation or Unicode punctuation (P*).
+// HF Punctuation: char::is_ascii_punctuation or the `unicode_categories` crate's P*.
 std::unique_ptr<PreTokenizer> make_punctuation(const json& spec, const JsonPath& at) {
     const SplitBehavior behavior =
         optional_field(spec, "behavior") ? parse_split_behavior(spec, "behavior", at) : SplitBehavior::isolated;
-    return fixed_split(R"([\p{P}!-/:-@\[-`{-~])", behavior, false, at);
+    return fixed_split("[" + class_items_for("\\p{P}", hf_punctuation_class()) + "]", behavior, false, at);
 }
 
 constexpr ComponentEntry<PreTokenizer> registry[] = {

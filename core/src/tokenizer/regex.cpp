@@ -5,6 +5,7 @@
 
 #include "json_fields.h"
 #include "switchyard/core/errors.h"
+#include "unicode_pattern.h"
 #include "utf8.h"
 
 namespace sy::tok {
@@ -43,16 +44,19 @@ struct Regex::Impl {
     }
 };
 
-Regex::Regex(std::string_view pattern, const JsonPath& at) : m_impl(std::make_unique<Impl>()) {
+Regex::Regex(std::string_view pattern, const JsonPath& at, RegexSyntax syntax) : m_impl(std::make_unique<Impl>()) {
     int error_code = 0;
     PCRE2_SIZE error_offset = 0;
     m_impl->pattern = std::string(pattern);
     m_impl->origin = at.origin();
-    m_impl->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+    const std::string compiled = syntax == RegexSyntax::oniguruma ? hf_compatible_pattern(pattern) : std::string(pattern);
+    m_impl->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(compiled.data()), compiled.size(),
                                  PCRE2_UTF | PCRE2_UCP, &error_code, &error_offset, nullptr);
     if (m_impl->code == nullptr) {
+        // The offset is into the pattern as rewritten; it equals the original one up to the
+        // first character class.
         at.fail("regex " + quote_text(pattern) + " does not compile: " + pcre2_message(error_code) +
-                " at offset " + std::to_string(error_offset));
+                (compiled == pattern ? " at offset " + std::to_string(error_offset) : ""));
     }
     // JIT is an optimisation only; without it (unsupported platform) matching still works.
     pcre2_jit_compile(m_impl->code, PCRE2_JIT_COMPLETE);

@@ -1,8 +1,10 @@
 #pragma once
 // PCRE2 (UTF + UCP) regex used by Split / Replace / the ByteLevel GPT-2 pattern. HF uses
-// Oniguruma; the patterns of formats.md §12.6 (Unicode properties, (?!\S), (?i:...), leftmost-
-// first alternation) mean the same in PCRE2. Compiled once at load time (JIT when available);
-// matching is const and thread-safe. The pcre2 header stays in regex.cpp.
+// Oniguruma; the patterns of formats.md §12.6 ((?!\S), (?i:...), leftmost-first alternation)
+// mean the same in PCRE2, and their character classes are rewritten (unicode_pattern.h) so they
+// classify characters as Oniguruma does on HF's Unicode version, not as PCRE2's own tables do.
+// Compiled once at load time (JIT when available); matching is const and thread-safe. The pcre2
+// header stays in regex.cpp.
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -16,10 +18,15 @@ class JsonPath;
 
 using Span = std::pair<std::size_t, std::size_t>;  // [begin, end) byte offsets
 
+enum class RegexSyntax {
+    oniguruma,   // a tokenizer.json pattern: character classes rewritten as HF means them
+    pcre2,       // a pattern of our own whose classes are already spelled out: used as is
+};
+
 class Regex {
 public:
     // Throws TokenizerError at `at` when the pattern does not compile.
-    Regex(std::string_view pattern, const JsonPath& at);
+    Regex(std::string_view pattern, const JsonPath& at, RegexSyntax syntax = RegexSyntax::oniguruma);
     Regex(Regex&&) noexcept;
     Regex& operator=(Regex&&) noexcept;
     ~Regex();

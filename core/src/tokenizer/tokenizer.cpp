@@ -62,6 +62,18 @@ std::vector<int32_t> Tokenizer::Impl::encode_ids(std::string_view text, bool add
     return ids;
 }
 
+std::vector<std::string> Tokenizer::pre_tokenize(std::string_view text) const {
+    if (const auto bad = tok::find_invalid_utf8(text); bad != std::string_view::npos) {
+        throw TokenizerError(m_impl->origin + ": input text is not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
+    }
+    std::vector<tok::PreToken> pieces(1, {std::string(text), true});
+    if (m_impl->pre_tokenizer) m_impl->pre_tokenizer->pre_tokenize(pieces);
+    std::vector<std::string> out;
+    out.reserve(pieces.size());
+    for (tok::PreToken& piece : pieces) out.push_back(std::move(piece.text));
+    return out;
+}
+
 const std::string* Tokenizer::Impl::token_string(int32_t id) const {
     if (const auto it = added_strings.find(id); it != added_strings.end()) return &it->second;
     return model.token_string(id);

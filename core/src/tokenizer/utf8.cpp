@@ -2,6 +2,8 @@
 
 #include <unicode/uchar.h>
 
+#include "unicode_classes.h"
+
 namespace sy::tok {
 namespace {
 
@@ -108,12 +110,9 @@ bool is_whitespace(char32_t c) {
 }
 
 bool is_word_char(char32_t c) {
-    const auto u = static_cast<UChar32>(c);
-    if (u_hasBinaryProperty(u, UCHAR_ALPHABETIC) || u_hasBinaryProperty(u, UCHAR_JOIN_CONTROL)) {
-        return true;
-    }
-    const auto mask = U_GET_GC_MASK(u);
-    return (mask & (U_GC_M_MASK | U_GC_ND_MASK | U_GC_PC_MASK)) != 0;
+    // The `regex` crate's tables (Unicode 16), not ICU's (Debian 12: Unicode 15).
+    static const CodeRanges word = rust_word_class();
+    return contains(word, static_cast<uint32_t>(c));
 }
 
 std::string utf8_lossy(std::string_view bytes) {

@@ -1,6 +1,6 @@
 #pragma once
 // Runs a model's forward pass (all families of the family table) on CPU or CUDA, layer by
-// layer over a whole batch, so weights can be streamed under a memory bound (issue 3).
+// layer over a whole batch, so weights can be streamed under a memory bound.
 // No torch in this header: front ends and analysis include it freely.
 #include <cstdint>
 #include <memory>
@@ -39,12 +39,17 @@ struct BatchOutput {
     int64_t vocab_size = 0;
 };
 
+// Two units: "bytes" are the weights converted to the compute dtype (what memory holds),
+// "file bytes" what loading them reads from the checkpoint (FP8 + scales, BF16 as stored).
 struct MemoryPlan {
     std::vector<uint64_t> layer_bytes;       // converted weight bytes per decoder layer
+    std::vector<uint64_t> layer_file_bytes;  // checkpoint bytes per decoder layer
     std::vector<uint64_t> largest_expert_bytes;  // per layer, 0 for dense layers
     uint64_t resident_bytes = 0;             // embeddings, final norm, lm_head (always resident)
+    uint64_t resident_file_bytes = 0;        // the same, as read from the checkpoint
     uint64_t min_max_memory_bytes = 0;       // smallest workable --max-memory
     uint64_t total_weight_bytes = 0;
+    uint64_t total_file_bytes = 0;           // every weight the forward pass reads, on disk
 };
 
 class ModelRunner {

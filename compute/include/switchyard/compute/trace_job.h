@@ -74,6 +74,7 @@ struct TracePlan {
     double flops_per_token = 0;     // 2 x active parameters + attention at half the window
     double device_gflops = 0;       // matmul throughput of the device measured by plan_trace
     bool streams_weights = false;   // --max-memory below all weights: every batch re-reads them
+    uint64_t bytes_read = 0;        // checkpoint bytes read over the run (once, or per batch when streaming)
     double seconds_compute = 0;
     double seconds_streaming = 0;   // at an assumed 1 GB/s read speed
 };

@@ -25,12 +25,17 @@ Model open_model(const std::filesystem::path& dir);
 // Parameter counts (elements, not bytes) over the tensors the forward pass uses
 // (expected_tensors): FP8 `_scale_inv` grids, rotary buffers and DeepSeek's MTP layer are not
 // parameters of the model, so DeepSeek-V3 counts 671B, not the 685B of its files.
-// Convention for params_active (the Mixtral "12.9B active of 46.7B" one): per token, every
-// non-routed-expert parameter (embeddings, lm_head, attention, norms, routers, dense MLPs,
-// shared experts) plus top_k routed experts in each MoE layer. Tied embeddings count once.
+// Active parameters per token, in the two conventions model cards use:
+// - params_active (Mixtral's "12.9B active of 46.7B"): every non-routed-expert parameter
+//   (embeddings, lm_head, attention, norms, routers, dense MLPs, shared experts) plus top_k
+//   routed experts in each MoE layer. Tied embeddings count once.
+// - params_active_without_embedding (DeepSeek's "2.4B active" for V2-Lite, "37B" for V3): the
+//   same less the input embedding, which is a table lookup, not compute. With tied embeddings the
+//   matrix still does the lm_head's work, so nothing is subtracted.
 struct ModelSummary {
     int64_t params_total = 0;
     int64_t params_active = 0;
+    int64_t params_active_without_embedding = 0;
     int64_t params_routed_experts = 0;       // all routed experts, all layers
     std::map<std::string, int64_t> dtypes;   // "BF16" -> tensor count, over every tensor in the files
     std::vector<std::string> files;          // shard names relative to the model folder
@@ -42,6 +47,7 @@ struct ModelSummary {
 struct ParamCounts {
     int64_t total = 0;
     int64_t active = 0;
+    int64_t active_without_embedding = 0;
     int64_t routed_experts = 0;
 };
 ParamCounts count_params(const ModelDescription& model);

@@ -35,6 +35,9 @@ public:
     // `text` must be valid UTF-8 (TokenizerError otherwise). add_special_tokens applies the
     // post_processor (TemplateProcessing BOS/EOS; ByteLevel adds nothing).
     Encoding encode(std::string_view text, bool add_special_tokens = false) const;
+    // The pieces the pre-tokenizer alone makes of `text` (no added tokens, no normalizer), as HF's
+    // `pre_tokenizer.pre_tokenize_str(text)` lists them (byte-level pieces in their mapped form).
+    std::vector<std::string> pre_tokenize(std::string_view text) const;
     // Unknown ids are skipped, as HF does. Byte-level output is decoded as lossy UTF-8.
     std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = false) const;
 

@@ -1,5 +1,5 @@
 #pragma once
-// Routing traces in HDF5 (issue 3 item 5; the layout is documented in docs/hdf5-schema.md and
+// Routing traces in HDF5 (the layout is documented in docs/hdf5-schema.md and
 // is stable). The writer appends one batch at a time and flushes it, under HDF5 SWMR, so the
 // GUI (or h5py with swmr=True) can read a trace while `switchyard trace` writes it; the reader
 // opens such a file and refreshes to see new batches. No HDF5 headers here.
@@ -72,13 +72,21 @@ struct TraceBatchData {
 
 class TraceWriter {
 public:
+    // Every writer holds a lock on its file until close() (or destruction), which a process that
+    // dies in any way gives up; other writers consult it (docs/hdf5-schema.md "Writers and locks").
+    //
     // Creates `path` and starts SWMR writing. An existing file is refused (UsageError) unless
-    // `overwrite`. Domain names longer than 64 bytes are refused at append (UsageError).
+    // `overwrite`, and even then while a live writer (named by process id) or a reader without
+    // SWMR (HDF5's lock) has it open. Domain names longer than 64 bytes are refused at append
+    // (UsageError).
     static TraceWriter create(const std::filesystem::path& path, const TraceMeta& meta, bool overwrite);
     // Reopens an interrupted trace for `--resume`: refuses (UsageError naming the field) when the
     // file's fingerprint or options differ from `meta` (device and max_tokens may change and
-    // are updated), and drops rows of a batch that was cut off before it committed. SWMR
-    // starts at start(); until then nothing can be appended.
+    // are updated), and drops rows of a batch that was cut off before it committed. Refuses
+    // while a live writer (named by process id) or a reader without SWMR has the file open; a
+    // file still marked as open for writing by a writer that died (kill -9, power cut) has the
+    // mark cleared, as `h5clear -s` would. SWMR starts at start(); until then nothing can be
+    // appended.
     static TraceWriter resume(const std::filesystem::path& path, const TraceMeta& meta);
 
     TraceWriter(TraceWriter&&) noexcept;
@@ -125,6 +133,7 @@ public:
     ~TraceReader();
 
     const TraceMeta& meta() const;
+    const std::filesystem::path& path() const;   // as given to open()
     int64_t token_count() const;   // committed N as of open() / the last refresh()
     int64_t doc_count() const;
     bool has_router_logits() const;
