@@ -1,4 +1,4 @@
-// HDF5 trace store (issue 3 item 5): round trip, appends, a concurrent SWMR reader in another
+// HDF5 trace store: round trip, appends, a concurrent SWMR reader in another
 // process sees consistent lengths after every flush, resume after a clean stop and after a
 // killed writer, refusal of mismatched resumes; plus SHA-256 and float16 helpers.
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <functional>
 #include <optional>
 
-#include "../../core/src/hdf5/sha256.h"   // internal helper, tested directly against FIPS vectors
+#include "switchyard/core/sha256.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"

@@ -1,9 +1,9 @@
 // model_fingerprint(): identifies the model a trace was computed from, so `trace --resume`
-// refuses to continue a file with a different checkpoint (issue 3 item 5).
+// refuses to continue a file with a different checkpoint (docs/hdf5-schema.md).
 #include <algorithm>
 #include <fstream>
 
-#include "sha256.h"
+#include "switchyard/core/sha256.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"

@@ -1,5 +1,6 @@
 #pragma once
-// Minimal SHA-256 (FIPS 180-4) for model fingerprints; no new dependency for one hash.
+// Minimal SHA-256 (FIPS 180-4) for model fingerprints and edit provenance; no new dependency for
+// one hash.
 #include <array>
 #include <cstddef>
 #include <cstdint>

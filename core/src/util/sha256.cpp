@@ -1,5 +1,5 @@
 // SHA-256 per FIPS 180-4 §6.2; checked against the standard test vectors in trace_store_test.
-#include "sha256.h"
+#include "switchyard/core/sha256.h"
 
 #include <cstring>
 
