@@ -8,20 +8,10 @@
 #include "switchyard/core/model.h"
 #include "switchyard/core/tensor_names.h"
 #include "switchyard/editing/export.h"
+#include "output_files.h"
 
 namespace sy {
 namespace {
-
-DType output_dtype(DType source, ExportDType requested) {
-    if (!dtype_is_float(source)) return source;  // integer buffers are never converted
-    switch (requested) {
-        case ExportDType::bf16: return DType::bf16;
-        case ExportDType::f16: return DType::f16;
-        case ExportDType::f32: return DType::f32;
-        case ExportDType::keep: break;
-    }
-    return source;
-}
 
 bool is_fp8(DType dtype) { return dtype == DType::f8_e4m3 || dtype == DType::f8_e5m2; }
 
@@ -50,7 +40,7 @@ void split_fused(const Model& model, const TensorInfo& fused, TensorRole role, i
             t.source = &fused;
             t.byte_offset = static_cast<uint64_t>((e * rows + first_row) * cols) * elem;
             t.shape = {part_rows, cols};
-            t.dtype = output_dtype(fused.dtype, requested);
+            t.dtype = converted_dtype(fused.dtype, requested);
             out.push_back(std::move(t));
         }
     }
@@ -97,7 +87,7 @@ std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOption
         const TensorInfo* scale = is_fp8(t.dtype) ? model.checkpoint.find(scale_inv_name(t.name)) : nullptr;
         const auto renamed = renames.find(t.name);
         ExportTensor e{renamed == renames.end() ? t.name : renamed->second, &t, 0, t.shape,
-                       output_dtype(t.dtype, options.dtype), nullptr};
+                       converted_dtype(t.dtype, options.dtype), nullptr};
         if (dequantize && is_fp8(t.dtype)) {
             SY_CHECK(scale, CheckpointError, model.checkpoint.files()[t.file_index] + ": " + t.name +
                                                  ": F8 weight without " + scale_inv_name(t.name) + " cannot be dequantised");
@@ -117,18 +107,12 @@ std::vector<ExportTensor> collect_tensors(const Model& model, const ExportOption
 ExportPlan plan_export(const Model& model, const ExportOptions& options) {
     ExportPlan plan;
     std::vector<ExportTensor> tensors = collect_tensors(model, options, plan.drops_quantization);
-    // Greedy packing in name order, like transformers' shard_checkpoint: a tensor larger than
-    // the shard size gets a shard of its own.
-    uint64_t current = 0;
-    for (auto& t : tensors) {
-        if (plan.shards.empty() || (current > 0 && current + t.nbytes() > options.shard_size_bytes)) {
-            plan.shards.emplace_back();
-            current = 0;
-        }
-        current += t.nbytes();
-        plan.shards.back().push_back(std::move(t));
+    std::vector<uint64_t> sizes;
+    for (const ExportTensor& t : tensors) sizes.push_back(t.nbytes());
+    for (const auto& indices : pack_shards(sizes, options.shard_size_bytes)) {
+        plan.shards.emplace_back();
+        for (std::size_t i : indices) plan.shards.back().push_back(std::move(tensors[i]));
     }
-    if (plan.shards.empty()) plan.shards.emplace_back();
     return plan;
 }
 
