@@ -1,5 +1,5 @@
 // ModelRunner: embedding -> decoder layers (all tokens of the batch through layer l before l+1,
-// so weights can stream, issue 3 item 2) -> final norm -> lm_head. One forward implementation
+// so weights can stream under a memory bound) -> final norm -> lm_head. One forward implementation
 // for every family of the table; routing is reported through RoutingObserver.
 #include "switchyard/compute/model_runner.h"
 
@@ -46,6 +46,11 @@ void notify(RoutingObserver& observer, const ModelDescription& model, int layer,
         view.hidden_size = host.hidden.size(1);
     }
     observer.on_layer_routing(view);
+}
+
+void notify_layer_input(RoutingObserver& observer, int layer, const torch::Tensor& h) {
+    const torch::Tensor host = h.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    observer.on_layer_input(layer, host.data_ptr<float>(), host.size(0), host.size(1));
 }
 
 }  // namespace
@@ -101,6 +106,8 @@ torch::Tensor ModelRunner::Impl::run_layers(const ForwardContext& ctx, torch::Te
         std::unique_ptr<ExpertSource> experts;
         if (schedule.experts_streamed(l)) experts = std::make_unique<StreamedExperts>(loader, l);
         else experts = std::make_unique<ResidentExperts>(*weights);
+        if (observer && observer->wants_layer_inputs())
+            guard_torch(context + ": layer input", [&] { notify_layer_input(*observer, l, h); });
         RoutingCallback on_routing;
         if (observer)
             on_routing = [&](const Routing& r, const torch::Tensor& x) { notify(*observer, model.description, l, r, x); };

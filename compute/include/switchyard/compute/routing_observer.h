@@ -1,5 +1,5 @@
 #pragma once
-// The one routing-observer interface (issue 3 item 3): trace, eval, the GUI's live view and the
+// The one routing-observer interface: trace, eval, the GUI's live view and the
 // editing code all watch the single forward implementation through it. No torch here.
 #include <cstdint>
 
@@ -28,6 +28,13 @@ public:
     // Called on the compute thread, once per MoE layer per batch, in layer order.
     virtual void on_layer_routing(const LayerRouting& routing) = 0;
     virtual bool wants_hidden_states() const { return false; }
+
+    // Layer-input hook, separate from routing: the residual stream entering each decoder layer
+    // (dense and MoE layers alike), [N, H] f32 on the CPU, valid only during the call. Called on
+    // the compute thread before the layer runs, only when wants_layer_inputs(). Used to
+    // initialise upcycled routers from a dense model's hidden states (layer_input_means.h).
+    virtual bool wants_layer_inputs() const { return false; }
+    virtual void on_layer_input(int /*layer*/, const float* /*hidden*/, int64_t /*tokens*/, int64_t /*hidden_size*/) {}
 };
 
 }  // namespace sy
