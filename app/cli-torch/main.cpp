@@ -1,6 +1,6 @@
-// switchyard-torch: trace, eval and similarity, the verbs that need LibTorch (issue 3). Started by
-// `switchyard trace|eval ...` (git-style dispatch, app/cli/torch_verbs.cpp) or directly. Errors are
-// reported as by `switchyard` itself (app/cli/run_verbs.h).
+// switchyard-torch: trace, eval, similarity and upcycle, the verbs that need LibTorch. Started by
+// `switchyard trace|eval|similarity|upcycle ...` (git-style dispatch, app/cli/torch_verbs.cpp)
+// or directly. Errors are reported as by `switchyard` itself (app/cli/run_verbs.h).
 #include <CLI/CLI.hpp>
 #include <vector>
 
@@ -10,13 +10,14 @@
 #include "torch_verbs_cli.h"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Switchyard forward-pass verbs: trace routing to HDF5, evaluate loss, compare experts"};
+    CLI::App app{"Switchyard forward-pass verbs: trace routing to HDF5, evaluate loss, compare experts, upcycle"};
     app.name("switchyard");   // users type `switchyard trace`; help should say so
     app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
     app.require_subcommand(1);
     sy::cli::remember_command_line(argc, argv);
 
     std::vector<sy::cli::Verb> verbs{sy::cli::add_trace(app), sy::cli::add_eval(app),
-                                     sy::cli::add_similarity(app), sy::cli::add_bench_matmul(app)};
+                                     sy::cli::add_similarity(app), sy::cli::add_upcycle(app),
+                                     sy::cli::add_bench_matmul(app)};
     return sy::cli::parse_and_run(app, verbs, argc, argv);
 }

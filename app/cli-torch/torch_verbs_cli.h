@@ -8,5 +8,6 @@ namespace sy::cli {
 Verb add_trace(CLI::App& root);
 Verb add_eval(CLI::App& root);
 Verb add_similarity(CLI::App& root);
+Verb add_upcycle(CLI::App& root);
 
 }  // namespace sy::cli

@@ -12,7 +12,7 @@
 namespace sy::cli {
 namespace {
 
-constexpr const char* k_torch_verbs[] = {"trace", "eval", "similarity"};
+constexpr const char* k_torch_verbs[] = {"trace", "eval", "similarity", "upcycle"};
 
 std::filesystem::path own_directory() {
     std::error_code ec;
