@@ -69,9 +69,8 @@ void write_tensors(const std::vector<const Model*>& sources, const UpcyclePlan& 
                                    provenance_metadata(sources.front()->checkpoint, output.command_line));
     for (const PlannedTensor& t : plan.tensors) {
         cancel.throw_if_cancelled();
-        const std::vector<unsigned char> bytes = maker.make(t);
-        writer.write(bytes.data(), bytes.size());
-        result.total_bytes += bytes.size();
+        maker.write(t, writer);
+        result.total_bytes += t.decl.nbytes();
         ++result.tensor_count;
         progress.report(total ? double(result.total_bytes) / double(total) : 1.0, "upcycle");
     }

@@ -19,9 +19,9 @@ const unsigned char* bytes_of(const Checkpoint& checkpoint, const TensorInfo& in
 
 std::size_t element_count(const TensorDecl& decl) { return static_cast<std::size_t>(decl.nbytes() / dtype_size(decl.dtype)); }
 
-void store_all(const std::vector<float>& values, const TensorDecl& decl, std::vector<unsigned char>& out) {
+void store_all(const std::vector<float>& values, const TensorDecl& decl, unsigned char* out) {
     const std::size_t size = dtype_size(decl.dtype);
-    for (std::size_t i = 0; i < values.size(); ++i) store_f32(decl.dtype, values[i], out.data() + i * size);
+    for (std::size_t i = 0; i < values.size(); ++i) store_f32(decl.dtype, values[i], out + i * size);
 }
 
 // Part index of an FFN role in the streams of Drop-Upcycling values (gate, up, down).
@@ -74,40 +74,72 @@ std::vector<int64_t> UpcycleTensorMaker::dropped_positions(int layer, int expert
     return random_subset(random, m_plan.expert_width, count);
 }
 
-std::vector<unsigned char> UpcycleTensorMaker::make(const PlannedTensor& t) {
-    switch (t.recipe) {
-        case TensorRecipe::carry: return carry(t);
-        case TensorRecipe::expert_slice: return expert_slice(t);
-        case TensorRecipe::router: return router(t);
-        case TensorRecipe::zeros: break;
-    }
-    return std::vector<unsigned char>(t.decl.nbytes(), 0);   // +0.0 in every float dtype
+unsigned char* UpcycleTensorMaker::buffer(std::size_t bytes) {
+    if (m_buffer.size() < bytes) m_buffer.resize(bytes);
+    return m_buffer.data();
 }
 
-std::vector<unsigned char> UpcycleTensorMaker::carry(const PlannedTensor& t) {
-    std::vector<unsigned char> out(t.decl.nbytes());
-    const std::size_t n = element_count(t.decl);
+void UpcycleTensorMaker::write(const PlannedTensor& t, ShardedCheckpointWriter& out) {
+    const std::size_t bytes = t.decl.nbytes();
+    switch (t.recipe) {
+        case TensorRecipe::carry: carry(t, out); return;
+        case TensorRecipe::expert_slice:
+            if (const unsigned char* whole = whole_copy(t)) {   // the FFN itself: straight from the mapping
+                out.write(whole, bytes);
+                return;
+            }
+            expert_slice(t, buffer(bytes));
+            break;
+        case TensorRecipe::router: router(t, buffer(bytes)); break;
+        case TensorRecipe::zeros: std::memset(buffer(bytes), 0, bytes); break;   // +0.0 in every float dtype
+    }
+    out.write(m_buffer.data(), bytes);
+}
+
+const unsigned char* UpcycleTensorMaker::whole_copy(const PlannedTensor& t) {
+    const Checkpoint& c = m_sources[static_cast<std::size_t>(t.source)]->checkpoint;
+    const TensorInfo& info = c.at(t.source_name);
+    if (m_o.granularity != 1 || info.dtype != t.decl.dtype || !dropped_positions(t.layer, t.expert).empty()) return nullptr;
+    release_ffn_of_other_layers(t.layer);
+    return bytes_of(c, info);
+}
+
+void UpcycleTensorMaker::carry(const PlannedTensor& t, ShardedCheckpointWriter& out) {
+    const std::size_t n = element_count(t.decl), bytes = t.decl.nbytes();
     if (!t.average) {
         const Checkpoint& c = m_sources.front()->checkpoint;
         const TensorInfo& info = c.at(t.source_name);
-        ElementCopy{info.dtype, t.decl.dtype, bytes_of(c, info), out.data(), info.name}(0, 0, n);
+        if (info.dtype == t.decl.dtype) {
+            out.write(bytes_of(c, info), bytes);   // byte for byte, straight from the mapping
+        } else {
+            ElementCopy{info.dtype, t.decl.dtype, bytes_of(c, info), buffer(bytes), info.name}(0, 0, n);
+            out.write(m_buffer.data(), bytes);
+        }
         c.release(info);
-        return out;
+        return;
     }
-    std::vector<double> sum(n, 0.0);
-    for (const Model* source : m_sources) {
-        const TensorInfo& info = source->checkpoint.at(t.source_name);
-        const unsigned char* in = bytes_of(source->checkpoint, info);
-        for (std::size_t i = 0; i < n; ++i) sum[i] += load_f32(info.dtype, in, i, info.name);
-        source->checkpoint.release(info);
+    // Mean over the sources, in chunks so that the double sums stay small beside the output.
+    constexpr std::size_t k_chunk = 1 << 20;
+    unsigned char* mean = buffer(bytes);
+    std::vector<const unsigned char*> inputs;
+    for (const Model* source : m_sources) inputs.push_back(bytes_of(source->checkpoint, source->checkpoint.at(t.source_name)));
+    std::vector<double> sum;
+    for (std::size_t start = 0; start < n; start += k_chunk) {
+        const std::size_t count = std::min(k_chunk, n - start);
+        sum.assign(count, 0.0);
+        for (std::size_t s = 0; s < m_sources.size(); ++s) {
+            const DType dtype = m_sources[s]->checkpoint.at(t.source_name).dtype;
+            for (std::size_t i = 0; i < count; ++i) sum[i] += load_f32(dtype, inputs[s], start + i, t.source_name);
+        }
+        for (std::size_t i = 0; i < count; ++i)
+            store_f32(t.decl.dtype, static_cast<float>(sum[i] / double(m_sources.size())),
+                      mean + (start + i) * dtype_size(t.decl.dtype));
     }
-    std::vector<float> mean(n);
-    for (std::size_t i = 0; i < n; ++i) mean[i] = static_cast<float>(sum[i] / double(m_sources.size()));
-    store_all(mean, t.decl, out);
-    return out;
+    out.write(mean, bytes);
+    for (const Model* source : m_sources) source->checkpoint.release(source->checkpoint.at(t.source_name));
 }
 
-std::vector<unsigned char> UpcycleTensorMaker::expert_slice(const PlannedTensor& t) {
+void UpcycleTensorMaker::expert_slice(const PlannedTensor& t, unsigned char* out) {
     release_ffn_of_other_layers(t.layer);
     const Checkpoint& c = m_sources[static_cast<std::size_t>(t.source)]->checkpoint;
     const TensorInfo& info = c.at(t.source_name);
@@ -119,19 +151,19 @@ std::vector<unsigned char> UpcycleTensorMaker::expert_slice(const PlannedTensor&
     const auto src = [&](int64_t n, int64_t h) { return static_cast<std::size_t>(rows ? n * hidden + h : h * dense + n); };
     const auto dst = [&](int64_t j, int64_t h) { return static_cast<std::size_t>(rows ? j * hidden + h : h * width + j); };
 
-    std::vector<unsigned char> out(t.decl.nbytes());
     const unsigned char* in = bytes_of(c, info);
-    const ElementCopy copy{info.dtype, t.decl.dtype, in, out.data(), info.name};
+    const ElementCopy copy{info.dtype, t.decl.dtype, in, out, info.name};
+    // Everything copied first; Drop-Upcycling overwrites its neurons below.
+    if (rows)
+        for (int64_t j = 0; j < width; ++j)
+            copy(dst(j, 0), src(neurons[static_cast<std::size_t>(j)], 0), static_cast<std::size_t>(hidden));
+    else if (width == dense)   // all neurons in order: whole rows of down_proj
+        copy(0, 0, static_cast<std::size_t>(hidden * dense));
+    else
+        for (int64_t h = 0; h < hidden; ++h)
+            for (int64_t j = 0; j < width; ++j) copy(dst(j, h), src(neurons[static_cast<std::size_t>(j)], h));
     const std::vector<int64_t> dropped = dropped_positions(t.layer, t.expert);
-    std::vector<char> is_dropped(static_cast<std::size_t>(width), 0);
-    for (int64_t j : dropped) is_dropped[static_cast<std::size_t>(j)] = 1;
-    for (int64_t j = 0; j < width; ++j) {
-        if (is_dropped[static_cast<std::size_t>(j)]) continue;
-        if (rows) copy(dst(j, 0), src(neurons[static_cast<std::size_t>(j)], 0), static_cast<std::size_t>(hidden));
-        else
-            for (int64_t h = 0; h < hidden; ++h) copy(dst(j, h), src(neurons[static_cast<std::size_t>(j)], h));
-    }
-    if (dropped.empty()) return out;
+    if (dropped.empty()) return;
     // Drop-Upcycling (editing.md §5.2): N(mu, sigma^2) with the mean and (population) standard
     // deviation of this matrix's original values at the re-initialised positions.
     double sum = 0, squares = 0;
@@ -146,11 +178,10 @@ std::vector<unsigned char> UpcycleTensorMaker::expert_slice(const PlannedTensor&
     const std::size_t size = dtype_size(t.decl.dtype);
     for (int64_t j : dropped)
         for (int64_t h = 0; h < hidden; ++h)
-            store_f32(t.decl.dtype, static_cast<float>(mean + sigma * random.normal()), out.data() + dst(j, h) * size);
-    return out;
+            store_f32(t.decl.dtype, static_cast<float>(mean + sigma * random.normal()), out + dst(j, h) * size);
 }
 
-std::vector<unsigned char> UpcycleTensorMaker::router(const PlannedTensor& t) {
+void UpcycleTensorMaker::router(const PlannedTensor& t, unsigned char* out) {
     const int64_t experts = t.decl.shape.at(0), hidden = t.decl.shape.at(1);
     std::vector<float> rows(static_cast<std::size_t>(experts * hidden), 0.0f);
     if (m_o.router == UpcycleRouter::random) {
@@ -171,9 +202,7 @@ std::vector<unsigned char> UpcycleTensorMaker::router(const PlannedTensor& t) {
                 rows[static_cast<std::size_t>(e * hidden + h)] = static_cast<float>(mean.at(static_cast<std::size_t>(h)) / norm);
         }
     }
-    std::vector<unsigned char> out(t.decl.nbytes());
     store_all(rows, t.decl, out);
-    return out;
 }
 
 // Every expert of a layer reads that layer's FFN; its pages are dropped once the output moves on

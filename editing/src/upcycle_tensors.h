@@ -1,9 +1,11 @@
 #pragma once
-// Makes the bytes of one planned output tensor (upcycle_plan.h) from the sources' mapped
-// weights: copies byte for byte where nothing changes, converts, averages, slices the dense
-// FFN into experts with Drop-Upcycling, draws routers. One tensor in memory at a time.
+// Makes the bytes of each planned output tensor (upcycle_plan.h) from the sources' mapped
+// weights and streams them to the writer: unchanged tensors straight from the mapping, the rest
+// (conversions, means, expert slices with Drop-Upcycling, routers) through one reused buffer of
+// the largest tensor's size, so memory stays flat and fresh pages are not faulted per tensor.
 #include <vector>
 
+#include "output_files.h"
 #include "upcycle_plan.h"
 
 namespace sy {
@@ -14,8 +16,8 @@ public:
     UpcycleTensorMaker(const std::vector<const Model*>& sources, const UpcyclePlan& plan,
                        const HiddenStateMeans* hidden_means, std::vector<int> expert_domain);
 
-    // Little-endian bytes of t.decl (dtype, shape).
-    std::vector<unsigned char> make(const PlannedTensor& t);
+    // Writes the little-endian bytes of t.decl (dtype, shape) to `out`.
+    void write(const PlannedTensor& t, ShardedCheckpointWriter& out);
 
     // The dense FFN's neurons that `expert` of `layer` holds, in order: all of them for
     // granularity 1, else part `expert % G` of a seeded shuffle of copy `expert / G` (Qwen2
@@ -26,9 +28,11 @@ public:
     std::vector<int64_t> dropped_positions(int layer, int expert) const;
 
 private:
-    std::vector<unsigned char> carry(const PlannedTensor& t);
-    std::vector<unsigned char> expert_slice(const PlannedTensor& t);
-    std::vector<unsigned char> router(const PlannedTensor& t);
+    void carry(const PlannedTensor& t, ShardedCheckpointWriter& out);
+    void expert_slice(const PlannedTensor& t, unsigned char* out);
+    const unsigned char* whole_copy(const PlannedTensor& t);   // the mapped FFN when the expert is all of it, unchanged
+    void router(const PlannedTensor& t, unsigned char* out);
+    unsigned char* buffer(std::size_t bytes);   // m_buffer grown to `bytes`; contents undefined
     void release_ffn_of_other_layers(int layer);
 
     const std::vector<const Model*>& m_sources;
@@ -36,6 +40,7 @@ private:
     const UpcycleOptions& m_o;
     const HiddenStateMeans* m_hidden;
     std::vector<int> m_expert_domain;
+    std::vector<unsigned char> m_buffer;
     int m_ffn_layer = -1;   // layer whose FFN pages are kept mapped (all its experts read them)
 };
 
