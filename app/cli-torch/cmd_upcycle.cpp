@@ -71,7 +71,8 @@ void declare(CLI::App* cmd, Args& a) {
     cmd->add_flag("--no-renormalize", a.no_renormalize, "Write norm_topk_prob = false (Qwen1.5-MoE style; not exact)");
     cmd->add_option("--shard-size", a.shard_size, "Largest shard, e.g. 5GB, 500MB")->capture_default_str();
     cmd->add_option("--device", a.device, "With --router hidden: cpu, cuda or cuda:N")->capture_default_str();
-    cmd->add_option("--seq-len", a.seq_len, "With --router hidden: longest prompt window")->check(positive())->capture_default_str();
+    cmd->add_option("--seq-len", a.seq_len, "With --router hidden: longest prompt window")
+        ->check(positive())->capture_default_str();
     cmd->add_flag("--force", a.force, "Replace a non-empty output folder");
     cmd->add_flag("-q,--quiet", a.quiet, "No progress on stderr");
     cmd->add_flag("--json", a.json, R"(Print {"family", "exact", "output_at_init", "notes", "files", ...})");

@@ -27,8 +27,10 @@ std::map<std::string, Slot> target_slots(const FamilySpec& f, const ModelDescrip
     std::map<std::string, Slot> slots;
     for (const TensorTemplate& entry : f.tensors) {
         if (entry.per_expert.empty()) continue;
-        const bool per_layer = role_is_per_layer(f, entry.role), per_expert = role_is_per_expert(f, entry.role, ExpertLayout::per_expert);
-        const int layers = per_layer ? t.num_layers : 1, experts = per_expert ? static_cast<int>(t.num_experts.front()) : 1;
+        const bool per_layer = role_is_per_layer(f, entry.role);
+        const bool per_expert = role_is_per_expert(f, entry.role, ExpertLayout::per_expert);
+        const int layers = per_layer ? t.num_layers : 1;
+        const int experts = per_expert ? static_cast<int>(t.num_experts.front()) : 1;
         for (int l = 0; l < layers; ++l)
             for (int e = 0; e < experts; ++e) {
                 const int layer = per_layer ? l : -1, expert = per_expert ? e : -1;
@@ -88,7 +90,8 @@ public:
         if (is_attention_bias(slot.role) && !m_dense.checkpoint.find(name)) {
             // The target always has q/k/v biases (Qwen2-MoE); zeros keep the attention unchanged.
             t.recipe = TensorRecipe::zeros;
-            t.decl.dtype = converted_dtype(m_dense.checkpoint.at(tensor_name(dense_family, Role::attn_q, slot.layer)).dtype, m_o.dtype);
+            const std::string q = tensor_name(dense_family, Role::attn_q, slot.layer);
+            t.decl.dtype = converted_dtype(m_dense.checkpoint.at(q).dtype, m_o.dtype);
             return t;
         }
         return carried(std::move(t), name);

@@ -149,7 +149,8 @@ TEST_F(Upcycled, ZeroRouterAndF32Output) {
     const Checkpoint moe = Checkpoint::open(out);
     for (const TensorInfo& t : moe.tensors()) EXPECT_EQ(t.dtype, DType::f32) << t.name;
     for (float v : tensor_f32(moe, tensor_name(mixtral(), TensorRole::router, 2))) EXPECT_EQ(v, 0.0f);
-    EXPECT_EQ(tensor_f32(moe, expert_name(TensorRole::expert_down, 3, 0)), tensor_f32(dense, dense_name(TensorRole::ffn_down, 3)));
+    EXPECT_EQ(tensor_f32(moe, expert_name(TensorRole::expert_down, 3, 0)),
+              tensor_f32(dense, dense_name(TensorRole::ffn_down, 3)));
     EXPECT_EQ(read_json(out / "config.json")["torch_dtype"], "float32");
 }
 
@@ -170,12 +171,14 @@ void check_drop(const Checkpoint& moe, const Checkpoint& dense, double rate, int
             double new_sum = 0, new_sq = 0, old_sum = 0, old_sq = 0;
             for (int64_t i = 0; i < kWidth; ++i) {
                 const bool g_changed = row(g, kHidden, i) != row(gate, kHidden, i);
-                EXPECT_EQ(row(u, kHidden, i) != row(up, kHidden, i), g_changed) << "layer " << l << " expert " << e << " neuron " << i;
+                EXPECT_EQ(row(u, kHidden, i) != row(up, kHidden, i), g_changed)
+                    << "layer " << l << " expert " << e << " neuron " << i;
                 EXPECT_EQ(column(d, kHidden, kWidth, i) != column(down, kHidden, kWidth, i), g_changed);
                 if (!g_changed) continue;
                 changed.push_back(i);
                 for (int64_t h = 0; h < kHidden; ++h) {
-                    const double n = g[static_cast<std::size_t>(i * kHidden + h)], o = gate[static_cast<std::size_t>(i * kHidden + h)];
+                    const auto at = static_cast<std::size_t>(i * kHidden + h);
+                    const double n = g[at], o = gate[at];
                     new_sum += n, new_sq += n * n, old_sum += o, old_sq += o * o;
                 }
             }
@@ -276,7 +279,8 @@ TEST_F(Upcycled, SeveralSourcesGiveExpertBlocksAndAveragedAttention) {
         const std::string down = dense_name(TensorRole::ffn_down, l);
         EXPECT_EQ(tensor_bytes(moe, expert_name(TensorRole::expert_down, l, 1)), tensor_bytes(dense, down));
         EXPECT_EQ(tensor_bytes(moe, expert_name(TensorRole::expert_down, l, 2)), tensor_bytes(second, down));
-        const auto q = tensor_f32(moe, dense_name(TensorRole::attn_q, l)), q1 = tensor_f32(dense, dense_name(TensorRole::attn_q, l));
+        const auto q = tensor_f32(moe, dense_name(TensorRole::attn_q, l));
+        const auto q1 = tensor_f32(dense, dense_name(TensorRole::attn_q, l));
         for (std::size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q[i], bf16_bits_to_f32(f32_to_bf16_bits(1.5f * q1[i])));
     }
     const auto p = read_json(out / "switchyard-edit.json");
