@@ -12,5 +12,6 @@ Verb add_score(CLI::App& root);
 Verb add_prune(CLI::App& root);
 Verb add_merge(CLI::App& root);
 Verb add_apply(CLI::App& root);
+Verb add_upcycle(CLI::App& root);
 
 }  // namespace sy::cli

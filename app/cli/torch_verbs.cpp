@@ -12,7 +12,7 @@
 namespace sy::cli {
 namespace {
 
-constexpr const char* k_torch_verbs[] = {"trace", "eval", "similarity", "score", "prune", "merge", "apply"};
+constexpr const char* k_torch_verbs[] = {"trace", "eval", "similarity", "score", "prune", "merge", "apply", "upcycle"};
 
 std::filesystem::path own_directory() {
     std::error_code ec;

@@ -1,7 +1,7 @@
 #pragma once
-// Verbs that need LibTorch (trace, eval) live in the `switchyard-torch` helper binary beside this
-// one, git-style: loading LibTorch costs ~0.6 s and ~290 shared libraries, which inspect,
-// tokenize and export must not pay (issue 2 item 7).
+// Verbs that need LibTorch (trace, eval, similarity, upcycle) live in the `switchyard-torch`
+// helper binary beside this one, git-style: loading LibTorch costs ~0.6 s and ~290 shared
+// libraries, which inspect, tokenize and export must not pay.
 namespace sy::cli {
 
 // If argv names a torch verb, replaces this process with switchyard-torch (never returns on

@@ -94,6 +94,11 @@ std::vector<torch::Tensor> mask_tensors(const ModelDescription& d, const ExpertM
     return masks;
 }
 
+void notify_layer_input(RoutingObserver& observer, int layer, const torch::Tensor& h) {
+    const torch::Tensor host = h.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    observer.on_layer_input(layer, host.data_ptr<float>(), host.size(0), host.size(1));
+}
+
 }  // namespace
 
 int64_t Batch::token_count() const {
@@ -156,6 +161,8 @@ torch::Tensor ModelRunner::Impl::run_layers(const ForwardContext& ctx, torch::Te
         std::shared_ptr<const LayerWeights> weights =
             guard_torch(context + ": loading weights", [&] { return schedule.acquire(l, l + 1 < layers ? l + 1 : -1); });
         std::unique_ptr<ExpertSource> experts = experts_of(l, *weights);
+        if (observer && observer->wants_layer_inputs())
+            guard_torch(context + ": layer input", [&] { notify_layer_input(*observer, l, h); });
         MoeLayerHooks hooks;
         if (observer) {
             hooks.want_norms = observer->wants_expert_norms();

@@ -289,6 +289,10 @@ TEST(TensorNamesMisuse, WrongIndicesOrLayoutThrow) {
     EXPECT_FALSE(has_tensor_role(qwen, R::mla_q_a));
     EXPECT_TRUE(role_is_per_expert(qwen, R::expert_up, kPer));
     EXPECT_FALSE(role_is_per_expert(qwen, R::expert_down, kFused));
+    EXPECT_TRUE(role_is_per_layer(qwen, R::attn_q));
+    EXPECT_TRUE(role_is_per_layer(qwen, R::expert_down, kFused));
+    EXPECT_FALSE(role_is_per_layer(qwen, R::lm_head));
+    EXPECT_FALSE(role_is_per_layer(qwen, R::shared_gate));   // no such tensor in the row
 }
 
 TEST(TensorNamesMisuse, MatchExpertIndexRejectsOtherNames) {

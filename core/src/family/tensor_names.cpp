@@ -65,6 +65,10 @@ bool role_is_per_expert(const FamilySpec& spec, TensorRole role, ExpertLayout la
     return contains(template_for(spec, role, layout), kExpert);
 }
 
+bool role_is_per_layer(const FamilySpec& spec, TensorRole role, ExpertLayout layout) {
+    return contains(template_for(spec, role, layout), kLayer);
+}
+
 ExpertNameMatcher::ExpertNameMatcher(const FamilySpec& spec, TensorRole role, int layer) {
     const std::string_view pattern = template_for(spec, role, ExpertLayout::per_expert);
     const std::size_t slot = pattern.find(kExpert);

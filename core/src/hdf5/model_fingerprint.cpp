@@ -1,5 +1,5 @@
 // model_fingerprint(): identifies the model a trace was computed from, so `trace --resume`
-// refuses to continue a file with a different checkpoint (issue 3 item 5).
+// refuses to continue a file with a different checkpoint (docs/hdf5-schema.md).
 #include <algorithm>
 #include <fstream>
 

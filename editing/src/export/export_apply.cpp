@@ -1,5 +1,6 @@
-// Streams an ExportPlan to disk: one SafetensorsWriter per shard, chunked conversion, pages of
-// the source released after each tensor so peak memory is independent of model size.
+// Streams an ExportPlan to disk: shard by shard, chunked conversion, pages of the source released
+// after each tensor so peak memory is independent of model size; computed tensors (edits) come
+// from their producers.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -7,9 +8,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "output_files.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
-#include "switchyard/core/safetensors_writer.h"
 #include "switchyard/core/sha256.h"
 #include "switchyard/core/staged_directory.h"
 #include "switchyard/core/tensor_convert.h"
@@ -22,31 +23,9 @@ namespace {
 
 constexpr std::size_t k_chunk_elements = 1 << 20;
 
-float element_f32(const TensorInfo& info, const unsigned char* bytes, std::size_t i) {
-    switch (info.dtype) {
-        case DType::f32: { float f; std::memcpy(&f, bytes + 4 * i, 4); return f; }
-        case DType::bf16: return bf16_bits_to_f32(static_cast<uint16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8)));
-        case DType::f16: return f16_bits_to_f32(static_cast<uint16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8)));
-        case DType::f8_e4m3: return f8_e4m3_bits_to_f32(bytes[i]);
-        case DType::f8_e5m2: return f8_e5m2_bits_to_f32(bytes[i]);
-        case DType::f64: { double d; std::memcpy(&d, bytes + 8 * i, 8); return static_cast<float>(d); }
-        default: throw ShapeMismatch("tensor " + info.name + ": cannot convert " + std::string(dtype_name(info.dtype)));
-    }
-}
-
-void store(DType dtype, float value, unsigned char* out) {
-    if (dtype == DType::f32) {
-        std::memcpy(out, &value, 4);
-        return;
-    }
-    const uint16_t bits = dtype == DType::bf16 ? f32_to_bf16_bits(value) : f32_to_f16_bits(value);
-    out[0] = static_cast<unsigned char>(bits & 0xFF);
-    out[1] = static_cast<unsigned char>(bits >> 8);
-}
-
 class TensorStreamer {
 public:
-    TensorStreamer(const Model& model, SafetensorsWriter& writer) : m_model(model), m_writer(writer) {}
+    TensorStreamer(const Model& model, ShardedCheckpointWriter& writer) : m_model(model), m_writer(writer) {}
 
     // Returns the SHA-256 of the bytes written when t.record_sha256, else "".
     std::string write(const ExportTensor& t) {
@@ -87,8 +66,8 @@ private:
             dequantize_mxfp4(blocks + e * groups * 16, scales + e * groups, groups, values.data());
             for (int64_t i = 0; i < in; ++i)
                 for (int64_t o = 0; o < out; ++o)
-                    store(t.dtype, values[static_cast<std::size_t>(o * in + i)],
-                          buffer.data() + static_cast<std::size_t>(i * out + o) * dtype_size(t.dtype));
+                    store_f32(t.dtype, values[static_cast<std::size_t>(o * in + i)],
+                              buffer.data() + static_cast<std::size_t>(i * out + o) * dtype_size(t.dtype));
             m_writer.write(buffer.data(), buffer.size());
         }
         m_model.checkpoint.release(*t.source);
@@ -109,91 +88,45 @@ private:
         for (std::size_t start = 0; start < n; start += k_chunk_elements) {
             const std::size_t count = std::min(k_chunk_elements, n - start);
             for (std::size_t i = 0; i < count; ++i) {
-                float v = element_f32(*t.source, bytes, start + i);
+                float v = load_f32(t.source->dtype, bytes, start + i, t.source->name);
                 if (t.scale_inv) {
                     const int64_t r = static_cast<int64_t>(start + i) / cols, c = static_cast<int64_t>(start + i) % cols;
                     v *= scales[(r / block[0]) * grid_cols + c / block[1]];
                 }
-                store(t.dtype, v, buffer.data() + i * dtype_size(t.dtype));
+                store_f32(t.dtype, v, buffer.data() + i * dtype_size(t.dtype));
             }
             m_writer.write(buffer.data(), count * dtype_size(t.dtype));
         }
     }
 
     const Model& m_model;
-    SafetensorsWriter& m_writer;
+    ShardedCheckpointWriter& m_writer;
 };
 
-std::string shard_file_name(std::size_t index, std::size_t count) {
-    if (count == 1) return "model.safetensors";
-    char name[64];
-    std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", index + 1, count);
-    return name;
-}
-
-std::map<std::string, std::string> provenance(const Model& model, const ExportOptions& options) {
-    std::map<std::string, std::string> meta{{"format", "pt"}};
-    if (!model.checkpoint.files().empty())
-        for (const auto& [k, v] : model.checkpoint.file_metadata(0))
-            if (k.rfind("switchyard.", 0) != 0) meta[k] = v;
-    meta["switchyard.version"] = SWITCHYARD_VERSION;
-    meta["switchyard.source"] = fs::absolute(model.checkpoint.dir()).lexically_normal().string();
-    meta["switchyard.command"] = options.command_line;
-    return meta;
-}
-
-void write_text(const fs::path& file, const std::string& text) {
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-    if (!out) throw IoError(file.string() + ": write failed");
-}
-
-std::string dtype_config_name(ExportDType dtype) {
-    switch (dtype) {
-        case ExportDType::bf16: return "bfloat16";
-        case ExportDType::f16: return "float16";
-        case ExportDType::f32: return "float32";
-        default: return "";
+void write_config(const Model& model, const ExportPlan& plan, const ExportOptions& options, const fs::path& out) {
+    const bool patch_config = options.dtype != ExportDType::keep || plan.drops_quantization || !plan.config_updates.empty();
+    const fs::path source = model.checkpoint.dir() / "config.json";
+    if (!patch_config) {
+        fs::copy_file(source, out / "config.json");
+        return;
     }
-}
-
-void copy_side_files(const Model& model, const ExportPlan& plan, const ExportOptions& options, const fs::path& out) {
-    for (const auto& entry : fs::directory_iterator(model.checkpoint.dir())) {
-        const fs::path& p = entry.path();
-        if (!entry.is_regular_file() || p.extension() == ".safetensors" || p.filename() == "model.safetensors.index.json")
-            continue;
-        const bool patch_config = p.filename() == "config.json" && (options.dtype != ExportDType::keep ||
-                                                                    plan.drops_quantization || !plan.config_updates.empty());
-        if (!patch_config) {
-            fs::copy_file(p, out / p.filename());
-            continue;
-        }
-        std::ifstream in(p);
-        nlohmann::ordered_json config = nlohmann::ordered_json::parse(in);
-        if (options.dtype != ExportDType::keep) config["torch_dtype"] = dtype_config_name(options.dtype);
-        if (plan.drops_quantization) config.erase("quantization_config");
-        for (const auto& [key, value] : plan.config_updates) config[key] = value;
-        write_text(out / "config.json", config.dump(2) + "\n");
-    }
+    std::ifstream in(source);
+    nlohmann::ordered_json config = nlohmann::ordered_json::parse(in);
+    if (options.dtype != ExportDType::keep) config["torch_dtype"] = torch_dtype_name(converted_dtype(DType::f32, options.dtype));
+    if (plan.drops_quantization) config.erase("quantization_config");
+    for (const auto& [key, value] : plan.config_updates) config[key] = value;
+    write_text(out / "config.json", config.dump(2) + "\n");
 }
 
 }  // namespace
-
-void check_output_folder(const fs::path& model_dir, const fs::path& output) {
-    const auto a = fs::weakly_canonical(model_dir), b = fs::weakly_canonical(output);
-    auto inside = [](const fs::path& child, const fs::path& parent) {
-        auto rel = child.lexically_relative(parent);
-        return !rel.empty() && *rel.begin() != "..";
-    };
-    if (inside(a, b) || inside(b, a))
-        throw UsageError(output.string() + ": the output folder must not be the model folder, inside it or contain it");
-}
 
 uint64_t ExportTensor::nbytes() const {
     uint64_t n = dtype_size(dtype);
     for (int64_t d : shape) n *= static_cast<uint64_t>(d);
     return n;
 }
+
+void check_output_folder(const fs::path& model_dir, const fs::path& output) { check_not_overlapping(model_dir, output); }
 
 ExportResult export_checkpoint(const Model& model, const ExportOptions& options, Progress& progress,
                                const CancelToken& cancel) {
@@ -207,34 +140,34 @@ ExportResult write_export(const Model& model, const ExportPlan& plan, const Expo
     StagedDirectory staged(options.output_dir, options.force);
     ExportResult result;
     uint64_t total = 0;
-    for (const auto& shard : plan.shards)
-        for (const auto& t : shard) total += t.nbytes();
-    nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
-    for (std::size_t s = 0; s < plan.shards.size(); ++s) {
-        const std::string name = shard_file_name(s, plan.shards.size());
-        std::vector<TensorDecl> decls;
-        for (const auto& t : plan.shards[s]) decls.push_back({t.name, t.dtype, t.shape});
-        SafetensorsWriter writer(staged.path() / name, decls, provenance(model, options));
-        TensorStreamer streamer(model, writer);
-        for (const auto& t : plan.shards[s]) {
+    std::vector<std::vector<TensorDecl>> shards;
+    for (const auto& shard : plan.shards) {
+        shards.emplace_back();
+        for (const auto& t : shard) {
+            shards.back().push_back({t.name, t.dtype, t.shape});
+            total += t.nbytes();
+        }
+    }
+    ShardedCheckpointWriter writer(staged.path(), std::move(shards),
+                                   provenance_metadata(model.checkpoint, options.command_line));
+    TensorStreamer streamer(model, writer);
+    for (const auto& shard : plan.shards) {
+        for (const auto& t : shard) {
             cancel.throw_if_cancelled();
             std::string digest = streamer.write(t);
             if (t.record_sha256) result.sha256[t.name] = std::move(digest);
-            weight_map[t.name] = name;
             result.total_bytes += t.nbytes();
             ++result.tensor_count;
             progress.report(total ? double(result.total_bytes) / double(total) : 1.0, "export");
         }
-        writer.finish();
-        result.files.push_back(name);
     }
-    if (plan.shards.size() > 1) {
-        nlohmann::ordered_json index{{"metadata", {{"total_size", result.total_bytes}}}, {"weight_map", weight_map}};
-        write_text(staged.path() / "model.safetensors.index.json", index.dump(2) + "\n");
-    }
-    copy_side_files(model, plan, options, staged.path());
-    for (const auto& [source, name] : plan.copied_files)
-        fs::copy_file(source, staged.path() / name, fs::copy_options::overwrite_existing);
+    writer.finish();
+    result.files = writer.files();
+    std::set<std::string> skip{"config.json"};
+    for (const auto& [source, name] : plan.copied_files) skip.insert(name);
+    copy_side_files(model.checkpoint.dir(), staged.path(), skip);
+    write_config(model, plan, options, staged.path());
+    for (const auto& [source, name] : plan.copied_files) fs::copy_file(source, staged.path() / name);
     if (plan.extra_files)
         for (const auto& [name, contents] : plan.extra_files(result)) write_text(staged.path() / name, contents);
     staged.commit();

@@ -13,6 +13,27 @@ ExportDType parse_export_dtype(const std::string& text) {
     throw UsageError("--dtype " + text + ": expected keep, bf16, f16 or f32");
 }
 
+DType converted_dtype(DType source, ExportDType requested) {
+    if (!dtype_is_float(source)) return source;  // integer buffers are never converted
+    switch (requested) {
+        case ExportDType::bf16: return DType::bf16;
+        case ExportDType::f16: return DType::f16;
+        case ExportDType::f32: return DType::f32;
+        case ExportDType::keep: break;
+    }
+    return source;
+}
+
+std::string export_dtype_name(ExportDType dtype) {
+    switch (dtype) {
+        case ExportDType::bf16: return "bf16";
+        case ExportDType::f16: return "f16";
+        case ExportDType::f32: return "f32";
+        case ExportDType::keep: break;
+    }
+    return "keep";
+}
+
 uint64_t parse_byte_size(const std::string& text) {
     std::size_t digits = 0;
     while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))

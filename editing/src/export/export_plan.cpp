@@ -9,20 +9,10 @@
 #include "switchyard/core/model_validation.h"
 #include "switchyard/core/tensor_names.h"
 #include "switchyard/editing/export.h"
+#include "output_files.h"
 
 namespace sy {
 namespace {
-
-DType output_dtype(DType source, ExportDType requested) {
-    if (!dtype_is_float(source)) return source;  // integer buffers are never converted
-    switch (requested) {
-        case ExportDType::bf16: return DType::bf16;
-        case ExportDType::f16: return DType::f16;
-        case ExportDType::f32: return DType::f32;
-        case ExportDType::keep: break;
-    }
-    return source;
-}
 
 bool is_fp8(DType dtype) { return dtype == DType::f8_e4m3 || dtype == DType::f8_e5m2; }
 
@@ -51,7 +41,7 @@ void split_fused(const Model& model, const TensorInfo& fused, TensorRole role, i
             t.source = &fused;
             t.byte_offset = static_cast<uint64_t>((e * rows + first_row) * cols) * elem;
             t.shape = {part_rows, cols};
-            t.dtype = output_dtype(fused.dtype, requested);
+            t.dtype = converted_dtype(fused.dtype, requested);
             out.push_back(std::move(t));
         }
     }
@@ -101,7 +91,7 @@ void plan_mxfp4(const Model& model, const ExportOptions& options, std::vector<Ex
             t.name = name;
             t.source = &blocks;
             t.shape = {blocks.shape[0], blocks.shape[2] * 32, blocks.shape[1]};
-            t.dtype = output_dtype(DType::bf16, options.dtype);
+            t.dtype = converted_dtype(DType::bf16, options.dtype);
             t.mxfp4_scales = &scales;
             out.push_back(std::move(t));
             consumed.insert(blocks.name);
@@ -148,7 +138,7 @@ std::vector<ExportTensor> export_tensors(const Model& model, const ExportOptions
         e.name = renamed == renames.end() ? t.name : renamed->second;
         e.source = &t;
         e.shape = t.shape;
-        e.dtype = keep ? DType::f32 : output_dtype(t.dtype, options.dtype);
+        e.dtype = keep ? DType::f32 : converted_dtype(t.dtype, options.dtype);
         if (dequantize && is_fp8(t.dtype)) {
             SY_CHECK(scale, CheckpointError, model.checkpoint.files()[t.file_index] + ": " + t.name +
                                                  ": F8 weight without " + scale_inv_name(t.name) + " cannot be dequantised");

@@ -49,6 +49,13 @@ public:
     virtual bool wants_hidden_states() const { return false; }
     virtual bool wants_expert_norms() const { return false; }
     virtual bool wants_moe_output() const { return false; }
+
+    // Layer-input hook, separate from routing: the residual stream entering each decoder layer
+    // (dense and MoE layers alike), [N, H] f32 on the CPU, valid only during the call. Called on
+    // the compute thread before the layer runs, only when wants_layer_inputs(). Used to
+    // initialise upcycled routers from a dense model's hidden states (layer_input_means.h).
+    virtual bool wants_layer_inputs() const { return false; }
+    virtual void on_layer_input(int /*layer*/, const float* /*hidden*/, int64_t /*tokens*/, int64_t /*hidden_size*/) {}
 };
 
 }  // namespace sy

@@ -24,6 +24,9 @@ bool has_tensor_role(const FamilySpec& spec, TensorRole role,
 // True when the name of `role` in `layout` contains an expert index ({E}).
 bool role_is_per_expert(const FamilySpec& spec, TensorRole role, ExpertLayout layout);
 
+// True when the name of `role` in `layout` contains a layer index ({L}).
+bool role_is_per_layer(const FamilySpec& spec, TensorRole role, ExpertLayout layout = ExpertLayout::per_expert);
+
 // Inverse of tensor_name for per-expert names of one role and layer, e.g. 7 for
 // "model.layers.0.mlp.experts.7.up_proj.weight". Build once, match many names.
 class ExpertNameMatcher {

@@ -76,6 +76,9 @@ struct ExportPlan {
 };
 
 ExportDType parse_export_dtype(const std::string& text);   // throws UsageError
+std::string export_dtype_name(ExportDType dtype);          // "keep", "bf16", ...
+// The dtype a tensor stored as `source` is written in; integer dtypes are never converted.
+DType converted_dtype(DType source, ExportDType requested);
 uint64_t parse_byte_size(const std::string& text);         // "5GB", "500MB", "2GiB"; throws UsageError
 
 // Every output tensor of an unedited export, sorted by name.

@@ -1,0 +1,23 @@
+#pragma once
+// switchyard-edit.json: what an edit wrote, from what, how. Schema (format_version 1):
+//   {"format": "switchyard-edit", "format_version": 1, "tool_version": "switchyard <ver>",
+//    "created": "<ISO 8601 UTC>", "command_line": "...",
+//    "source": {"path": "<abs dir>", "config_sha256": "<hex of config.json bytes>"},
+//    "sources": [further inputs, same shape], "edits": [{"op": ..., every parameter resolved}],
+//    "expert_map": null}
+// Written by one function so the edits (upcycle now, prune/merge later) share it.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace sy {
+
+inline constexpr const char* k_edit_provenance_file = "switchyard-edit.json";
+
+// `inputs`: the edited model first, then any further sources. Throws IoError.
+void write_edit_provenance(const std::filesystem::path& out_dir, const std::vector<std::filesystem::path>& inputs,
+                           const std::string& command_line, const nlohmann::ordered_json& edits,
+                           const nlohmann::json& expert_map = nullptr);
+
+}  // namespace sy
