@@ -88,7 +88,27 @@ void CompareAccumulator::add(const RoutingChunk& a, const RoutingChunk& b) {
         changed.changed /= layers;
         keep_changed(changed);
     }
+    add_losses(a, b);
     m_tokens += a.n;
+}
+
+void CompareAccumulator::add_losses(const RoutingChunk& a, const RoutingChunk& b) {
+    if (a.nll == nullptr || b.nll == nullptr) return;
+    for (int64_t t = 0; t < a.n; ++t) {
+        if (!std::isfinite(a.nll[t]) || !std::isfinite(b.nll[t])) continue;
+        const std::size_t slot = a.domain != nullptr && a.domain[t] >= 0 ? static_cast<std::size_t>(a.domain[t]) + 1 : 0;
+        if (slot >= m_losses.size()) m_losses.resize(slot + 1);
+        ++m_losses[slot].tokens;
+        m_losses[slot].a += a.nll[t];
+        m_losses[slot].b += b.nll[t];
+    }
+}
+
+std::vector<DomainLoss> loss_rows(const CompareResult& result) {
+    if (result.all.tokens == 0) return {};
+    std::vector<DomainLoss> rows = result.domains;
+    rows.push_back(result.all);
+    return rows;
 }
 
 CompareResult CompareAccumulator::finish() const {
@@ -116,6 +136,22 @@ CompareResult CompareAccumulator::finish() const {
     }
     r.most_changed = m_heap;
     std::sort(r.most_changed.begin(), r.most_changed.end(), kept_before);
+    auto loss = [](std::string name, int64_t tokens, double a, double b) {
+        const double n = tokens > 0 ? static_cast<double>(tokens) : std::nan("");
+        return DomainLoss{std::move(name), tokens, a / n, b / n};
+    };
+    LossSums all;
+    for (std::size_t slot = 0; slot < m_losses.size(); ++slot) {
+        const LossSums& s = m_losses[slot];
+        all.tokens += s.tokens, all.a += s.a, all.b += s.b;
+        if (s.tokens == 0) continue;
+        const std::size_t d = slot - 1;
+        std::string name = slot == 0 ? std::string() : d < m_domain_names.size() ? m_domain_names[d] : "domain " + std::to_string(d);
+        r.domains.push_back(loss(name.empty() ? "(none)" : std::move(name), s.tokens, s.a, s.b));
+    }
+    // Domains in order of first appearance, records without one last.
+    if (!r.domains.empty() && m_losses[0].tokens > 0) std::rotate(r.domains.begin(), r.domains.begin() + 1, r.domains.end());
+    r.all = loss("all", all.tokens, all.a, all.b);
     return r;
 }
 

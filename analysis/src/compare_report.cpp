@@ -30,12 +30,18 @@ std::string compare_to_json(const CompareResult& r, const std::vector<std::strin
                            {"changed", t.changed},
                            {"first_choice_changes", t.first_choice_changes}});
     }
+    auto loss = [](const DomainLoss& d) {
+        return json{{"domain", d.domain}, {"tokens", d.tokens}, {"mean_nll_a", d.mean_nll_a}, {"mean_nll_b", d.mean_nll_b}};
+    };
+    json domains = json::array();
+    for (const DomainLoss& d : r.domains) domains.push_back(loss(d));
     json j = {{"mode", "same-tokens"},
               {"tokens", r.tokens},
               {"topk_overlap", r.topk_overlap},
               {"first_choice_agreement", r.first_choice},
               {"layers", std::move(layers)},
-              {"most_changed", std::move(changed)}};
+              {"most_changed", std::move(changed)},
+              {"nll", {{"domains", std::move(domains)}, {"all", loss(r.all)}}}};
     return j.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
@@ -47,6 +53,13 @@ std::string compare_summary(const CompareResult& r, const std::vector<std::strin
     for (const LayerAgreement& g : r.layers) {
         appendf(out, "%6d %11.2f%% %11.2f%% %11.2f%% %10.4f\n", g.layer, 100 * g.topk_overlap, 100 * g.topk_set_equal,
                 100 * g.first_choice, g.load_tv);
+    }
+    if (r.all.tokens > 0) {
+        appendf(out, "next-token loss (nats) over %lld tokens:\n%-24s %10s %10s %10s %10s\n", static_cast<long long>(r.all.tokens),
+                "domain", "tokens", "nll-A", "nll-B", "B-A");
+        for (const DomainLoss& d : loss_rows(r))
+            appendf(out, "%-24s %10lld %10.4f %10.4f %+10.4f\n", d.domain.c_str(), static_cast<long long>(d.tokens),
+                    d.mean_nll_a, d.mean_nll_b, d.mean_nll_b - d.mean_nll_a);
     }
     if (!r.most_changed.empty()) appendf(out, "tokens whose routes changed most (share of slots changed):\n");
     for (size_t i = 0; i < r.most_changed.size() && i < 20; ++i) {

@@ -1,5 +1,5 @@
 // CompareResult -> /compare and DatasetComparison -> /compare_datasets of a result file
-// (issue 4 item 6, "-o OUT.h5"; layout in docs/hdf5-schema.md "Analysis result files").
+// ("-o OUT.h5"; layout in docs/hdf5-schema.md "Analysis result files").
 #include "store_util.h"
 #include "switchyard/analysis/result_files.h"
 
@@ -39,6 +39,21 @@ void save_compare(const CompareResult& r, const std::vector<std::string>& token_
                            ? token_strings[t.token_id]
                            : std::string());
     }
+    // Next-token loss per domain, then over all tokens, as a table of columns [D + 1].
+    std::vector<std::string> domain;
+    std::vector<int64_t> loss_tokens;
+    std::vector<double> nll_a, nll_b;
+    for (const DomainLoss& d : loss_rows(r)) {
+        domain.push_back(d.domain);
+        loss_tokens.push_back(d.tokens);
+        nll_a.push_back(d.mean_nll_a);
+        nll_b.push_back(d.mean_nll_b);
+    }
+    const std::string n = root + "/nll";
+    out.write(n + "/domain", domain);
+    out.write(n + "/tokens", loss_tokens);
+    out.write(n + "/mean_nll_a", nll_a);
+    out.write(n + "/mean_nll_b", nll_b);
     const std::string m = root + "/most_changed";
     out.write(m + "/token", token);
     out.write(m + "/id", id);

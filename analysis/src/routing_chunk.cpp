@@ -23,6 +23,7 @@ RoutingChunk RoutingChunkBuffer::view() const {
     c.doc = doc.data();
     c.pos = pos.data();
     c.domain = domain.empty() ? nullptr : domain.data();
+    c.nll = nll.empty() ? nullptr : nll.data();
     return c;
 }
 
@@ -63,6 +64,7 @@ RoutingChunkBuffer RoutingChunkBuffer::slice(const RoutingShape& shape, int64_t 
     out.doc = slice_tokens(doc, begin, end);
     out.pos = slice_tokens(pos, begin, end);
     out.domain = slice_tokens(domain, begin, end);
+    out.nll = slice_tokens(nll, begin, end);
     return out;
 }
 

@@ -1,4 +1,4 @@
-// JSON form of StatsResult (issue 4 item 1). Keys mirror the result structs of stats*.h.
+// JSON form of StatsResult. Keys mirror the result structs of stats*.h.
 #include "json_util.h"
 #include "switchyard/analysis/stats.h"
 
@@ -48,7 +48,8 @@ json layer_json(const StatsResult& r, size_t l) {
               {"experts", load.counts.size()},
               {"counts", load.counts},
               {"fractions", load.fractions},
-              {"first_choice_counts", load.first_choice_counts}};
+              {"first_choice_counts", load.first_choice_counts},
+              {"gate_mass", load.gate_mass}};
     json_util::put_metrics(j, load.metrics);
     json_util::put_metrics(j, load.first_choice_metrics, "first_choice_");
     if (r.has_router_scores) j["router"] = router_json(r.router[l]);

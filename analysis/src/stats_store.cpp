@@ -1,4 +1,4 @@
-// StatsResult -> /stats of a result file (issue 4 item 1, "-o OUT.h5"; layout in
+// StatsResult -> /stats of a result file ("-o OUT.h5"; layout in
 // docs/hdf5-schema.md "Analysis result files").
 #include "store_util.h"
 #include "switchyard/analysis/result_files.h"
@@ -14,6 +14,7 @@ void save_load(ResultFile& out, const std::string& g, const LayerLoad& load) {
     out.write(g + "/counts", load.counts);
     out.write(g + "/first_choice_counts", load.first_choice_counts);
     out.write(g + "/fractions", load.fractions);
+    out.write(g + "/gate_mass", load.gate_mass);
     put_metrics(out, g, load.metrics);
     put_metrics(out, g, load.first_choice_metrics, "first_choice_");
 }

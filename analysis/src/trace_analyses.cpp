@@ -66,7 +66,7 @@ CompareResult trace_compare(const TraceReader& a, const TraceReader& b, int most
     SY_CHECK(a.token_count() == b.token_count(), UsageError,
              "compare: the traces hold " + std::to_string(a.token_count()) + " and " + std::to_string(b.token_count()) +
                  " tokens; use --datasets to compare traces of different data");
-    TraceChunkSource source_a(a, {chunk_tokens, false}), source_b(b, {chunk_tokens, false});
+    TraceChunkSource source_a(a, {chunk_tokens, false, true}), source_b(b, {chunk_tokens, false, true});
     CompareAccumulator acc(source_a.shape(), source_b.shape(), most_changed);
     RoutingChunkBuffer chunk_b;
     scan_trace(
@@ -76,6 +76,7 @@ CompareResult trace_compare(const TraceReader& a, const TraceReader& b, int most
             acc.add(c, chunk_b.view());
         },
         progress, cancel, "compare");
+    acc.set_domain_names(source_a.domain_names());
     return acc.finish();
 }
 

@@ -63,6 +63,7 @@ bool TraceChunkSource::next(RoutingChunkBuffer& b) {
     b.token_ids = m_reader.token_ids(begin, end);
     b.doc = m_reader.token_docs(begin, end);
     b.pos = m_reader.token_positions(begin, end);
+    b.nll = m_options.nll ? m_reader.nll(begin, end) : std::vector<float>{};
     b.topk_ids.clear();
     b.topk_weights.clear();
     b.router_logits.clear();

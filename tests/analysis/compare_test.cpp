@@ -1,6 +1,7 @@
 // compare: identical traces agree 100%; a changed token is found; dataset deltas.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "planted_trace.h"
@@ -56,6 +57,45 @@ TEST(Compare, FindsTheChangedTokenAndLoadDrift) {
     EXPECT_EQ(r.most_changed[0].first_choice_changes, 1);
     EXPECT_EQ(r.most_changed[1].token, 7);   // same set, new first choice
     EXPECT_DOUBLE_EQ(r.most_changed[1].changed, 0.0);
+}
+
+TEST(Compare, NextTokenLossPerDomainOverTokensWithALossInBoth) {
+    testing::Trace a = testing::planted_chains({{0, 1}, {2, 3}}, 4, 2, 6);
+    testing::Trace b = a;
+    const float nan = std::nanf("");
+    a.buffer.domain = {0, 0, 1, 1, -1, -1};
+    a.buffer.nll = {1.0f, 2.0f, 3.0f, nan, 5.0f, 6.0f};   // token 3: a window's last token
+    b.buffer.nll = {2.0f, 2.0f, 1.0f, nan, 7.0f, 6.0f};
+    CompareAccumulator acc(a.shape, b.shape, 5);
+    acc.add(a.buffer.view(), b.buffer.view());
+    acc.set_domain_names({"code", "prose"});
+    const CompareResult r = acc.finish();
+    ASSERT_EQ(r.domains.size(), 3u);   // in order of appearance, records without a domain last
+    EXPECT_EQ(r.domains[0].domain, "code");
+    EXPECT_EQ(r.domains[0].tokens, 2);
+    EXPECT_DOUBLE_EQ(r.domains[0].mean_nll_a, 1.5);
+    EXPECT_DOUBLE_EQ(r.domains[0].mean_nll_b, 2.0);
+    EXPECT_EQ(r.domains[1].domain, "prose");
+    EXPECT_EQ(r.domains[1].tokens, 1);
+    EXPECT_DOUBLE_EQ(r.domains[1].mean_nll_b, 1.0);
+    EXPECT_EQ(r.domains[2].domain, "(none)");
+    EXPECT_DOUBLE_EQ(r.domains[2].mean_nll_a, 5.5);
+    EXPECT_EQ(r.all.tokens, 5);
+    EXPECT_DOUBLE_EQ(r.all.mean_nll_a, 17.0 / 5);
+    EXPECT_DOUBLE_EQ(r.all.mean_nll_b, 18.0 / 5);
+    EXPECT_EQ(loss_rows(r).size(), 4u);
+    const auto j = nlohmann::json::parse(compare_to_json(r, {}));
+    EXPECT_EQ(j["nll"]["all"]["tokens"], 5);
+    EXPECT_EQ(j["nll"]["domains"][1]["domain"], "prose");
+    EXPECT_NE(compare_summary(r, {}).find("prose"), std::string::npos);
+}
+
+TEST(Compare, NoLossWithoutNll) {
+    const testing::Trace tr = testing::random_trace(2, 4, 2, 50, 10, 2, 1);
+    const CompareResult r = compare(tr, tr);
+    EXPECT_TRUE(r.domains.empty());
+    EXPECT_EQ(r.all.tokens, 0);
+    EXPECT_TRUE(loss_rows(r).empty());
 }
 
 TEST(Compare, RefusesDifferentTokens) {

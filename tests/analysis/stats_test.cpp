@@ -62,6 +62,21 @@ TEST(Stats, CountsFractionsAndImbalance) {
     EXPECT_NEAR(m.cv, std::sqrt(1.5) / 3.0, 1e-12);       // variance (4+0+1+1)/4
 }
 
+TEST(Stats, GateMassSumsTheGateWeightsOfEachExpertsTokens) {
+    Trace tr = hand_trace();
+    for (int t = 0; t < 6; ++t) {   // layer 0: first choice 0.75, second 0.25
+        testing::weight_at(tr, 0, t, 0) = 0.75f;
+        testing::weight_at(tr, 0, t, 1) = 0.25f;
+    }
+    const StatsResult r = run(tr);
+    // Expert 0 is first at t 0, 1, 3, 5 and second at t 4; expert 1 first at t 2, second at 0, 3.
+    EXPECT_EQ(r.loads[0].gate_mass, (std::vector<double>{4 * 0.75 + 0.25, 0.75 + 2 * 0.25, 0.75 + 0.25, 2 * 0.25}));
+    EXPECT_EQ(r.loads[1].gate_mass, (std::vector<double>{1.0, 1.0, 2.0, 2.0}));   // 0.5 each slot
+    double total = 0;
+    for (double g : r.loads[0].gate_mass) total += g;
+    EXPECT_DOUBLE_EQ(total, 6.0);   // every token's weights sum to 1
+}
+
 TEST(Stats, ConsecutiveRepetitionWithinDocuments) {
     const StatsResult r = run(hand_trace());
     // Pairs (0,1), (1,2), (3,4), (4,5); (2,3) crosses documents.

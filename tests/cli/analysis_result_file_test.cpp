@@ -1,4 +1,4 @@
-// `-o OUT.h5` of stats / affinity / place / compare (issue 4): the result files are read back
+// `-o OUT.h5` of stats / affinity / place / compare: the result files are read back
 // here with the bare HDF5 C API (not core's writer or reader), and their numbers must equal the
 // verbs' --json output; the documented layout is also checked with h5py
 // (result_layout_check.py) when python3-h5py is installed. Safety: OUT is never the input trace,
@@ -177,6 +177,9 @@ TEST_F(ResultFileCliIntegration, AffinityPlaceAndCompareFilesHoldTheJsonNumbers)
         EXPECT_EQ(f.real("/compare", "first_choice_agreement"), 1.0);
         EXPECT_EQ(f.shape("/compare/most_changed/token"), (std::vector<hsize_t>{0}));
         EXPECT_EQ(f.ints("/compare/layer_2/counts_a"), f.ints("/compare/layer_2/counts_b"));
+        // The same trace twice: the same loss on both sides, per domain and over all tokens.
+        EXPECT_EQ(f.doubles("/compare/nll/mean_nll_a"), f.doubles("/compare/nll/mean_nll_b"));
+        EXPECT_GT(f.shape("/compare/nll/tokens")[0], 1u);
     }
     run_with_output("compare --datasets " + shell_quote(trace_file) + " " + shell_quote(trace_file), ds_out);
     {

@@ -40,6 +40,8 @@ def check_stats(f):
         expect(g["counts"].shape == (e,) and int(g["counts"][:].sum()) == k * tokens, "layer %d counts" % layer)
         expect(abs(g["fractions"][:].sum() - 1) < 1e-9, "layer %d fractions sum" % layer)
         expect(int(g["first_choice_counts"][:].sum()) == tokens, "layer %d first_choice_counts" % layer)
+        expect(g["gate_mass"].shape == (e,) and abs(g["gate_mass"][:].sum() - tokens) < 1e-3 * tokens,
+               "layer %d gate_mass sums to the tokens (renormalised top-k)" % layer)
         expect(g["domain_counts"].shape == (len(names), e), "layer %d domain_counts shape" % layer)
         expect(np.allclose(g["domain_frequency"][:].sum(axis=1), k), "layer %d domain_frequency rows" % layer)
         expect(g["repetition_by_domain"].shape == (len(names), 3), "layer %d repetition_by_domain" % layer)
@@ -91,6 +93,13 @@ def check_compare(f):
     n = m["token"].shape[0]
     for name in ["id", "text", "doc", "pos", "changed", "first_choice_changes"]:
         expect(m[name].shape == (n,), "most_changed/%s length" % name)
+    loss = c["nll"]
+    rows = loss["domain"].shape[0]
+    for name in ["tokens", "mean_nll_a", "mean_nll_b"]:
+        expect(loss[name].shape == (rows,), "nll/%s length" % name)
+    if rows:
+        expect(text(loss["domain"][rows - 1]) == "all", "nll rows end with all")
+        expect(int(loss["tokens"][:-1].sum()) == int(loss["tokens"][-1]), "nll domain tokens sum to all")
 
 
 def main():

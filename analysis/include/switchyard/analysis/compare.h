@@ -1,5 +1,5 @@
 #pragma once
-// `switchyard compare` (issue 4 item 6). Two traces of the same tokens (two checkpoints, dtypes
+// `switchyard compare`. Two traces of the same tokens (two checkpoints, dtypes
 // or devices): per-layer routing agreement, per-expert load drift, the tokens whose routes
 // changed most (OLMoE "router saturation", analysis.md 2.8; 2.11 row 10). Two traces of
 // different data on one model: load and affinity deltas from their stats / affinity results.
@@ -31,6 +31,14 @@ struct ChangedToken {
     int first_choice_changes = 0;        // layers whose first choice differs
 };
 
+// Next-token loss of the two traces over the tokens where both have one (NaN at a window's last
+// token), e.g. a model before and after an edit on the same data.
+struct DomainLoss {
+    std::string domain;                  // "(none)" for records without a domain, as eval names them
+    int64_t tokens = 0;
+    double mean_nll_a = 0, mean_nll_b = 0;   // nats; NaN when tokens == 0
+};
+
 struct CompareResult {
     RoutingShape shape;
     int64_t tokens = 0;
@@ -40,18 +48,29 @@ struct CompareResult {
     // Tokens with any change, by `changed` descending, then first_choice_changes descending,
     // then token index.
     std::vector<ChangedToken> most_changed;
+    // Per domain (in order of first appearance) and over all tokens; empty / zero tokens when
+    // the chunks carried no NLL.
+    std::vector<DomainLoss> domains;
+    DomainLoss all;
 };
+
+// domains then all: the rows of a per-domain loss table (empty without NLL).
+std::vector<DomainLoss> loss_rows(const CompareResult& result);
 
 // Thread: one thread at a time. Both traces must have the same routing shape (UsageError).
 class CompareAccumulator {
 public:
     CompareAccumulator(const RoutingShape& a, const RoutingShape& b, int most_changed);
     // Same token range in both; token ids must match (UsageError naming the first difference).
+    // NLL is summed when both chunks carry it, per chunk.domain index (of `a`).
     void add(const RoutingChunk& a, const RoutingChunk& b);
+    // Names of the domain indices, known only after the scan (as StatsAccumulator's).
+    void set_domain_names(std::vector<std::string> names) { m_domain_names = std::move(names); }
     CompareResult finish() const;
 
 private:
     void keep_changed(const ChangedToken& t);
+    void add_losses(const RoutingChunk& a, const RoutingChunk& b);
 
     RoutingShape m_shape;
     int m_keep;
@@ -59,6 +78,12 @@ private:
     std::vector<double> m_overlap, m_equal, m_first;             // [Lm] sums
     std::vector<std::vector<int64_t>> m_counts_a, m_counts_b;    // [Lm][E_l]
     std::vector<ChangedToken> m_heap;                            // min-heap of the kept tokens
+    struct LossSums {
+        int64_t tokens = 0;
+        double a = 0, b = 0;
+    };
+    std::vector<LossSums> m_losses;                              // [domain index + 1]; 0: no domain
+    std::vector<std::string> m_domain_names;
 };
 
 // --- different data, same model ---

@@ -1,5 +1,5 @@
 #pragma once
-// A contiguous token range of a routing trace, as plain arrays (issue 4). Every analysis in this
+// A contiguous token range of a routing trace, as plain arrays. Every analysis in this
 // library is a streaming accumulator fed RoutingChunks in token order, so traces larger than
 // memory are read chunk by chunk; nothing here knows about HDF5 (the trace reader lives in core).
 //
@@ -38,6 +38,8 @@ struct RoutingChunk {
     const int32_t* domain = nullptr;        // [n] domain index of the token's document (an index
                                             //     into the caller's domain-name list), -1 = none;
                                             //     null = no domains at all
+    const float* nll = nullptr;             // [n] next-token loss (NaN at each window's last
+                                            //     token), or null when not read
 
     // Row of token t (0 <= t < n) of MoE layer l: k ids / weights / E logits.
     const int16_t* ids(const RoutingShape& s, int l, int64_t t) const {
@@ -62,6 +64,7 @@ struct RoutingChunkBuffer {
     std::vector<int32_t> doc;             // [n]
     std::vector<int32_t> pos;             // [n]
     std::vector<int32_t> domain;          // [n] or empty
+    std::vector<float> nll;               // [n] or empty
 
     RoutingChunk view() const;
     // Rows [begin, end) of this buffer as a new buffer (first_token shifted accordingly).

@@ -1,5 +1,5 @@
 #pragma once
-// Per-layer expert counts and load-imbalance metrics (issue 4 item 1; analysis.md 0, 2.7).
+// Per-layer expert counts and load-imbalance metrics (analysis.md 0, 2.7).
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +14,9 @@ struct LayerLoad {
     std::vector<int64_t> counts;                 // [E_l] c[l,e]: tokens with e among their k experts
     std::vector<int64_t> first_choice_counts;    // [E_l] tokens whose first choice is e
     std::vector<double> fractions;               // [E_l] f[l,e] = c / (k T); sums to 1
+    // [E_l] sum over tokens routed to e of its final gate weight g_e (the score file's gate_mass,
+    // from the trace's top-k weights); / T: the mean gate weight e gets per token.
+    std::vector<double> gate_mass;
     LoadMetrics metrics;                         // over counts
     LoadMetrics first_choice_metrics;            // over first_choice_counts
 };
@@ -33,6 +36,7 @@ private:
     int64_t m_tokens = 0;
     std::vector<std::vector<int64_t>> m_counts;         // [Lm][E_l]
     std::vector<std::vector<int64_t>> m_first_counts;   // [Lm][E_l]
+    std::vector<std::vector<double>> m_gate_mass;       // [Lm][E_l]
 };
 
 }  // namespace sy::analysis

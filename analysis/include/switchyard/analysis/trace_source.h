@@ -24,6 +24,7 @@ ScoreFunction trace_score_function(const TraceMeta& meta);
 struct TraceScanOptions {
     int64_t chunk_tokens = 65536;   // tokens per chunk (memory: about chunk * Lm * (6k + 4E) bytes)
     bool router_logits = false;     // read /routing/router_logits (UsageError if the trace has none)
+    bool nll = false;               // read /eval/nll
 };
 
 // Thread: one thread at a time; the reader must outlive this object.
