@@ -4,9 +4,12 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
+#include <cmath>
 #include <qcustomplot.h>
 
+#include "expert_selection.h"
 #include "layer_heat_map.h"
+#include "plot_selection.h"
 
 namespace sy::gui {
 
@@ -27,6 +30,14 @@ AffinityView::AffinityView(QWidget* parent) : RoutingView(tr("Affinity"), parent
     set_content(content);
     set_empty_text(default_empty_text() + tr("\n(Affinity needs a model with at least two MoE layers.)"));
     attach_context_menu(m_heat->plot());
+    m_marks = std::make_unique<SelectionMarks>(m_heat->plot());
+    on_plot_click(m_heat->plot(), this, [this](double x, double y, bool add) {
+        const analysis::AffinityPair* pair = current_pair();
+        const int row = static_cast<int>(std::lround(y)), column = static_cast<int>(std::lround(x));
+        if (pair == nullptr || row < 0 || row >= pair->from_experts || column < 0 || column >= pair->to_experts) return;
+        emit expert_clicked(pair->from_layer, row, add);
+        emit expert_clicked(pair->to_layer, column, true);
+    });
     connect(m_from, &QComboBox::currentIndexChanged, this, [this]() { schedule_redraw(); });
     connect(m_hops, &QComboBox::currentIndexChanged, this, [this]() { schedule_redraw(); });
     m_heat->set_tooltip([this](int row, int column) -> QString {
@@ -43,6 +54,26 @@ AffinityView::AffinityView(QWidget* parent) : RoutingView(tr("Affinity"), parent
 }
 
 AffinityView::~AffinityView() = default;
+
+void AffinityView::show_selection() {
+    std::vector<QRectF> marks;
+    const analysis::AffinityPair* pair = current_pair();
+    if (pair != nullptr && selection()) {
+        for (int i : selection()->in_layer(pair->from_layer))   // rows: experts at the earlier layer
+            if (i < pair->from_experts) marks.emplace_back(-0.5, i - 0.5, pair->to_experts, 1.0);
+        for (int j : selection()->in_layer(pair->to_layer))     // columns: experts at the later layer
+            if (j < pair->to_experts) marks.emplace_back(j - 0.5, -0.5, 1.0, pair->from_experts);
+    }
+    m_marks->show(marks);
+}
+
+void AffinityView::on_selection_changed() {
+    if (!has_data()) return;
+    show_selection();
+    m_heat->plot()->replot();
+}
+
+int AffinityView::marked_experts() const { return m_marks->count(); }
 
 QCustomPlot* AffinityView::plot() const { return m_heat->plot(); }
 
@@ -84,6 +115,7 @@ bool AffinityView::redraw(const RoutingSnapshot& snapshot) {
     sync_choices(snapshot);
     const analysis::AffinityPair* pair = current_pair();
     if (pair == nullptr) return false;
+    show_selection();
     m_heat->show(pair->conditional, pair->from_experts, pair->to_experts, {}, {},
                  tr("expert at layer %1").arg(pair->to_layer), tr("expert at layer %1").arg(pair->from_layer),
                  tr("Affinity layer %1 → %2 — MI %3 bits of %4, top-1 row mass %5, %6 tokens")

@@ -1,7 +1,8 @@
 #pragma once
-// Inter-layer affinity (issue 5 item 4): for a chosen layer pair (l, l+h), h = 1..3, the
-// conditional matrix P(expert j at l+h | expert i at l) from analysis::AffinityAccumulator
-// (first-choice convention, as `switchyard affinity`), with mutual information and top-1 mass.
+// Inter-layer affinity: for a chosen layer pair (l, l+h), h = 1..3, the conditional matrix
+// P(expert j at l+h | expert i at l) from analysis::AffinityAccumulator (first-choice
+// convention, as `switchyard affinity`), with mutual information and top-1 mass. A click on a
+// cell selects both of its experts (row i at layer l, column j at layer l+h).
 #include "routing_view.h"
 
 class QComboBox;
@@ -10,6 +11,7 @@ class QCustomPlot;
 namespace sy::gui {
 
 class HeatMapPlot;
+class SelectionMarks;
 
 class AffinityView : public RoutingView {
     Q_OBJECT
@@ -20,16 +22,21 @@ public:
     QString csv() const override;
     void set_pair(int from_moe, int hops);
 
+    int marked_experts() const;
+
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
+    void on_selection_changed() override;
 
 private:
     const analysis::AffinityPair* current_pair() const;
     void sync_choices(const RoutingSnapshot& snapshot);
+    void show_selection();
 
     QComboBox* m_from = nullptr;
     QComboBox* m_hops = nullptr;
     std::unique_ptr<HeatMapPlot> m_heat;
+    std::unique_ptr<SelectionMarks> m_marks;
 };
 
 }  // namespace sy::gui

@@ -4,9 +4,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
 #include <qcustomplot.h>
 
+#include "expert_selection.h"
 #include "layer_heat_map.h"
+#include "plot_selection.h"
 
 namespace sy::gui {
 
@@ -36,6 +40,12 @@ DomainView::DomainView(QWidget* parent) : RoutingView(tr("Domains"), parent) {
     layout->addWidget(m_heat->plot(), 1);
     set_content(content);
     attach_context_menu(m_heat->plot());
+    m_marks = std::make_unique<SelectionMarks>(m_heat->plot());
+    on_plot_click(m_heat->plot(), this, [this](double x, double, bool add) {
+        const int e = static_cast<int>(std::lround(x));
+        if (model_layer() >= 0 && e >= 0 && snapshot() && e < snapshot()->shape.max_experts())
+            emit expert_clicked(model_layer(), e, add);
+    });
     connect(m_layer, &QComboBox::currentIndexChanged, this, [this]() { schedule_redraw(); });
     m_heat->set_tooltip([this](int row, int column) -> QString {
         if (!snapshot()) return {};
@@ -54,6 +64,32 @@ DomainView::DomainView(QWidget* parent) : RoutingView(tr("Domains"), parent) {
 }
 
 DomainView::~DomainView() = default;
+
+void DomainView::set_layer(int moe_index) {
+    if (snapshot()) sync_layer_combo(m_layer, *snapshot());
+    m_layer->setCurrentIndex(moe_index);
+}
+
+int DomainView::model_layer() const {
+    if (!snapshot() || snapshot()->layers() == 0) return -1;
+    const int l = std::clamp(m_layer->currentIndex(), 0, snapshot()->layers() - 1);
+    return snapshot()->shape.moe_layers[static_cast<std::size_t>(l)];
+}
+
+void DomainView::show_selection() {
+    std::vector<QRectF> columns;
+    if (selection())
+        for (int e : selection()->in_layer(model_layer())) columns.emplace_back(e - 0.5, -0.5, 1.0, m_rows);
+    m_marks->show(columns);
+}
+
+void DomainView::on_selection_changed() {
+    if (!has_data()) return;
+    show_selection();
+    m_heat->plot()->replot();
+}
+
+int DomainView::marked_experts() const { return m_marks->count(); }
 
 QCustomPlot* DomainView::plot() const { return m_heat->plot(); }
 
@@ -76,6 +112,8 @@ bool DomainView::redraw(const RoutingSnapshot& snapshot) {
                       .arg(domains.tokens[static_cast<std::size_t>(d)])
                       .arg(layer.specialisation[static_cast<std::size_t>(d)], 0, 'f', 2);
     }
+    m_rows = rows;
+    show_selection();
     m_heat->show(values, rows, experts, labels, {}, tr("expert"), QString(),
                  tr("Domain × expert, layer %1 — %2 tokens").arg(layer.layer).arg(snapshot.tokens));
     return true;

@@ -1,7 +1,8 @@
 #pragma once
-// Domain x expert specialisation (issue 5 item 4): for one MoE layer, the share of each
-// domain's routed slots that go to each expert (analysis::DomainStats frequency / k), with the
-// domain's specialisation (total variation from the all-domain distribution) in its label.
+// Domain x expert specialisation: for one MoE layer, the share of each domain's routed slots
+// that go to each expert (analysis::DomainStats frequency / k), with the domain's
+// specialisation (total variation from the all-domain distribution) in its label. A click on a
+// column selects that expert.
 #include "routing_view.h"
 
 class QComboBox;
@@ -10,6 +11,7 @@ class QCustomPlot;
 namespace sy::gui {
 
 class HeatMapPlot;
+class SelectionMarks;
 
 class DomainView : public RoutingView {
     Q_OBJECT
@@ -19,12 +21,21 @@ public:
     QCustomPlot* plot() const override;
     QString csv() const override;
 
+    void set_layer(int moe_index);
+    int marked_experts() const;
+
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
+    void on_selection_changed() override;
 
 private:
+    int model_layer() const;   // -1 before data
+    void show_selection();
+
     QComboBox* m_layer = nullptr;
     std::unique_ptr<HeatMapPlot> m_heat;
+    std::unique_ptr<SelectionMarks> m_marks;
+    int m_rows = 0;
 };
 
 // "(none)" for the empty domain.

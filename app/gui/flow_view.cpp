@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <qcustomplot.h>
 
+#include "expert_selection.h"
+#include "plot_selection.h"
 #include "plot_style.h"
 
 namespace sy::gui {
@@ -38,7 +40,39 @@ FlowView::FlowView(QWidget* parent) : RoutingView(tr("Flow"), parent) {
     set_content(m_plot);
     set_empty_text(default_empty_text() + tr("\n(The flow view needs a model with at least two MoE layers.)"));
     attach_context_menu(m_plot);
+    m_marks = std::make_unique<SelectionMarks>(m_plot);
+    on_plot_click(m_plot, this, [this](double x, double y, bool add) {
+        if (const Node* node = node_at(x, y); node != nullptr && snapshot())
+            emit expert_clicked(snapshot()->shape.moe_layers[static_cast<std::size_t>(node->moe)], node->expert, add);
+    });
 }
+
+FlowView::~FlowView() = default;
+
+const FlowView::Node* FlowView::node_at(double x, double y) const {
+    for (const auto& column : m_nodes)
+        for (const Node& node : column)
+            if (std::abs(x - node.x) <= node_width && y >= node.y && y <= node.y + node.height) return &node;
+    return nullptr;
+}
+
+void FlowView::show_selection() {
+    std::vector<QRectF> marks;
+    if (snapshot() && selection())
+        for (const auto& column : m_nodes)
+            for (const Node& node : column)
+                if (selection()->contains(snapshot()->shape.moe_layers[static_cast<std::size_t>(node.moe)], node.expert))
+                    marks.emplace_back(node.x - node_width / 2, node.y, node_width, node.height);
+    m_marks->show(marks);
+}
+
+void FlowView::on_selection_changed() {
+    if (!has_data()) return;
+    show_selection();
+    m_plot->replot();
+}
+
+int FlowView::marked_experts() const { return m_marks->count(); }
 
 void FlowView::layout_nodes(const RoutingSnapshot& snapshot) {
     m_nodes.assign(static_cast<std::size_t>(snapshot.layers()), {});
@@ -121,6 +155,7 @@ bool FlowView::redraw(const RoutingSnapshot& snapshot) {
     m_plot->xAxis->setTicker(ticker);
     m_plot->xAxis->setRange(-0.3, snapshot.layers() - 0.7);
     m_plot->yAxis->setRange(-0.05, 1 + gap_share + 0.05);
+    show_selection();
     m_title->setText(tr("Flow of first-choice experts between consecutive MoE layers — %1 tokens (bands ≥ %2% shown)")
                          .arg(snapshot.tokens)
                          .arg(min_band_share * 100, 0, 'f', 1));
@@ -129,15 +164,13 @@ bool FlowView::redraw(const RoutingSnapshot& snapshot) {
 }
 
 QString FlowView::node_tooltip(double x, double y) const {
-    for (const auto& column : m_nodes)
-        for (const Node& node : column)
-            if (std::abs(x - node.x) <= node_width && y >= node.y && y <= node.y + node.height)
-                return tr("layer %1, expert %2\nfirst choice of %3 tokens (%4%)")
-                    .arg(snapshot() ? snapshot()->shape.moe_layers[static_cast<std::size_t>(node.moe)] : node.moe)
-                    .arg(node.expert)
-                    .arg(node.tokens, 0, 'f', 0)
-                    .arg(node.tokens / m_tokens * 100, 0, 'f', 1);
-    return {};
+    const Node* node = node_at(x, y);
+    if (node == nullptr) return {};
+    return tr("layer %1, expert %2\nfirst choice of %3 tokens (%4%)\nclick to select, Ctrl-click to add")
+        .arg(snapshot() ? snapshot()->shape.moe_layers[static_cast<std::size_t>(node->moe)] : node->moe)
+        .arg(node->expert)
+        .arg(node->tokens, 0, 'f', 0)
+        .arg(node->tokens / m_tokens * 100, 0, 'f', 1);
 }
 
 QString FlowView::csv() const {

@@ -1,7 +1,8 @@
 #pragma once
-// Layer-to-layer flow (issue 5 item 4): a Sankey-like diagram with one column of expert nodes
-// per MoE layer (height = first-choice tokens) and bands between consecutive layers (width =
-// tokens moving from expert i to expert j), from the one-hop affinity counts.
+// Layer-to-layer flow: a Sankey-like diagram with one column of expert nodes per MoE layer
+// (height = first-choice tokens) and bands between consecutive layers (width = tokens moving
+// from expert i to expert j), from the one-hop affinity counts. A click on a node selects it.
+#include <memory>
 #include <vector>
 
 #include "routing_view.h"
@@ -11,16 +12,21 @@ class QCPTextElement;
 
 namespace sy::gui {
 
+class SelectionMarks;
+
 class FlowView : public RoutingView {
     Q_OBJECT
 public:
     explicit FlowView(QWidget* parent = nullptr);
+    ~FlowView() override;
     QCustomPlot* plot() const override { return m_plot; }
     QString csv() const override;
     int bands_drawn() const { return m_bands; }
+    int marked_experts() const;
 
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
+    void on_selection_changed() override;
 
 private:
     struct Node {
@@ -30,12 +36,15 @@ private:
     void layout_nodes(const RoutingSnapshot& snapshot);
     void draw_pair(const analysis::AffinityPair& pair, int l, int experts_total);
     QString node_tooltip(double x, double y) const;
+    const Node* node_at(double x, double y) const;
+    void show_selection();
 
     QCustomPlot* m_plot = nullptr;
     QCPTextElement* m_title = nullptr;
     std::vector<std::vector<Node>> m_nodes;   // [Lm][E_l]
     double m_tokens = 0;
     int m_bands = 0;
+    std::unique_ptr<SelectionMarks> m_marks;
 };
 
 }  // namespace sy::gui

@@ -60,8 +60,8 @@ void HeatMapPlot::show(const std::vector<double>& values, int rows, int columns,
     m_plot->yAxis->setTicker(label_ticker(row_labels, rows));
     m_plot->xAxis->setLabel(x_label);
     m_plot->yAxis->setLabel(y_label);
-    m_plot->xAxis->setRange(-0.5, columns - 0.5);
-    m_plot->yAxis->setRange(-0.5, rows - 0.5);
+    m_plot->xAxis->setRange(-0.5, std::max(columns, 1) - 0.5);   // an empty map keeps a unit range
+    m_plot->yAxis->setRange(-0.5, std::max(rows, 1) - 0.5);
     m_title->setText(title);
     m_plot->replot();
 }

@@ -5,8 +5,11 @@
 #include <QLabel>
 #include <QStackedWidget>
 #include <QVBoxLayout>
+#include <cmath>
 #include <qcustomplot.h>
 
+#include "expert_selection.h"
+#include "plot_selection.h"
 #include "plot_style.h"
 
 namespace sy::gui {
@@ -42,8 +45,46 @@ LoadView::LoadView(QWidget* parent) : RoutingView(tr("Load"), parent) {
     set_content(content);
     attach_context_menu(m_bars);
     attach_context_menu(m_heat);
+    m_bar_marks = std::make_unique<SelectionMarks>(m_bars);
+    m_heat_marks = std::make_unique<SelectionMarks>(m_heat);
+    on_plot_click(m_bars, this, [this](double x, double y, bool add) { on_click(x, y, add); });
+    on_plot_click(m_heat, this, [this](double x, double y, bool add) { on_click(x, y, add); });
     connect(m_layer, &QComboBox::currentIndexChanged, this, [this]() { schedule_redraw(); });
 }
+
+LoadView::~LoadView() = default;
+
+void LoadView::on_click(double x, double y, bool add) {
+    if (!snapshot() || snapshot()->stats.loads.empty()) return;
+    const int l = layer() >= 0 ? layer() : static_cast<int>(std::lround(y));
+    const int e = static_cast<int>(std::lround(x));
+    if (l < 0 || l >= static_cast<int>(snapshot()->stats.loads.size())) return;
+    const auto& load = snapshot()->stats.loads[static_cast<std::size_t>(l)];
+    if (e >= 0 && e < static_cast<int>(load.fractions.size())) emit expert_clicked(load.layer, e, add);
+}
+
+void LoadView::show_selection() {
+    std::vector<QRectF> bars, cells;
+    if (snapshot() && selection())
+        for (int l = 0; l < static_cast<int>(snapshot()->stats.loads.size()); ++l) {
+            const analysis::LayerLoad& load = snapshot()->stats.loads[static_cast<std::size_t>(l)];
+            for (int e : selection()->in_layer(load.layer)) {
+                if (e >= static_cast<int>(load.fractions.size())) continue;
+                cells.emplace_back(e - 0.5, l - 0.5, 1.0, 1.0);
+                if (l == layer()) bars.emplace_back(e - 0.45, 0.0, 0.9, load.fractions[static_cast<std::size_t>(e)]);
+            }
+        }
+    m_bar_marks->show(bars);
+    m_heat_marks->show(cells);
+}
+
+void LoadView::on_selection_changed() {
+    if (!has_data()) return;
+    show_selection();
+    plot()->replot();
+}
+
+int LoadView::marked_experts() const { return layer() < 0 ? m_heat_marks->count() : m_bar_marks->count(); }
 
 QCustomPlot* LoadView::plot() const { return layer() < 0 ? m_heat : m_bars; }
 
@@ -67,6 +108,7 @@ bool LoadView::redraw(const RoutingSnapshot& snapshot) {
     sync_layer_choices(snapshot);
     const int l = layer();
     m_plots->setCurrentWidget(l < 0 ? m_heat : m_bars);
+    show_selection();
     if (l < 0)
         draw_heat_map(snapshot);
     else

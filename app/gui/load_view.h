@@ -1,6 +1,8 @@
 #pragma once
-// Expert load per MoE layer (issue 5 item 4): bars for one chosen layer, or every layer as a
-// heat map (layers x experts), from analysis::StatsResult::loads.
+// Expert load per MoE layer: bars for one chosen layer, or every layer as a heat map (layers x
+// experts), from analysis::StatsResult::loads. A click on a bar or cell selects that expert.
+#include <memory>
+
 #include "routing_view.h"
 
 class QComboBox;
@@ -12,14 +14,19 @@ class QCPTextElement;
 
 namespace sy::gui {
 
+class SelectionMarks;
+
 class LoadView : public RoutingView {
     Q_OBJECT
 public:
     explicit LoadView(QWidget* parent = nullptr);
+    ~LoadView() override;
     QCustomPlot* plot() const override;
     QString csv() const override;
     // -1: all layers as a heat map; else the MoE index shown as bars.
     void set_layer(int moe_index);
+    // Experts outlined as selected (tests).
+    int marked_experts() const;
 
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
@@ -28,6 +35,9 @@ private:
     void draw_bars(const RoutingSnapshot& snapshot, int l);
     void draw_heat_map(const RoutingSnapshot& snapshot);
     void sync_layer_choices(const RoutingSnapshot& snapshot);
+    void on_click(double x, double y, bool add);
+    void show_selection();
+    void on_selection_changed() override;
     int layer() const;
 
     QComboBox* m_layer = nullptr;
@@ -37,6 +47,7 @@ private:
     QCustomPlot* m_heat = nullptr;
     QCPColorMap* m_map = nullptr;
     QCPTextElement* m_heat_title = nullptr;
+    std::unique_ptr<SelectionMarks> m_bar_marks, m_heat_marks;
 };
 
 }  // namespace sy::gui

@@ -1,6 +1,9 @@
 #include "model_tree.h"
 
+#include <QGuiApplication>
 #include <QHeaderView>
+#include <QPoint>
+#include <QTreeWidgetItemIterator>
 #include <array>
 #include <stdexcept>
 #include <utility>
@@ -12,6 +15,8 @@
 namespace sy::gui {
 
 namespace {
+
+constexpr int expert_role = Qt::UserRole;   // QPoint(layer, expert) on "expert N" nodes
 
 enum class Group { attention, router, experts, shared, mlp, norms };
 
@@ -121,8 +126,10 @@ public:
             if (groups[g] == nullptr) groups[g] = new QTreeWidgetItem(item, {group_title(rg.group)});
             if (per_expert(rg.role)) {
                 for (int e = 0; e < experts; ++e) {
-                    if (static_cast<int>(expert_items.size()) <= e)
+                    if (static_cast<int>(expert_items.size()) <= e) {
                         expert_items.push_back(new QTreeWidgetItem(groups[g], {QObject::tr("expert %1").arg(e)}));
+                        expert_items.back()->setData(0, expert_role, QPoint(layer, e));
+                    }
                     params[g] += add_tensor(expert_items[static_cast<std::size_t>(e)], name(rg.role, layer, e), role_label(rg.role));
                 }
             } else {
@@ -154,6 +161,18 @@ ModelTree::ModelTree(QWidget* parent) : QTreeWidget(parent) {
     header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     setUniformRowHeights(true);
     setAlternatingRowColors(true);
+    connect(this, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+        const QVariant at = item->data(0, expert_role);
+        if (at.isValid())
+            emit expert_clicked(at.toPoint().x(), at.toPoint().y(),
+                                QGuiApplication::keyboardModifiers() & (Qt::ControlModifier | Qt::MetaModifier));
+    });
+}
+
+QTreeWidgetItem* ModelTree::expert_item(int layer, int expert) const {
+    for (QTreeWidgetItemIterator it(const_cast<ModelTree*>(this)); *it; ++it)
+        if ((*it)->data(0, expert_role) == QVariant(QPoint(layer, expert))) return *it;
+    return nullptr;
 }
 
 void ModelTree::show_model(const sy::Model& model) {

@@ -4,10 +4,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
+#include <cmath>
 #include <mutex>
 #include <qcustomplot.h>
 
+#include "expert_selection.h"
 #include "job_runner.h"
+#include "plot_selection.h"
 #include "plot_style.h"
 
 namespace sy::gui {
@@ -49,6 +52,13 @@ PlacementView::PlacementView(QWidget* parent) : RoutingView(tr("Placement"), par
     set_content(content);
     set_empty_text(default_empty_text() + tr("\n(Placement needs two MoE layers and an expert count divisible by 2.)"));
     attach_context_menu(m_plot);
+    m_marks = std::make_unique<SelectionMarks>(m_plot);
+    on_plot_click(m_plot, this, [this](double x, double y, bool add) {
+        const int l = static_cast<int>(std::lround(y)), e = static_cast<int>(std::lround(x));
+        if (!m_result || !snapshot() || l < 0 || l >= snapshot()->layers()) return;
+        if (e >= 0 && e < snapshot()->shape.num_experts[static_cast<std::size_t>(l)])
+            emit expert_clicked(snapshot()->shape.moe_layers[static_cast<std::size_t>(l)], e, add);
+    });
     auto restart = [this]() {
         m_result.reset();
         start_placement();
@@ -56,6 +66,25 @@ PlacementView::PlacementView(QWidget* parent) : RoutingView(tr("Placement"), par
     connect(m_gpus, &QComboBox::currentIndexChanged, this, restart);
     connect(m_method, &QComboBox::currentIndexChanged, this, restart);
 }
+
+PlacementView::~PlacementView() = default;
+
+void PlacementView::show_selection() {
+    std::vector<QRectF> cells;
+    if (snapshot() && selection())
+        for (int l = 0; l < snapshot()->layers(); ++l)
+            for (int e : selection()->in_layer(snapshot()->shape.moe_layers[static_cast<std::size_t>(l)]))
+                cells.emplace_back(e - 0.5, l - 0.5, 1.0, 1.0);
+    m_marks->show(cells);
+}
+
+void PlacementView::on_selection_changed() {
+    if (!m_result) return;
+    show_selection();
+    m_plot->replot();
+}
+
+int PlacementView::marked_experts() const { return m_marks->count(); }
 
 bool PlacementView::up_to_date() const {
     return m_result && !m_busy && snapshot() && m_result_tokens == snapshot()->tokens;
@@ -148,6 +177,7 @@ void PlacementView::show_result(const RoutingSnapshot& snapshot) {
     m_plot->yAxis->setTicker(ticker);
     m_plot->xAxis->setRange(-0.5, experts - 0.5);
     m_plot->yAxis->setRange(-0.5, layers - 0.5);
+    show_selection();
     m_title->setText(tr("%1 placement on %2 GPUs (%3) — tokens crossing GPUs between layers: %4% (contiguous %5%), "
                         "max/mean load %6, %7 tokens")
                          .arg(QString::fromStdString(analysis::placement_method_name(m_result->options.method)))

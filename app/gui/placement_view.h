@@ -1,9 +1,10 @@
 #pragma once
-// Expert placement (issue 5 item 4): experts coloured by the GPU analysis::place_experts puts
-// them on, for a chosen GPU count and method, with the crossing fraction against the
-// contiguous baseline. Placement runs as a job on a worker thread (GLPK: one at a time) from the
-// one-hop affinity of the current snapshot, and re-runs as the trace grows.
+// Expert placement: experts coloured by the GPU analysis::place_experts puts them on, for a
+// chosen GPU count and method, with the crossing fraction against the contiguous baseline.
+// Placement runs as a job on a worker thread (GLPK: one at a time) from the one-hop affinity of
+// the current snapshot, and re-runs as the trace grows. A click on a cell selects that expert.
 #include <QElapsedTimer>
+#include <memory>
 
 #include "routing_view.h"
 #include "switchyard/analysis/placement.h"
@@ -17,16 +18,22 @@ class QLabel;
 
 namespace sy::gui {
 
+class SelectionMarks;
+
 class PlacementView : public RoutingView {
     Q_OBJECT
 public:
     explicit PlacementView(QWidget* parent = nullptr);
+    ~PlacementView() override;
     QCustomPlot* plot() const override { return m_plot; }
     QString csv() const override;
     bool has_result() const { return m_result != nullptr; }
     // A result for the current snapshot's tokens, and no placement running.
     bool up_to_date() const;
     const analysis::PlacementResult* result() const { return m_result.get(); }
+    int marked_experts() const;
+    // The plot's title (tests check that it fits the window).
+    const QCPTextElement* title() const { return m_title; }
 
 signals:
     void placement_failed(QString message);
@@ -35,8 +42,10 @@ signals:
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
     void on_snapshot() override;
+    void on_selection_changed() override;
 
 private:
+    void show_selection();
     void sync_gpu_choices(const RoutingSnapshot& snapshot);
     void start_placement();
     void show_result(const RoutingSnapshot& snapshot);
@@ -52,6 +61,7 @@ private:
     int64_t m_result_tokens = 0;
     bool m_busy = false, m_stale = false;
     QElapsedTimer m_since_last;
+    std::unique_ptr<SelectionMarks> m_marks;
 };
 
 }  // namespace sy::gui

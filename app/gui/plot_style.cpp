@@ -77,9 +77,56 @@ void integer_ticks(QCPAxis* axis) {
     axis->setTicker(ticker);
 }
 
+namespace {
+
+// QCPTextElement sizes itself to its text on one line, and a layout row cannot be narrower than
+// its widest element, so a long title widened the plot past the window and was clipped at both
+// ends. This one asks for the height of its text wrapped at the plot's width instead.
+class WrappedTitle final : public QCPTextElement {
+public:
+    WrappedTitle(QCustomPlot* plot, const QFont& font) : QCPTextElement(plot, QString(), font) {
+        setTextFlags(Qt::AlignCenter | Qt::TextWordWrap);
+    }
+
+protected:
+    QSize minimumOuterSizeHint() const override { return {min_width, wrapped_height()}; }
+    QSize maximumOuterSizeHint() const override { return {QWIDGETSIZE_MAX, wrapped_height()}; }
+
+private:
+    static constexpr int min_width = 80;
+
+    // The viewport is the size being laid out (the widget, or an export's requested size), less
+    // the other columns of the grid (a colour scale keeps its width from the last layout).
+    int available_width() const {
+        int width = mParentPlot->viewport().width() - mMargins.left() - mMargins.right();
+        if (auto* grid = qobject_cast<QCPLayoutGrid*>(layout())) {
+            for (int c = 0; c < grid->columnCount(); ++c) {
+                int column = 0;
+                bool mine = false;
+                for (int r = 0; r < grid->rowCount(); ++r) {
+                    if (!grid->hasElement(r, c)) continue;
+                    const QCPLayoutElement* e = grid->element(r, c);
+                    mine = mine || e == this;
+                    if (e != this) column = std::max(column, e->outerRect().width());
+                }
+                if (!mine) width -= column + grid->columnSpacing();
+            }
+        }
+        return std::max(min_width, width);
+    }
+
+    int wrapped_height() const {
+        const int width = available_width();
+        const QRect text = QFontMetrics(mFont).boundingRect(QRect(0, 0, width, 1 << 20), mTextFlags, mText);
+        return text.height() + mMargins.top() + mMargins.bottom();
+    }
+};
+
+}  // namespace
+
 QCPTextElement* add_title(QCustomPlot* plot) {
     plot->plotLayout()->insertRow(0);
-    auto* title = new QCPTextElement(plot, QString(), QFont(plot->font().family(), 10, QFont::Bold));
+    auto* title = new WrappedTitle(plot, QFont(plot->font().family(), 10, QFont::Bold));
     plot->plotLayout()->addElement(0, 0, title);
     return title;
 }

@@ -18,7 +18,8 @@ void style_plot(QCustomPlot* plot);
 QCPColorScale* add_color_scale(QCustomPlot* plot, const QString& label);
 // Ticks at whole numbers only (category scales: experts, GPUs).
 void integer_ticks(QCPAxis* axis);
-// Title row above the axis rect (kept in exports).
+// Title row above the axis rect (kept in exports). Long titles wrap to the plot's width instead
+// of being cut off at both ends: the row grows by a line per wrap.
 QCPTextElement* add_title(QCustomPlot* plot);
 
 }  // namespace sy::gui

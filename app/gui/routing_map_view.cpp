@@ -2,8 +2,12 @@
 
 #include <QToolTip>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
 #include <qcustomplot.h>
 
+#include "expert_selection.h"
+#include "plot_selection.h"
 #include "plot_style.h"
 
 namespace sy::gui {
@@ -33,9 +37,54 @@ RoutingMapView::RoutingMapView(QWidget* parent) : RoutingView(tr("Routing"), par
     m_plot->yAxis->setLabel(tr("MoE layer"));
     m_plot->setMouseTracking(true);
     connect(m_plot, &QCustomPlot::mouseMove, this, &RoutingMapView::on_mouse_move);
+    m_marks = new QCPGraph(m_plot->xAxis, m_plot->yAxis);
+    m_marks->setLineStyle(QCPGraph::lsNone);
+    m_marks->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, Qt::black, Qt::white, 5));
+    on_plot_click(m_plot, this, [this](double x, double y, bool add) {
+        const int l = static_cast<int>(std::lround(y));
+        const int expert = first_choice(static_cast<int64_t>(std::lround(x)), l);
+        if (expert >= 0) emit expert_clicked(snapshot()->shape.moe_layers[static_cast<std::size_t>(l)], expert, add);
+    });
     set_content(m_plot);
     attach_context_menu(m_plot);
 }
+
+int RoutingMapView::first_choice(int64_t token, int l) const {
+    if (!snapshot() || l < 0 || l >= snapshot()->layers()) return -1;
+    int64_t row = 0;
+    const TokenBlock* block = find_token(*snapshot(), token, row);
+    if (block == nullptr) return -1;
+    return block->topk_ids[static_cast<std::size_t>((row * snapshot()->layers() + l) * snapshot()->shape.top_k)];
+}
+
+void RoutingMapView::show_selection() {
+    QVector<double> tokens, layers;
+    if (snapshot() && selection() && !selection()->empty()) {
+        const RoutingSnapshot& s = *snapshot();
+        const int k = s.shape.top_k;
+        for (int l = 0; l < s.layers(); ++l) {
+            const std::vector<int> selected = selection()->in_layer(s.shape.moe_layers[static_cast<std::size_t>(l)]);
+            if (selected.empty()) continue;
+            for (const auto& block : s.blocks)
+                for (int64_t t = 0; t < block->n; ++t) {
+                    const int first = block->topk_ids[static_cast<std::size_t>((t * s.layers() + l) * k)];
+                    if (std::binary_search(selected.begin(), selected.end(), first)) {
+                        tokens << double(block->first_token + t);
+                        layers << l;
+                    }
+                }
+        }
+    }
+    m_marks->setData(tokens, layers);
+}
+
+void RoutingMapView::on_selection_changed() {
+    if (!has_data()) return;
+    show_selection();
+    m_plot->replot();
+}
+
+int RoutingMapView::marked_cells() const { return m_marks->dataCount(); }
 
 bool RoutingMapView::redraw(const RoutingSnapshot& snapshot) {
     const int64_t tokens = snapshot.kept_tokens();
@@ -57,8 +106,9 @@ bool RoutingMapView::redraw(const RoutingSnapshot& snapshot) {
     if (m_drawn_tokens == 0 || tokens < m_drawn_tokens)   // a new trace: show its first 512 tokens
         m_plot->xAxis->setRange(-0.5, std::min<double>(double(tokens), 512) - 0.5);
     m_drawn_tokens = tokens;
+    show_selection();
     m_title->setText(tr("Routing map: first-choice expert per token and MoE layer — showing %1 of %2 tokens "
-                        "(hover for details, wheel to zoom)")
+                        "(hover for details, wheel to zoom, click to select an expert)")
                          .arg(tokens)
                          .arg(snapshot.tokens));
     m_plot->replot();

@@ -1,12 +1,14 @@
 #pragma once
-// Routing map (issue 5 item 4): tokens x MoE layers, each cell coloured by the token's
-// first-choice expert; hovering shows the token text, its experts and gate weights at that
-// layer. Draws the first tokens of the trace (RoutingSnapshot::blocks).
+// Routing map: tokens x MoE layers, each cell coloured by the token's first-choice expert;
+// hovering shows the token text, its experts and gate weights at that layer. Draws the first
+// tokens of the trace (RoutingSnapshot::blocks). A click selects the clicked cell's expert; the
+// tokens whose first choice is a selected expert get a dot.
 #include "routing_view.h"
 
 class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
+class QCPGraph;
 class QCPTextElement;
 class QMouseEvent;
 
@@ -20,17 +22,23 @@ public:
     QString csv() const override;
     // Tooltip text for token `token` (global index) at MoE layer `l`; empty when not kept.
     QString describe(int64_t token, int l) const;
+    // First-choice expert of a kept token at MoE layer `l`, or -1.
+    int first_choice(int64_t token, int l) const;
+    int marked_cells() const;
 
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
+    void on_selection_changed() override;
 
 private:
     void on_mouse_move(QMouseEvent* event);
+    void show_selection();
 
     QCustomPlot* m_plot = nullptr;
     QCPColorMap* m_map = nullptr;
     QCPColorScale* m_scale = nullptr;
     QCPTextElement* m_title = nullptr;
+    QCPGraph* m_marks = nullptr;   // dots on the cells of selected experts
     int64_t m_drawn_tokens = 0;
 };
 

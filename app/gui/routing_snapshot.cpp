@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "switchyard/analysis/trace_source.h"
+#include "switchyard/core/token_pieces.h"
 
 namespace sy::gui {
 
@@ -13,6 +14,14 @@ namespace {
 constexpr int max_live_hops = 3;
 
 }  // namespace
+
+std::shared_ptr<const std::vector<std::string>> readable_vocabulary(const std::vector<std::string>& token_strings) {
+    const sy::PieceStyle style = sy::vocabulary_piece_style(token_strings);
+    auto readable = std::make_shared<std::vector<std::string>>();
+    readable->reserve(token_strings.size());
+    for (const std::string& piece : token_strings) readable->push_back(sy::readable_piece(piece, style));
+    return readable;
+}
 
 int64_t RoutingSnapshot::kept_tokens() const {
     return blocks.empty() ? 0 : blocks.back()->first_token + blocks.back()->n;
@@ -30,7 +39,7 @@ int64_t LiveRouting::row_cap(const TraceMeta& meta) {
 
 LiveRouting::LiveRouting(const TraceMeta& meta, std::string source)
     : m_shape(analysis::trace_routing_shape(meta, false)), m_source(std::move(source)), m_model_type(meta.model_type),
-      m_row_cap(row_cap(meta)), m_vocab(std::make_shared<const std::vector<std::string>>(meta.token_strings)) {
+      m_row_cap(row_cap(meta)), m_vocab(readable_vocabulary(meta.token_strings)) {
     analysis::StatsOptions stats;
     stats.score = analysis::trace_score_function(meta);
     stats.vocab_size = static_cast<int64_t>(meta.token_strings.size());

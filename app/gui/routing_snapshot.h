@@ -1,5 +1,5 @@
 #pragma once
-// Routing data every view draws from (issue 5 item 4). LiveRouting runs the analysis/ streaming
+// Routing data every view draws from. LiveRouting runs the analysis/ streaming
 // accumulators (stats, affinity) over batches as they are committed, whether they come from a
 // running trace (TraceBatchEvent) or from a trace file being read; snapshot() hands an
 // immutable copy to the main thread. The GUI computes nothing of its own: every number shown
@@ -35,7 +35,8 @@ struct RoutingSnapshot {
     analysis::RoutingShape shape;
     int64_t tokens = 0;                      // tokens accumulated so far
     bool complete = false;                   // the run / file read has ended
-    std::shared_ptr<const std::vector<std::string>> vocab;   // [V] token strings by id
+    // [V] token text by id, readable (core/token_pieces.h: "␣the", "↵", never "Ġthe" / "Ċ").
+    std::shared_ptr<const std::vector<std::string>> vocab;
     std::vector<std::string> domain_names;   // [D] as in stats.domains
     analysis::StatsResult stats;
     // affinity[h - 1]: hop-h pairs (l, l+h), first-choice convention; empty with one MoE layer.
@@ -44,9 +45,12 @@ struct RoutingSnapshot {
     std::vector<std::string> doc_domains;    // [docs of the kept blocks] domain of each document
 
     int64_t kept_tokens() const;
-    std::string token_text(int32_t id) const;   // vocabulary string, "#id" when unknown
+    std::string token_text(int32_t id) const;   // readable text of a token id, "#id" when unknown
     int layers() const { return shape.layer_count(); }
 };
+
+// The vocabulary of a trace as readable text (one line per token, visible whitespace marks).
+std::shared_ptr<const std::vector<std::string>> readable_vocabulary(const std::vector<std::string>& token_strings);
 
 class LiveRouting {
 public:

@@ -4,6 +4,8 @@
 #include <QMenu>
 #include <QStackedLayout>
 
+#include "expert_selection.h"
+
 namespace sy::gui {
 
 QString default_empty_text() {
@@ -59,9 +61,17 @@ void RoutingView::showEvent(QShowEvent* event) {
 void RoutingView::redraw_now() {
     m_timer.stop();
     m_dirty = false;
-    m_has_data = m_snapshot && m_snapshot->tokens > 0 && redraw(*m_snapshot);
+    m_has_data = redraw_view();
     if (m_has_data) ++m_redraws;
     m_stack->setCurrentWidget((m_has_data || m_always_visible) && m_content ? m_content : static_cast<QWidget*>(m_empty));
+}
+
+bool RoutingView::redraw_view() { return m_snapshot && m_snapshot->tokens > 0 && redraw(*m_snapshot); }
+
+void RoutingView::set_selection(const ExpertSelection* selection) {
+    if (m_selection) disconnect(m_selection, nullptr, this, nullptr);
+    m_selection = selection;
+    if (m_selection) connect(m_selection, &ExpertSelection::changed, this, [this]() { on_selection_changed(); });
 }
 
 void RoutingView::set_content_always_visible(bool visible) {

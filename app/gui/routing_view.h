@@ -1,8 +1,10 @@
 #pragma once
-// Base of every central view (issue 5 item 4): holds the latest RoutingSnapshot, redraws on a
-// coalescing single-shot timer (40 ms, PlotJuggler's replot timer; style.md rule 9) so a burst
-// of snapshots costs one redraw, shows an empty state that says what to do, and offers export
-// of its plot (PNG/SVG/PDF) and its data (CSV) from a context menu.
+// Base of every central view: holds the latest RoutingSnapshot, redraws on a coalescing
+// single-shot timer (40 ms, PlotJuggler's replot timer; style.md rule 9) so a burst of
+// snapshots costs one redraw, shows an empty state that says what to do, offers export of its
+// plot (PNG/SVG/PDF) and its data (CSV) from a context menu, marks the shared expert selection
+// and reports clicks on experts. Views with data of their own (similarity, compare) override
+// redraw_view().
 #include <QString>
 #include <QTimer>
 #include <QWidget>
@@ -15,6 +17,8 @@ class QLabel;
 class QStackedLayout;
 
 namespace sy::gui {
+
+class ExpertSelection;
 
 class RoutingView : public QWidget {
     Q_OBJECT
@@ -37,9 +41,15 @@ public:
     // Coalesced redraw now (tests, screenshots).
     void redraw_now();
 
+    // The shared selection this view marks (not owned; may be null).
+    void set_selection(const ExpertSelection* selection);
+    const ExpertSelection* selection() const { return m_selection; }
+
 signals:
     void export_plot_requested();
     void export_data_requested();
+    // A click on expert `expert` of model layer `layer`; `add`: Ctrl-click (add to the selection).
+    void expert_clicked(int layer, int expert, bool add);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -47,6 +57,10 @@ protected:
     virtual void on_snapshot() {}
     // Draw the current snapshot (never null here). Return false when there is nothing to show.
     virtual bool redraw(const RoutingSnapshot& snapshot) = 0;
+    // What redraw_now() draws: by default redraw() of a snapshot that holds tokens.
+    virtual bool redraw_view();
+    // The selection changed: by default a coalesced redraw (views with cheap marks override).
+    virtual void on_selection_changed() { schedule_redraw(); }
     void set_content(QWidget* content);
     void set_empty_text(const QString& text);
     // Show the content even without data (a view with its own input, e.g. the token inspector).
@@ -62,6 +76,7 @@ private:
     QStackedLayout* m_stack = nullptr;
     QLabel* m_empty = nullptr;
     QWidget* m_content = nullptr;
+    const ExpertSelection* m_selection = nullptr;
     int m_redraws = 0;
     bool m_has_data = false;
     bool m_always_visible = false;

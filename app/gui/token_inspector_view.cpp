@@ -8,7 +8,11 @@
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
 
+#include <QGuiApplication>
+
+#include "expert_selection.h"
 #include "job_runner.h"
 #include "plot_style.h"
 #include "switchyard/compute/trace_job.h"
@@ -72,10 +76,59 @@ TokenInspectorView::TokenInspectorView(QWidget* parent) : RoutingView(tr("Tokens
     set_content(content);
     attach_context_menu(m_table);
     connect(m_route, &QPushButton::clicked, this, [this]() { route_text(m_text->toPlainText()); });
+    connect(m_table, &QTableWidget::cellClicked, this, [this](int row, int column) {
+        click_cell(row, column, QGuiApplication::keyboardModifiers() & (Qt::ControlModifier | Qt::MetaModifier));
+    });
     set_empty_text(tr("Open a model (Ctrl+O) to route typed text through it, or start a trace (Ctrl+R)."));
 }
 
 QWidget* TokenInspectorView::export_widget() const { return m_table; }
+
+namespace {
+
+constexpr int experts_role = Qt::UserRole;   // QList<int>: the cell's experts, first choice first
+
+}  // namespace
+
+void TokenInspectorView::click_cell(int row, int column, bool add) {
+    const QTableWidgetItem* item = m_table->item(row, column);
+    if (item == nullptr || column < 1 || column > static_cast<int>(m_layers.size())) return;
+    const QList<int> experts = item->data(experts_role).value<QList<int>>();
+    if (!experts.isEmpty()) emit expert_clicked(m_layers[static_cast<std::size_t>(column - 1)], experts.front(), add);
+}
+
+void TokenInspectorView::show_selection() {
+    for (int c = 1; c < m_table->columnCount() && c <= static_cast<int>(m_layers.size()); ++c) {
+        const std::vector<int> selected = selection() ? selection()->in_layer(m_layers[static_cast<std::size_t>(c - 1)])
+                                                      : std::vector<int>{};
+        for (int r = 0; r < m_table->rowCount(); ++r) {
+            QTableWidgetItem* item = m_table->item(r, c);
+            if (item == nullptr) continue;
+            bool marked = false;
+            for (int e : item->data(experts_role).value<QList<int>>())
+                marked = marked || std::binary_search(selected.begin(), selected.end(), e);
+            if (item->font().bold() == marked) continue;
+            QFont font = item->font();
+            font.setBold(marked);
+            font.setUnderline(marked);
+            item->setFont(font);
+        }
+    }
+}
+
+void TokenInspectorView::on_selection_changed() { show_selection(); }
+
+int TokenInspectorView::bold_cells() const {
+    int n = 0;
+    for (int r = 0; r < m_table->rowCount(); ++r)
+        for (int c = 1; c < m_table->columnCount(); ++c) n += m_table->item(r, c) && m_table->item(r, c)->font().bold();
+    return n;
+}
+
+QString TokenInspectorView::cell_text(int row, int column) const {
+    const QTableWidgetItem* item = m_table->item(row, column);
+    return item ? item->text() : QString();
+}
 
 int TokenInspectorView::token_rows() const { return m_table->rowCount(); }
 
@@ -135,6 +188,7 @@ void TokenInspectorView::fill_table(const RoutingSnapshot& snapshot, int64_t max
     m_table->setRowCount(static_cast<int>(rows));
     m_table->setColumnCount(layers + 1);
     QStringList headers{tr("token")};
+    m_layers = snapshot.shape.moe_layers;
     for (int l = 0; l < layers; ++l) headers << tr("layer %1").arg(snapshot.shape.moe_layers[static_cast<std::size_t>(l)]);
     m_table->setHorizontalHeaderLabels(headers);
     for (const auto& block : snapshot.blocks)
@@ -143,16 +197,21 @@ void TokenInspectorView::fill_table(const RoutingSnapshot& snapshot, int64_t max
             m_table->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(snapshot.token_text(block->ids[static_cast<std::size_t>(t)]))));
             for (int l = 0; l < layers; ++l) {
                 QStringList parts;
+                QList<int> cell_experts;
                 const std::size_t at = static_cast<std::size_t>((t * layers + l) * k);
-                for (int j = 0; j < k; ++j)
+                for (int j = 0; j < k; ++j) {
                     parts << QStringLiteral("%1 (%2)").arg(block->topk_ids[at + j]).arg(block->topk_weights[at + j], 0, 'f', 2);
+                    cell_experts << block->topk_ids[at + j];
+                }
                 auto* item = new QTableWidgetItem(parts.join(QStringLiteral(", ")));
+                item->setData(experts_role, QVariant::fromValue(cell_experts));
                 QColor color = expert_color(block->topk_ids[at], experts);
                 color.setAlpha(90);
                 item->setBackground(color);
                 m_table->setItem(row, l + 1, item);
             }
         }
+    show_selection();
     m_table->setUpdatesEnabled(true);
 }
 

@@ -1,9 +1,10 @@
 #pragma once
-// Token inspector (issue 5 item 4): type or paste text and see each token's route through
-// every MoE layer (experts in selection order with gate weights, cells coloured by the first
-// choice). The text goes through sy::run_trace like any dataset (a one-document .txt in a
-// temporary folder), so tokenization, BOS and routing are exactly the CLI's. Before any text is
-// routed, it shows the first tokens of the current trace.
+// Token inspector: type or paste text and see each token's route through every MoE layer
+// (experts in selection order with gate weights, cells coloured by the first choice; tokens as
+// readable text with visible whitespace marks). The text goes through sy::run_trace like any
+// dataset (a one-document .txt in a temporary folder), so tokenization, BOS and routing are
+// exactly the CLI's. Before any text is routed, it shows the first tokens of the current trace.
+// A click on a cell selects its first-choice expert; cells routed to a selected expert are bold.
 #include <QTemporaryDir>
 #include <memory>
 
@@ -32,6 +33,10 @@ public:
     void route_text(const QString& text);
     int token_rows() const;
     bool busy() const { return m_busy; }
+    QString cell_text(int row, int column) const;
+    int bold_cells() const;   // cells routed to a selected expert
+    // As a click on a cell (column 0: the token; 1..: MoE layers).
+    void click_cell(int row, int column, bool add);
 
 signals:
     void routed();
@@ -39,9 +44,11 @@ signals:
 
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;
+    void on_selection_changed() override;
 
 private:
     void fill_table(const RoutingSnapshot& snapshot, int64_t max_tokens);
+    void show_selection();
 
     QPlainTextEdit* m_text = nullptr;
     QPushButton* m_route = nullptr;
@@ -52,6 +59,7 @@ private:
     QString m_device = QStringLiteral("cpu"), m_dtype = QStringLiteral("f32");
     bool m_busy = false;
     const TokenBlock* m_preview_first = nullptr;   // first block of the trace the preview shows
+    std::vector<int> m_layers;                     // model layer of each MoE column
 };
 
 }  // namespace sy::gui
