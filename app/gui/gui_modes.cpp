@@ -8,9 +8,16 @@
 #include <cstdio>
 #include <vector>
 
+#include <QDockWidget>
+
+#include "edit_stack.h"
+#include "edit_stack_panel.h"
+#include "expert_selection.h"
 #include "main_window.h"
 #include "placement_view.h"
 #include "routing_view.h"
+#include "similarity_view.h"
+#include "switchyard/core/model.h"
 #include "token_inspector_view.h"
 
 namespace sy::gui {
@@ -43,11 +50,36 @@ void save_views(MainWindow& window, const QString& dir) {
 int run_screenshots(MainWindow& window, const QString& dir) {
     fail_on_error(window);
     window.resize(1500, 900);
+    // The whole loop, one step after the other: trace, route a line of text, prune two experts
+    // and merge two others in every layer, compute layer 0's similarity, preview, then save.
+    auto every_layer = [&window](std::vector<int> experts) {
+        sy::ExpertsByLayer out;
+        for (int layer : window.model()->description.moe_layers) out[layer] = experts;
+        return out;
+    };
     QObject::connect(&window, &MainWindow::model_opened, &window, [&window]() { window.start_trace(); });
     QObject::connect(&window, &MainWindow::trace_finished, &window, [&window]() {
         window.token_inspector()->route_text(QStringLiteral("def add(a, b):\n    return a + b  # The experts route code and prose differently."));
     });
-    QObject::connect(window.token_inspector(), &TokenInspectorView::routed, &window, [&window, dir]() {
+    QObject::connect(window.token_inspector(), &TokenInspectorView::routed, &window, [&window, every_layer]() {
+        if (window.model()->description.moe_layers.empty()) return;
+        window.selection()->set(every_layer({1, 6}));
+        window.edit_panel()->prune_selection();
+        window.selection()->set(every_layer({2, 4}));
+        window.edit_panel()->merge_selection();
+    });
+    QObject::connect(window.edit_panel(), &EditStackPanel::entry_added, &window, [&window]() {
+        if (window.edit_stack()->size() < 2) return;
+        window.selection()->set({{window.model()->description.moe_layers.front(), {2, 4}}});
+        window.similarity_view()->set_tokens(512);
+        window.similarity_view()->compute();
+    });
+    QObject::connect(window.similarity_view(), &SimilarityView::computed, &window, [&window]() {
+        window.edit_panel()->set_preview_tokens(2048);
+        window.edit_panel()->preview();
+    });
+    QObject::connect(window.edit_panel(), &EditStackPanel::comparison_ready, &window, [&window, dir]() {
+        if (auto* dock = window.findChild<QDockWidget*>(QStringLiteral("EditDock"))) dock->raise();
         // Wait for the placement job of the final snapshot, polling (never blocking the loop).
         auto* poll = new QTimer(&window);
         QObject::connect(poll, &QTimer::timeout, &window, [&window, dir, poll]() {

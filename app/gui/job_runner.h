@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 
+#include "qt_progress.h"
 #include "switchyard/core/errors.h"
 
 namespace sy::gui {
@@ -51,6 +52,48 @@ void run_job(QObject* context, std::function<std::shared_ptr<Result>()> work,
     });
     QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
     thread->start();
+}
+
+// A job that reports progress and can be cancelled, as the CLI's verbs run (a Progress sink and
+// a CancelToken). Exactly one of done / failed / cancelled runs at the end, on the main thread.
+struct JobCallbacks {
+    QtProgress::Sink progress;                 // throttled at the source (QtProgress)
+    std::function<void(QString)> failed;
+    std::function<void()> cancelled;
+};
+
+// Returns the token that cancels the job (polled by the library between batches / layers).
+// Thread rules as run_job; the token may be cancelled from any thread.
+template <class Result>
+std::shared_ptr<sy::CancelToken> run_cancellable_job(
+    QObject* context, std::function<std::shared_ptr<Result>(sy::Progress&, const sy::CancelToken&)> work,
+    std::function<void(std::shared_ptr<Result>)> done, JobCallbacks callbacks) {
+    auto cancel = std::make_shared<sy::CancelToken>();
+    QPointer<QObject> guard(context);
+    auto on_main = [guard](std::function<void()> f) {
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(), [guard, f]() { if (guard) f(); }, Qt::QueuedConnection);
+    };
+    // Progress goes through the application object too, dropped once `context` is gone.
+    QtProgress::Sink sink = [guard, f = std::move(callbacks.progress)](double fraction, QString stage) {
+        if (guard && f) f(fraction, stage);
+    };
+    QThread* thread = QThread::create([cancel, on_main, sink, work = std::move(work), done = std::move(done),
+                                       callbacks = std::move(callbacks)]() {
+        lower_this_thread_priority();
+        QtProgress progress(QCoreApplication::instance(), sink);
+        try {
+            std::shared_ptr<Result> result = work(progress, *cancel);
+            on_main([done, result]() { done(result); });
+        } catch (const sy::Cancelled&) {
+            on_main([cancelled = callbacks.cancelled]() { if (cancelled) cancelled(); });
+        } catch (const std::exception& error) {
+            on_main([failed = callbacks.failed, message = error_message(error)]() { if (failed) failed(message); });
+        }
+    });
+    QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    thread->start();
+    return cancel;
 }
 
 }  // namespace sy::gui

@@ -16,8 +16,17 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <QLabel>
+#include <QStatusBar>
+
 #include "affinity_view.h"
+#include "compare_view.h"
 #include "domain_view.h"
+#include "edit_stack.h"
+#include "edit_stack_panel.h"
+#include "expert_data.h"
+#include "expert_selection.h"
+#include "experts_view.h"
 #include "flow_view.h"
 #include "job_runner.h"
 #include "load_view.h"
@@ -26,6 +35,7 @@
 #include "plot_export.h"
 #include "routing_map_view.h"
 #include "run_panel.h"
+#include "similarity_view.h"
 #include "summary_card.h"
 #include "token_inspector_view.h"
 #include "trace_file_feed.h"
@@ -45,10 +55,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setAcceptDrops(true);
     m_run = new TraceRun(this);
     m_feed = new TraceFileFeed(this);
+    m_selection = new ExpertSelection(this);
+    m_data = new ExpertData(this);
+    m_stack = new EditStack(this);
+    build_docks();   // the run panel first: the surgery views read their data from it
     build_views();
-    build_docks();
     build_menus();
     connect_jobs();
+    connect_surgery();
     restore_settings();
     update_title();
     log(tr("Switchyard %1 — open a model (Ctrl+O) or a trace (Ctrl+Shift+O), or drop one here.").arg(QStringLiteral(SY_VERSION)));
@@ -61,10 +75,18 @@ void MainWindow::build_views() {
     m_tabs->setDocumentMode(true);
     m_tokens = new TokenInspectorView(this);
     m_placement = new PlacementView(this);
-    m_views = {new RoutingMapView(this), new LoadView(this), new AffinityView(this), new FlowView(this),
-               new DomainView(this),    m_placement,         m_tokens};
+    m_experts = new ExpertsView(m_data, m_run_panel, this);
+    m_similarity = new SimilarityView(m_data, m_run_panel, this);
+    m_compare = new CompareView(this);
+    m_trace_views = {new RoutingMapView(this), new LoadView(this), new AffinityView(this), new FlowView(this),
+                     new DomainView(this),    m_placement,         m_tokens,            m_experts};
+    m_views = m_trace_views;
+    m_views.push_back(m_similarity);
+    m_views.push_back(m_compare);
     for (RoutingView* view : m_views) {
         m_tabs->addTab(view, view->name());
+        view->set_selection(m_selection);
+        connect(view, &RoutingView::expert_clicked, m_selection, &ExpertSelection::click);
         connect(view, &RoutingView::export_plot_requested, this, [this]() { export_dialog(false); });
         connect(view, &RoutingView::export_data_requested, this, [this]() { export_dialog(true); });
     }
@@ -92,6 +114,17 @@ void MainWindow::build_docks() {
     run_dock->setWidget(m_run_panel);
     addDockWidget(Qt::RightDockWidgetArea, run_dock);
 
+    auto* edit_dock = new QDockWidget(tr("Edit stack"), this);
+    edit_dock->setObjectName(QStringLiteral("EditDock"));
+    m_edit_panel = new EditStackPanel(m_stack, m_selection, m_data, m_run_panel, edit_dock);
+    edit_dock->setWidget(m_edit_panel);
+    addDockWidget(Qt::RightDockWidgetArea, edit_dock);
+    tabifyDockWidget(run_dock, edit_dock);
+    run_dock->raise();
+
+    m_status = new QLabel(this);
+    statusBar()->addWidget(m_status, 1);
+
     auto* log_dock = new QDockWidget(tr("Jobs / log"), this);
     log_dock->setObjectName(QStringLiteral("LogDock"));
     m_log = new QPlainTextEdit(log_dock);
@@ -100,7 +133,7 @@ void MainWindow::build_docks() {
     log_dock->setWidget(m_log);
     addDockWidget(Qt::BottomDockWidgetArea, log_dock);
     resizeDocks({log_dock}, {110}, Qt::Vertical);
-    resizeDocks({model_dock, run_dock}, {330, 260}, Qt::Horizontal);
+    resizeDocks({model_dock, run_dock}, {330, 300}, Qt::Horizontal);
 }
 
 void MainWindow::connect_jobs() {
@@ -156,17 +189,28 @@ void MainWindow::build_menus() {
         const QString path = QFileDialog::getSaveFileName(this, tr("Save trace"), QString(), tr("HDF5 trace (*.h5)"));
         if (!path.isEmpty()) save_trace_as(path);
     });
+    file->addAction(tr("&Compare traces…"), this, [this]() {
+        const QString filter = tr("HDF5 traces (*.h5 *.hdf5);;All files (*)");
+        const QString a = QFileDialog::getOpenFileName(this, tr("Compare traces: first trace (A)"), QString(), filter);
+        if (a.isEmpty()) return;
+        const QString b = QFileDialog::getOpenFileName(this, tr("Compare traces: second trace of the same tokens (B)"), a, filter);
+        if (!b.isEmpty()) compare_traces(a, b);
+    });
+    file->addSeparator();
     file->addAction(tr("&Export plot…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this]() { export_dialog(false); });
     file->addAction(tr("Export &data (CSV)…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this]() { export_dialog(true); });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     m_view_menu = menuBar()->addMenu(tr("&View"));
-    for (int i = 0; i < static_cast<int>(m_views.size()); ++i)
-        m_view_menu->addAction(m_views[static_cast<std::size_t>(i)]->name(), QKeySequence(Qt::CTRL | (Qt::Key_1 + i)), this,
+    for (int i = 0; i < static_cast<int>(m_views.size()); ++i)   // Ctrl+1..9, then Ctrl+0
+        m_view_menu->addAction(m_views[static_cast<std::size_t>(i)]->name(),
+                               i < 10 ? QKeySequence(Qt::CTRL | (i < 9 ? Qt::Key_1 + i : Qt::Key_0)) : QKeySequence(), this,
                                [this, i]() { show_view(i); });
     m_view_menu->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>()) m_view_menu->addAction(dock->toggleViewAction());
+
+    build_surgery_menu();
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     m_start_action = run->addAction(tr("&Start trace"), QKeySequence(Qt::CTRL | Qt::Key_R), this, &MainWindow::start_trace);
@@ -213,6 +257,9 @@ void MainWindow::open_model(const QString& dir) {
         [this, dir](std::shared_ptr<const sy::Model> model) {
             m_model = std::move(model);
             m_model_dir = dir;
+            m_selection->clear();
+            m_data->set_model(m_model);
+            m_stack->set_model(m_model);
             m_tree->show_model(*m_model);
             m_card->show_model(*m_model);
             m_run_panel->set_model_open(true);
@@ -240,12 +287,7 @@ void MainWindow::start_trace() {
     }
     if (m_run->running()) return;
     try {
-        const QString typed = m_scratch.filePath(QStringLiteral("typed-text.txt"));
-        if (m_run_panel->data_path().isEmpty()) {
-            QFile file(typed);
-            if (file.open(QIODevice::WriteOnly)) file.write(m_run_panel->typed_text().toUtf8());
-        }
-        sy::TraceOptions options = m_run_panel->options(typed);
+        sy::TraceOptions options = m_run_panel->options();
         QDir().mkpath(QFileInfo(m_run_panel->output_path()).absolutePath());
         m_feed->stop();   // the views now follow the run
         const QString source = tr("%1 on %2").arg(QFileInfo(m_model_dir).fileName(), m_run_panel->describe_data());
@@ -289,6 +331,8 @@ RoutingView* MainWindow::current_view() const { return static_cast<RoutingView*>
 
 void MainWindow::show_view(int index) { m_tabs->setCurrentIndex(index); }
 
+void MainWindow::show_view(RoutingView* view) { m_tabs->setCurrentWidget(view); }
+
 bool MainWindow::export_current_view(const QString& path) {
     const QString error = export_view(*current_view(), path);
     if (!error.isEmpty()) {
@@ -328,6 +372,8 @@ void MainWindow::show_error(const QString& message) {
 void MainWindow::log(const QString& line) {
     m_log->appendPlainText(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss  ")) + line);
 }
+
+QString MainWindow::log_text() const { return m_log->toPlainText(); }
 
 void MainWindow::add_recent(const QString& path) {
     const QString absolute = QFileInfo(path).absoluteFilePath();

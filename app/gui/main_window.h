@@ -1,17 +1,18 @@
 #pragma once
-// The workbench window (issue 5, ../shared/docs/gui.md): model dock (tree + summary card) on
-// the left, run panel on the right, log at the bottom, the views as tabs in the centre. It
-// wires signals only: opening, tracing and reading traces run as jobs on worker threads, and
-// every error appears as a dialog with the CLI's message while the window stays usable.
+// The workbench window (../shared/docs/gui.md): model dock (tree + summary card) on the left,
+// run panel and edit stack on the right, log at the bottom, the views as tabs in the centre, the
+// shared expert selection in the status line. It wires signals only: opening, tracing, reading
+// traces and every surgery job run on worker threads, and every error appears as a dialog with
+// the CLI's message while the window stays usable.
 #include <QMainWindow>
 #include <QStringList>
-#include <QTemporaryDir>
 #include <memory>
 #include <vector>
 
 #include "routing_snapshot.h"
 
 class QAction;
+class QLabel;
 class QMenu;
 class QPlainTextEdit;
 class QTabWidget;
@@ -22,10 +23,17 @@ struct Model;
 
 namespace sy::gui {
 
+class CompareView;
+class EditStack;
+class EditStackPanel;
+class ExpertData;
+class ExpertSelection;
+class ExpertsView;
 class ModelTree;
 class PlacementView;
 class RoutingView;
 class RunPanel;
+class SimilarityView;
 class SummaryCard;
 class TokenInspectorView;
 class TraceFileFeed;
@@ -42,21 +50,34 @@ public:
     void open_trace(const QString& path);
     void start_trace();
     void cancel_trace();
+    // Compares two traces of the same tokens in the Compare view (File → Compare traces).
+    void compare_traces(const QString& a, const QString& b);
     // Copies the current trace file (the run's output or the opened file) to `path`.
     bool save_trace_as(const QString& path);
     bool export_current_view(const QString& path);
 
     const std::shared_ptr<const sy::Model>& model() const { return m_model; }
+    // Every tab, and the tabs a trace fills (the routing views and the Experts table).
     const std::vector<RoutingView*>& views() const { return m_views; }
+    const std::vector<RoutingView*>& trace_views() const { return m_trace_views; }
     RoutingView* current_view() const;
     void show_view(int index);
+    void show_view(RoutingView* view);
     RunPanel* run_panel() const { return m_run_panel; }
     ModelTree* model_tree() const { return m_tree; }
     TokenInspectorView* token_inspector() const { return m_tokens; }
     PlacementView* placement_view() const { return m_placement; }
+    ExpertsView* experts_view() const { return m_experts; }
+    SimilarityView* similarity_view() const { return m_similarity; }
+    CompareView* compare_view() const { return m_compare; }
+    ExpertSelection* selection() const { return m_selection; }
+    EditStack* edit_stack() const { return m_stack; }
+    EditStackPanel* edit_panel() const { return m_edit_panel; }
+    QString status_text() const;
     bool trace_running() const;
     QString current_trace() const { return m_current_trace; }
     QString last_error() const { return m_last_error; }
+    QString log_text() const;
     QStringList recent_files() const { return m_recent; }
 
 signals:
@@ -75,7 +96,9 @@ private:
     void build_views();
     void build_docks();
     void build_menus();
+    void build_surgery_menu();
     void connect_jobs();
+    void connect_surgery();
     void show_snapshot(std::shared_ptr<const RoutingSnapshot> snapshot);
     void show_error(const QString& message);
     void log(const QString& line);
@@ -90,21 +113,28 @@ private:
     QString m_current_trace;
     QString m_last_error;
     QStringList m_recent;
-    QTemporaryDir m_scratch;   // typed text for runs
     QTabWidget* m_tabs = nullptr;
-    std::vector<RoutingView*> m_views;
+    std::vector<RoutingView*> m_views, m_trace_views;
     TokenInspectorView* m_tokens = nullptr;
     PlacementView* m_placement = nullptr;
+    ExpertsView* m_experts = nullptr;
+    SimilarityView* m_similarity = nullptr;
+    CompareView* m_compare = nullptr;
     ModelTree* m_tree = nullptr;
     SummaryCard* m_card = nullptr;
     RunPanel* m_run_panel = nullptr;
+    EditStackPanel* m_edit_panel = nullptr;
     QPlainTextEdit* m_log = nullptr;
+    QLabel* m_status = nullptr;
     QMenu* m_recent_menu = nullptr;
     QMenu* m_view_menu = nullptr;
     QAction* m_start_action = nullptr;
     QAction* m_cancel_action = nullptr;
     TraceRun* m_run = nullptr;
     TraceFileFeed* m_feed = nullptr;
+    ExpertSelection* m_selection = nullptr;
+    ExpertData* m_data = nullptr;
+    EditStack* m_stack = nullptr;
 };
 
 }  // namespace sy::gui

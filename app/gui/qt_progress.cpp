@@ -1,6 +1,7 @@
 #include "qt_progress.h"
 
 #include <QMetaObject>
+#include <algorithm>
 #include <cmath>
 
 namespace sy::gui {
@@ -18,6 +19,15 @@ void QtProgress::report(double fraction, std::string_view stage) {
     const QString text = QString::fromUtf8(stage.data(), static_cast<int>(stage.size())).simplified();
     Sink sink = m_sink;
     QMetaObject::invokeMethod(m_context, [sink, fraction, text]() { sink(fraction, text); }, Qt::QueuedConnection);
+}
+
+PartProgress::PartProgress(sy::Progress& whole, double begin, double end, std::string name)
+    : m_whole(whole), m_begin(begin), m_width(end - begin), m_name(std::move(name)) {}
+
+void PartProgress::report(double fraction, std::string_view stage) {
+    // Only the job's last step may report 1.0 (QtProgress always passes a final report through).
+    const double whole = std::min(m_begin + std::clamp(fraction, 0.0, 1.0) * m_width, 0.999);
+    m_whole.report(whole, m_name + ": " + std::string(stage));
 }
 
 }  // namespace sy::gui

@@ -1,6 +1,7 @@
 #include "run_panel.h"
 
 #include <QComboBox>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -118,16 +119,44 @@ QString RunPanel::describe_data() const {
     return data_path().isEmpty() ? tr("typed text") : QFileInfo(data_path()).fileName();
 }
 
-sy::TraceOptions RunPanel::options(const QString& typed_text_file) const {
-    sy::TraceOptions options;
-    const QString data = data_path();
+sy::CorpusOptions RunPanel::corpus(int64_t max_tokens) const {
+    sy::CorpusOptions corpus;
+    QString data = data_path();
     SY_CHECK(!data.isEmpty() || !m_text->toPlainText().trimmed().isEmpty(), UsageError,
              "choose a dataset (.jsonl / .txt) or type some text in the Run panel");
-    options.corpus.data = {(data.isEmpty() ? typed_text_file : data).toStdString()};
-    options.corpus.seq_len = m_seq_len->value();
-    options.corpus.max_tokens = m_max_tokens->value();
-    options.runner.device = device().toStdString();
-    options.runner.dtype = sy::parse_compute_dtype(dtype().toStdString());
+    if (data.isEmpty()) {
+        data = m_scratch.filePath(QStringLiteral("typed-text.txt"));
+        QFile file(data);
+        SY_CHECK(file.open(QIODevice::WriteOnly) && file.write(m_text->toPlainText().toUtf8()) >= 0, IoError,
+                 data.toStdString() + ": cannot write the typed text");
+    }
+    corpus.data = {data.toStdString()};
+    corpus.seq_len = m_seq_len->value();
+    corpus.max_tokens = max_tokens >= 0 ? max_tokens : m_max_tokens->value();
+    return corpus;
+}
+
+sy::RunnerOptions RunPanel::runner() const {
+    sy::RunnerOptions runner;
+    runner.device = device().toStdString();
+    runner.dtype = sy::parse_compute_dtype(dtype().toStdString());
+    return runner;
+}
+
+int RunPanel::max_tokens() const { return m_max_tokens->value(); }
+
+QStringList RunPanel::command_flags(int64_t max_tokens) const {
+    const sy::CorpusOptions c = corpus(max_tokens);
+    QStringList flags{QStringLiteral("--data"), QString::fromStdString(c.data.front().string()), QStringLiteral("--seq-len"),
+                      QString::number(c.seq_len)};
+    if (c.max_tokens > 0) flags << QStringLiteral("--max-tokens") << QString::number(c.max_tokens);
+    return flags << QStringLiteral("--device") << device() << QStringLiteral("--dtype") << dtype();
+}
+
+sy::TraceOptions RunPanel::options() const {
+    sy::TraceOptions options;
+    options.corpus = corpus();
+    options.runner = runner();
     SY_CHECK(!output_path().isEmpty(), UsageError, "choose an output trace file (.h5) in the Run panel");
     options.output = output_path().toStdString();
     options.overwrite = true;   // the window's own output file, replaced by each run

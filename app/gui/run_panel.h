@@ -1,8 +1,11 @@
 #pragma once
-// Run panel (issue 5 item 3): dataset (a .jsonl/.txt file or folder, or typed text), device,
-// dtype, sequence length, token budget, output file; Start / Cancel; progress with tokens/s and
-// ETA (the stage text sy::run_trace reports). It only collects options: the window starts the run.
+// Run panel: dataset (a .jsonl/.txt file or folder, or typed text), device, dtype, sequence
+// length, token budget, output file; Start / Cancel; progress with tokens/s and ETA (the stage
+// text sy::run_trace reports). It only collects options: the window starts the run, and the
+// surgery jobs (score, similarity, preview, fitted merges) read their data from here too.
 #include <QString>
+#include <QStringList>
+#include <QTemporaryDir>
 #include <QWidget>
 
 #include "switchyard/compute/trace_job.h"
@@ -30,9 +33,16 @@ public:
     QString output_path() const;
     QString device() const;
     QString dtype() const;
-    // Options for sy::run_trace. `typed_text_file`: where typed text is written when there is
-    // no data file (the window gives a temporary path). Throws sy::UsageError for missing input.
-    sy::TraceOptions options(const QString& typed_text_file) const;
+    // Options for sy::run_trace. Typed text (used when there is no data file) is written to a
+    // file of the panel's own. Throws sy::UsageError for missing input.
+    sy::TraceOptions options() const;
+    // The dataset part alone (the token budget: `max_tokens`, or the panel's when < 0) and the
+    // device part, as the CLI's --data/--seq-len/--max-tokens and --device/--dtype.
+    sy::CorpusOptions corpus(int64_t max_tokens = -1) const;
+    sy::RunnerOptions runner() const;
+    int max_tokens() const;
+    // The data flags of the CLI equivalent: --data FILE --seq-len N [--max-tokens M] --device D --dtype T.
+    QStringList command_flags(int64_t max_tokens = -1) const;
     QString describe_data() const;   // "corpus-sample.jsonl" / "typed text"
     QString typed_text() const;
 
@@ -60,6 +70,7 @@ private:
     QPushButton* m_cancel = nullptr;
     QProgressBar* m_progress = nullptr;
     QLabel* m_stage = nullptr;
+    QTemporaryDir m_scratch;   // typed text
     bool m_model_open = false, m_running = false;
 };
 

@@ -1,0 +1,159 @@
+#include "edit_stack.h"
+
+#include <QFileInfo>
+#include <filesystem>
+
+#include "edit_entries.h"
+#include "switchyard/core/errors.h"
+#include "switchyard/core/model.h"
+#include "switchyard/core/trace_store.h"
+
+namespace sy::gui {
+
+EditStack::EditStack(QObject* parent) : QObject(parent) {}
+
+void EditStack::set_model(std::shared_ptr<const sy::Model> model) {
+    m_model = std::move(model);
+    m_recipe = sy::Recipe{};
+    m_upcycle.reset();
+    m_path.clear();
+    m_modified = false;
+    emit changed();
+}
+
+int EditStack::size() const { return static_cast<int>(m_recipe.edits.size()) + (m_upcycle ? 1 : 0); }
+
+std::vector<sy::Edit> EditStack::entries_in_model_indices() const {
+    std::vector<sy::Edit> entries;
+    if (m_recipe.edits.empty()) return entries;
+    std::vector<sy::Edit> before;
+    for (const sy::Edit& entry : m_recipe.edits) {
+        entries.push_back(to_model_indices(entry, index_plan(*m_model, before)));
+        before.push_back(entry);
+    }
+    return entries;
+}
+
+sy::Edit EditStack::entry_in_model_indices(int index) const {
+    const std::vector<sy::Edit> before(m_recipe.edits.begin(), m_recipe.edits.begin() + index);
+    return to_model_indices(m_recipe.edits.at(static_cast<std::size_t>(index)), index_plan(*m_model, before));
+}
+
+QString EditStack::describe(int index) const {
+    if (m_upcycle && index == 0) return describe_upcycle(*m_upcycle);
+    return describe_edit(entry_in_model_indices(index));
+}
+
+void EditStack::rebuild(const std::vector<sy::Edit>& entries) {
+    std::vector<sy::Edit> edits;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        try {
+            const sy::EditPlan before = index_plan(*m_model, edits);
+            edits.push_back(to_recipe_indices(entries[i], before));
+            index_plan(*m_model, edits);   // the entry itself applies (counts, groups, top_k)
+        } catch (const sy::UsageError& error) {
+            throw sy::UsageError("entry " + std::to_string(i + 1) + " (" + describe_edit(entries[i]).toStdString() + "): " + error.what());
+        }
+    }
+    m_recipe.edits = std::move(edits);
+}
+
+void EditStack::touched() {
+    m_modified = true;
+    emit changed();
+}
+
+void EditStack::add(const sy::Edit& edit) {
+    SY_CHECK(m_model != nullptr, UsageError, "open a model first");
+    SY_CHECK(!m_upcycle, UsageError, "the stack holds an upcycle: export it, then open the upcycled model to edit its experts");
+    std::vector<sy::Edit> entries = entries_in_model_indices();
+    entries.push_back(edit);
+    rebuild(entries);
+    touched();
+}
+
+void EditStack::add_upcycle(const sy::UpcycleOptions& options) {
+    SY_CHECK(m_model != nullptr, UsageError, "open a model first");
+    SY_CHECK(m_model->description.moe_layers.empty(), UsageError,
+             m_model->checkpoint.dir().string() + " is already a Mixture-of-Experts model: upcycle starts from a dense one");
+    m_upcycle = options;
+    touched();
+}
+
+void EditStack::remove(int index) {
+    SY_CHECK(index >= 0 && index < size(), UsageError, "no entry " + std::to_string(index + 1));
+    if (m_upcycle) {
+        m_upcycle.reset();
+    } else {
+        std::vector<sy::Edit> entries = entries_in_model_indices();
+        entries.erase(entries.begin() + index);
+        rebuild(entries);
+    }
+    touched();
+}
+
+void EditStack::move(int from, int to) {
+    SY_CHECK(from >= 0 && from < size() && to >= 0 && to < size(), UsageError, "no such entry");
+    if (from == to || m_upcycle) return;
+    std::vector<sy::Edit> entries = entries_in_model_indices();
+    sy::Edit moved = entries[static_cast<std::size_t>(from)];
+    entries.erase(entries.begin() + from);
+    entries.insert(entries.begin() + to, std::move(moved));
+    rebuild(entries);
+    touched();
+}
+
+void EditStack::clear() {
+    if (empty()) return;
+    m_recipe.edits.clear();
+    m_upcycle.reset();
+    touched();
+}
+
+void EditStack::set_export_settings(const sy::RecipeExport& settings) {
+    if (settings.dtype == m_recipe.export_settings.dtype && settings.shard_size == m_recipe.export_settings.shard_size) return;
+    m_recipe.export_settings = settings;
+    touched();
+}
+
+sy::Recipe EditStack::recipe_with_source() const {
+    sy::Recipe recipe = m_recipe;
+    if (m_model) {
+        recipe.source_path = std::filesystem::absolute(m_model->checkpoint.dir()).lexically_normal().string();
+        recipe.source_fingerprint = sy::model_fingerprint(*m_model);
+    }
+    return recipe;
+}
+
+void EditStack::open(const QString& path, QString* note) {
+    SY_CHECK(m_model != nullptr, UsageError, "open the model the recipe was made on first (File → Open model)");
+    SY_CHECK(!m_model->description.moe_layers.empty(), UsageError,
+             path.toStdString() + ": recipes edit experts; " + m_model->checkpoint.dir().string() + " is a dense model");
+    sy::Recipe recipe = sy::read_recipe(path.toStdString());
+    if (note != nullptr && !recipe.source_fingerprint.empty() && recipe.source_fingerprint != sy::model_fingerprint(*m_model))
+        *note = tr("%1 was made on %2, not on the open model; its expert indices are applied as they are")
+                    .arg(path, QString::fromStdString(recipe.source_path));
+    for (std::size_t i = 0; i < recipe.edits.size(); ++i) {
+        try {
+            index_plan(*m_model, std::vector<sy::Edit>(recipe.edits.begin(), recipe.edits.begin() + static_cast<long>(i) + 1));
+        } catch (const sy::UsageError& error) {
+            throw sy::UsageError(path.toStdString() + ": edits[" + std::to_string(i) + "]: " + error.what());
+        }
+    }
+    m_recipe = std::move(recipe);
+    m_upcycle.reset();
+    m_path = QFileInfo(path).absoluteFilePath();
+    m_modified = false;
+    emit changed();
+}
+
+void EditStack::save(const QString& path) {
+    SY_CHECK(!m_upcycle, UsageError,
+             "recipes hold prune, merge and mask entries; an upcycle is run as `switchyard upcycle` (the export's log shows the command)");
+    sy::write_recipe(recipe_with_source(), path.toStdString());
+    m_path = QFileInfo(path).absoluteFilePath();
+    m_modified = false;
+    emit changed();
+}
+
+}  // namespace sy::gui

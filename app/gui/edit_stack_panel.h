@@ -1,0 +1,115 @@
+#pragma once
+// The Edit stack dock: buttons that turn the shared selection into entries (prune it, merge it
+// into one expert, mask it; for a dense model, an upcycle form instead), the entries as a list
+// that can be reordered (drag, or Up / Down) and pruned (Remove), recipe files (Open / Save:
+// what `switchyard apply` runs), Preview on a sample of the Run panel's data with progress and
+// Cancel, and Export with the command-line equivalent in the log. Merges, previews and exports
+// run on worker threads, one at a time. Panels for further kinds of entries (unlearn, tune) go
+// beside the merge options and call EditStack::add with the entry they build.
+#include <QString>
+#include <QWidget>
+#include <functional>
+#include <memory>
+
+#include "export_dialog.h"
+#include "switchyard/core/progress.h"
+#include "switchyard/editing/recipe.h"
+
+class QCheckBox;
+class QComboBox;
+class QGroupBox;
+class QLabel;
+class QListWidget;
+class QPushButton;
+class QSpinBox;
+
+namespace sy::gui {
+
+class EditStack;
+class ExpertData;
+class ExpertSelection;
+class JobProgress;
+class RunPanel;
+class UpcyclePanel;
+struct Comparison;
+
+class EditStackPanel : public QWidget {
+    Q_OBJECT
+public:
+    EditStackPanel(EditStack* stack, ExpertSelection* selection, ExpertData* data, const RunPanel* run, QWidget* parent = nullptr);
+    ~EditStackPanel() override;
+
+    // Entries from the selection. Merges run on a worker (a fitted router row needs a pass over
+    // the Run panel's data): `entry_added` or `failed` follows.
+    void prune_selection();
+    void merge_selection();
+    void mask_selection();
+    void add_upcycle();
+    // Merge options: align neurons, layout ("collapse" / "duplicate"), router ("dominant" /
+    // "fitted"), member weights ("uniform" / "frequency", which needs a score file).
+    void set_merge_options(bool align, const QString& layout, const QString& router, const QString& weights);
+
+    void open_recipe(const QString& path);
+    void save_recipe(const QString& path);
+
+    void set_preview_tokens(int tokens);
+    void preview();                           // `comparison_ready` or `failed` / `cancelled` follows
+    void export_model(const ExportSettings& settings);   // `exported` or `failed` / `cancelled` follows
+    void export_dialog();                     // asks for the settings, then export_model
+    void cancel_job();
+    bool busy() const;
+    QString job_text() const;
+    double job_fraction() const;
+    UpcyclePanel* upcycle_panel() const { return m_upcycle; }
+    int list_rows() const;
+    QString list_text(int row) const;
+    void move_entry(int from, int to);        // as dragging the entry (refused with a message when it no longer applies)
+
+signals:
+    void log_line(QString line);
+    void failed(QString message);
+    void entry_added();
+    void comparison_ready(std::shared_ptr<const sy::gui::Comparison> comparison);
+    void exported(QString output);
+    void cancelled();
+
+private:
+    void refresh();
+    void refresh_buttons();
+    void add_entry(const sy::Edit& edit);
+    void start_job_text(const QString& text);
+    QString recipe_path_for(const QString& output) const;
+    template <class Result>
+    void run(const QString& text, std::function<std::shared_ptr<Result>(sy::Progress&, const sy::CancelToken&)> work,
+             std::function<void(std::shared_ptr<Result>)> done);
+
+    EditStack* m_stack;
+    ExpertSelection* m_selection;
+    ExpertData* m_data;
+    const RunPanel* m_run;
+    QLabel* m_selected = nullptr;
+    QGroupBox* m_moe_box = nullptr;
+    QPushButton* m_prune = nullptr;
+    QPushButton* m_merge = nullptr;
+    QPushButton* m_mask = nullptr;
+    QCheckBox* m_align = nullptr;
+    QComboBox* m_layout = nullptr;
+    QComboBox* m_router = nullptr;
+    QComboBox* m_weights = nullptr;
+    UpcyclePanel* m_upcycle = nullptr;
+    QGroupBox* m_upcycle_box = nullptr;
+    QListWidget* m_list = nullptr;
+    QPushButton* m_up = nullptr;
+    QPushButton* m_down = nullptr;
+    QPushButton* m_remove = nullptr;
+    QPushButton* m_clear = nullptr;
+    QLabel* m_file = nullptr;
+    QSpinBox* m_preview_tokens = nullptr;
+    QPushButton* m_preview = nullptr;
+    QPushButton* m_export = nullptr;
+    JobProgress* m_job = nullptr;
+    ExportSettings m_last_export;
+    bool m_refreshing = false;
+};
+
+}  // namespace sy::gui

@@ -1,0 +1,79 @@
+#pragma once
+// The surgery work the window starts, as plain functions of library calls (each the call a CLI
+// verb makes), run on worker threads by the panels: preview an edit stack, export it, upcycle a
+// dense model, compare two traces. Each also names its command-line equivalent, which the log
+// shows and the exported files record. No widgets here; thread rules as surgery.h.
+#include <QString>
+#include <QStringList>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/analysis/compare.h"
+#include "switchyard/editing/surgery.h"
+#include "switchyard/editing/upcycle.h"
+
+namespace sy::gui {
+
+// What the Compare view shows: the routing comparison of two traces of the same tokens, and,
+// for a preview, the edit's per-layer output error and per-domain NLL before / after.
+struct Comparison {
+    QString title;                               // "preview of 2 edits" / "a.h5 vs b.h5"
+    QString label_a, label_b;                    // "before" / "after", or the file names
+    analysis::CompareResult compare;
+    std::shared_ptr<const std::vector<std::string>> vocab;   // readable token text by id
+    std::optional<PreviewResult> preview;        // only for a preview
+    std::optional<EditSummary> summary;          // only for a preview
+    std::vector<std::string> notes;              // the plan's notes
+};
+
+struct PreviewRequest {
+    std::shared_ptr<const Model> model;
+    Recipe recipe;
+    EvalOptions sample;                          // the Run panel's data, with the preview's token budget
+    ExportDType dtype = ExportDType::keep;       // the export's dtype (the preview rounds to it)
+};
+
+// run_edit_job as `switchyard apply RECIPE --dry-run --data ...` runs it (plan, summary,
+// per-layer error and per-domain NLL), then both models traced on the same sample (the edited
+// one in its in-memory form, plan_patch.h) and compared as `switchyard compare` does.
+Comparison run_preview(const PreviewRequest& request, Progress& progress, const CancelToken& cancel);
+
+struct ExportRequest {
+    std::shared_ptr<const Model> model;
+    Recipe recipe;                               // with its source (EditStack::recipe_with_source)
+    QString recipe_path;                         // the file the command names
+    bool write_recipe_file = true;               // false: recipe_path already holds `recipe` (a saved stack)
+    QString output;                              // output model folder
+    bool force = false;
+};
+
+// `switchyard apply RECIPE -o OUT [--force]`: recipe export settings carry dtype and shard size.
+QStringList apply_command(const ExportRequest& request);
+// Writes request.recipe to request.recipe_path (unless it is already there), then exports the
+// recipe read from that file as `apply` does (same record, same provenance text: a window export
+// and the command typed in a shell write the same bytes).
+EditJobResult run_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
+
+struct UpcycleRequest {
+    std::shared_ptr<const Model> dense;
+    UpcycleOptions options;
+    QString output;
+    QString shard_size = QStringLiteral("5GB");
+    bool force = false;
+    RunnerOptions runner;                        // the hidden router's forward pass
+    int64_t seq_len = 512;
+};
+
+QStringList upcycle_command(const UpcycleRequest& request);
+UpcycleResult run_upcycle(const UpcycleRequest& request, Progress& progress, const CancelToken& cancel);
+
+// `switchyard compare A B` of two trace files of the same tokens.
+QStringList compare_command(const QString& a, const QString& b);
+Comparison run_compare(const QString& a, const QString& b, Progress& progress, const CancelToken& cancel);
+
+// Tokens listed among the most changed.
+inline constexpr int compare_most_changed = 50;
+
+}  // namespace sy::gui
