@@ -42,8 +42,8 @@ TEST_P(GuiFamiliesIntegration, EveryViewReceivesDataAndExports) {
     EXPECT_EQ(TraceReader::open(dir.path() / "trace.h5").token_count(), kTokens);
     ASSERT_TRUE(wait_until([&]() { return window.placement_view()->up_to_date(); }));
 
-    for (int i = 0; i < static_cast<int>(window.views().size()); ++i) {
-        gui::RoutingView* view = window.views()[i];
+    for (int i = 0; i < static_cast<int>(window.trace_views().size()); ++i) {
+        gui::RoutingView* view = window.trace_views()[i];
         view->redraw_now();
         EXPECT_TRUE(view->has_data()) << view->name().toStdString() << " received no data";
         ASSERT_NE(view->snapshot(), nullptr) << view->name().toStdString();

@@ -1,10 +1,23 @@
 #pragma once
-// Helpers for driving the window in tests: run the event loop until a condition holds.
+// Helpers for driving the window in tests: run the event loop until a condition holds, open the
+// bundled model, trace a few tokens, click a plot as a user would.
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QMouseEvent>
+#include <QObject>
+#include <QString>
 #include <QTimer>
+#include <filesystem>
 #include <functional>
+#include <qcustomplot.h>
+
+#include "main_window.h"
+#include "placement_view.h"
+#include "run_panel.h"
+#include "switchyard/core/expert_selection.h"
+#include "switchyard/core/model.h"
+#include "test_paths.h"
 
 namespace sy::test {
 
@@ -19,6 +32,54 @@ inline bool wait_until(const std::function<bool()>& done, int timeout_ms = 18000
         loop.exec();
     }
     return true;
+}
+
+inline QString q(const std::filesystem::path& path) { return QString::fromStdString(path.string()); }
+inline QString bundled_model() { return q(examples_dir() / "tiny-mixtral"); }
+inline QString bundled_corpus() { return q(examples_dir() / "corpus-sample.jsonl"); }
+
+// Opens `dir` (the bundled model by default) and waits for it; false on an error.
+inline bool open_model_and_wait(gui::MainWindow& window, const QString& dir = bundled_model()) {
+    bool opened = false, failed = false;
+    QObject::connect(&window, &gui::MainWindow::model_opened, [&opened]() { opened = true; });
+    QObject::connect(&window, &gui::MainWindow::error_shown, [&failed]() { failed = true; });
+    window.open_model(dir);
+    return wait_until([&]() { return opened || failed; }) && opened;
+}
+
+inline void configure_run(gui::MainWindow& window, const std::filesystem::path& output, int max_tokens) {
+    window.run_panel()->set_data_path(bundled_corpus());
+    window.run_panel()->set_max_tokens(max_tokens);
+    window.run_panel()->set_output_path(q(output));
+}
+
+// Traces `max_tokens` of the bundled corpus into `output` and waits for every view (placement
+// included) to hold the finished trace; false on an error.
+inline bool trace_and_wait(gui::MainWindow& window, const std::filesystem::path& output, int max_tokens) {
+    configure_run(window, output, max_tokens);
+    bool finished = false;
+    QObject::connect(&window, &gui::MainWindow::trace_finished, [&finished]() { finished = true; });
+    window.start_trace();
+    return wait_until([&]() { return finished || !window.last_error().isEmpty(); }) && finished &&
+           wait_until([&]() { return window.placement_view()->up_to_date(); });
+}
+
+// The same experts in every MoE layer of the open model.
+inline sy::ExpertsByLayer in_every_layer(const gui::MainWindow& window, std::vector<int> experts) {
+    sy::ExpertsByLayer out;
+    for (int layer : window.model()->description.moe_layers) out[layer] = experts;
+    return out;
+}
+
+// A left click (press and release at one point) at axis coordinates (x, y) of `plot`.
+inline void click_plot(QCustomPlot* plot, double x, double y, bool ctrl = false) {
+    plot->replot();
+    const QPointF at(plot->xAxis->coordToPixel(x), plot->yAxis->coordToPixel(y));
+    const Qt::KeyboardModifiers modifiers = ctrl ? Qt::ControlModifier : Qt::NoModifier;
+    QMouseEvent press(QEvent::MouseButtonPress, at, plot->mapToGlobal(at), Qt::LeftButton, Qt::LeftButton, modifiers);
+    QCoreApplication::sendEvent(plot, &press);
+    QMouseEvent release(QEvent::MouseButtonRelease, at, plot->mapToGlobal(at), Qt::LeftButton, Qt::NoButton, modifiers);
+    QCoreApplication::sendEvent(plot, &release);
 }
 
 }  // namespace sy::test

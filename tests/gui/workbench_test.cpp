@@ -1,4 +1,4 @@
-// Issue 5 item 7: the real window, offscreen: open the bundled model, trace the bundled corpus,
+// The real window, offscreen: open the bundled model, trace the bundled corpus,
 // every view receives data and exports, cancel mid-run leaves a readable trace, a trace file
 // opens into the same views, errors show the CLI's message. Behaviour only, no timings.
 #include <gtest/gtest.h>
@@ -26,22 +26,10 @@ namespace {
 
 using gui::MainWindow;
 
-QString q(const std::filesystem::path& path) { return QString::fromStdString(path.string()); }
-QString model_dir() { return q(examples_dir() / "tiny-mixtral"); }
-QString corpus() { return q(examples_dir() / "corpus-sample.jsonl"); }
-
-bool open_bundled_model(MainWindow& window) {
-    bool opened = false, failed = false;
-    QObject::connect(&window, &MainWindow::model_opened, [&opened]() { opened = true; });
-    QObject::connect(&window, &MainWindow::error_shown, [&failed]() { failed = true; });
-    window.open_model(model_dir());
-    return wait_until([&]() { return opened || failed; }) && opened;
-}
-
+QString model_dir() { return bundled_model(); }
+bool open_bundled_model(MainWindow& window) { return open_model_and_wait(window); }
 void configure_run(MainWindow& window, const TempDir& dir, int max_tokens) {
-    window.run_panel()->set_data_path(corpus());
-    window.run_panel()->set_max_tokens(max_tokens);
-    window.run_panel()->set_output_path(q(dir.path() / "trace.h5"));
+    test::configure_run(window, dir.path() / "trace.h5", max_tokens);
 }
 
 TEST(GuiWorkbenchIntegration, OpensBundledModelWithTreeAndTitle) {
@@ -88,7 +76,7 @@ TEST(GuiWorkbenchIntegration, TraceFillsEveryViewAndEveryViewExports) {
     ASSERT_TRUE(finished) << window.last_error().toStdString();
     EXPECT_EQ(TraceReader::open(dir.path() / "trace.h5").token_count(), 2048);
     ASSERT_TRUE(wait_until([&]() { return window.placement_view()->up_to_date(); }));
-    for (gui::RoutingView* view : window.views()) {
+    for (gui::RoutingView* view : window.trace_views()) {
         view->redraw_now();
         EXPECT_TRUE(view->has_data()) << view->name().toStdString() << " received no data";
         EXPECT_EQ(view->snapshot()->tokens, 2048) << view->name().toStdString();
@@ -96,7 +84,7 @@ TEST(GuiWorkbenchIntegration, TraceFillsEveryViewAndEveryViewExports) {
     // Hover text of the routing map names the token and its experts.
     auto* map = static_cast<gui::RoutingMapView*>(window.views()[0]);
     EXPECT_TRUE(map->describe(0, 0).contains(QStringLiteral("expert")));
-    for (int i = 0; i < static_cast<int>(window.views().size()); ++i) {
+    for (int i = 0; i < static_cast<int>(window.trace_views().size()); ++i) {
         window.show_view(i);
         for (const char* suffix : {"png", "svg", "pdf", "csv"}) {
             const QString path = q(dir.path()) + QStringLiteral("/view%1.%2").arg(i).arg(QLatin1String(suffix));
@@ -168,7 +156,7 @@ TEST(GuiWorkbenchIntegration, OpensATraceFileIntoTheSameViews) {
     ASSERT_TRUE(wait_until([&]() { return opened || !window.last_error().isEmpty(); }));
     ASSERT_TRUE(opened) << window.last_error().toStdString();
     EXPECT_EQ(window.current_trace(), q(trace));
-    for (gui::RoutingView* view : window.views()) {
+    for (gui::RoutingView* view : window.trace_views()) {
         if (view == window.placement_view()) continue;   // asynchronous, checked below
         view->redraw_now();
         EXPECT_TRUE(view->has_data()) << view->name().toStdString();
