@@ -179,7 +179,8 @@ ExportResult export_checkpoint(const Model& model, const ExportOptions& options,
             weight_map[t.name] = name;
             result.total_bytes += t.nbytes();
             ++result.tensor_count;
-            progress.report(total ? double(result.total_bytes) / double(total) : 1.0, "export");
+            progress.update({"export", total ? double(result.total_bytes) / double(total) : 1.0,
+                             static_cast<int64_t>(result.total_bytes), static_cast<int64_t>(total), "bytes"});
         }
         writer.finish();
         result.files.push_back(name);
