@@ -1,5 +1,5 @@
 #pragma once
-// Options trace and eval share (same dataset rules and defaults, issue 3 item 6), declared once.
+// Options trace and eval share (same dataset rules and defaults), declared once.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
@@ -38,7 +38,7 @@ struct RunArgs {
             ->check(CLI::IsMember({"auto", "on", "off"}))
             ->capture_default_str();
         cmd->add_option("--max-memory", max_memory, "Bound on resident weights, e.g. 4GB: layers are streamed");
-        cmd->add_flag("-q,--quiet", quiet, "No progress on stderr");
+        add_progress_flags(cmd, quiet);
     }
 
     CorpusOptions corpus() const {
@@ -58,12 +58,6 @@ struct RunArgs {
         runner.max_memory_bytes = max_memory.empty() ? 0 : parse_byte_size(max_memory);
         return runner;
     }
-};
-
-// Ends the progress line however the verb leaves (error, cancel), so "error: ..." starts a line.
-struct ProgressLineGuard {
-    StderrProgress& progress;
-    ~ProgressLineGuard() { progress.done(); }
 };
 
 }  // namespace sy::cli
