@@ -37,7 +37,11 @@ std::string trimmed(const std::string& text) {
     return first == std::string::npos ? "" : text.substr(first, text.find_last_not_of(' ') - first + 1);
 }
 
-double rounded(double value, double step) { return std::round(value / step) * step; }
+// Dividing by a power of ten gives the double nearest to the decimal, which JSON prints short.
+double rounded(double value, int decimals) {
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+}
 
 }  // namespace
 
@@ -124,10 +128,10 @@ std::string ProgressPrinter::json_line() const {
         {"done", known(m_last.done, m_last.done)},
         {"total", known(m_last.total, m_last.total)},
         {"unit", m_last.unit.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m_last.unit)},
-        {"rate", known(m_rate, rounded(m_rate, 0.01))},
-        {"eta_s", known(m_eta, rounded(m_eta, 0.1))},
-        {"fraction", rounded(std::clamp(m_last.fraction, 0.0, 1.0), 1e-6)},
-        {"elapsed_s", rounded(m_last.time - m_start, 0.01)},
+        {"rate", known(m_rate, rounded(m_rate, 2))},
+        {"eta_s", known(m_eta, rounded(m_eta, 1))},
+        {"fraction", rounded(std::clamp(m_last.fraction, 0.0, 1.0), 6)},
+        {"elapsed_s", rounded(m_last.time - m_start, 2)},
     };
     return line.dump();
 }

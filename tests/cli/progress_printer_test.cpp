@@ -194,3 +194,15 @@ TEST(ProgressPrinter, NonePrintsNothing) {
     printer.finish(1.0);
     EXPECT_EQ(out.text(), "");
 }
+
+TEST(ProgressPrinter, JsonNumbersArePrintedShort) {
+    // 0.46887199999999996 and 1.4000000000000001 are what naive rounding prints.
+    Capture out;
+    ProgressPrinter printer(ProgressStyle::json, out.file(), 10.0);
+    printer.update({"trace", 0.0, 0, 8192, "tokens"}, 10.0);
+    printer.update({"trace", 3841.0 / 8192.0, 3841, 8192, "tokens"}, 11.4);
+    printer.finish(11.4);
+    EXPECT_EQ(out.lines().back(),
+              R"({"stage":"trace","done":3841,"total":8192,"unit":"tokens","rate":2743.57,"eta_s":1.6,)"
+              R"("fraction":0.468872,"elapsed_s":1.4})");
+}
