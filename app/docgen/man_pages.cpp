@@ -99,8 +99,8 @@ const char* k_progress_text = R"(Long commands (those with \fB\-\-progress\fR) r
 one line redrawn in place: stage, amount done, percentage, rate and estimated time left.
 .TP
 .B log
-the same as plain lines, at most one every 5 seconds plus the first and the last, each prefixed
-with the time since the start: readable in a log file.
+the same as plain lines, at most one every 5 seconds plus each stage's first and last, each
+prefixed with the time since the start: readable in a log file.
 .TP
 .B json
 one JSON object per line, at most two a second plus the first and the last of each stage:

@@ -42,11 +42,17 @@ def main(switchyard, model, data, repo):
         page = {}
         with contextlib.redirect_stdout(io.StringIO()) as shown:
             for block in blocks:
-                code = block.replace('"trace.h5"', repr(trace_path)).replace('"stats.h5"', repr(stats_path))
+                code = (block.replace('"trace.h5"', repr(trace_path)).replace('"stats.h5"', repr(stats_path))
+                        .replace('"run.h5"', repr(os.path.join(tmp, "run.h5"))).replace('"switchyard"', repr(switchyard))
+                        .replace('"model"', repr(model)).replace('"data.jsonl"', repr(data)))
                 exec(compile(code, "docs/python.md", "exec"), page)
         assert "tokens; MoE layers" in shown.getvalue(), shown.getvalue()
         assert abs(page["by_domain"].sum(axis=1) - 1).max() < 1e-9
         assert page["perplexity"].gt(1).all()
+        updates = page["updates"]
+        assert updates[0]["done"] == 0 and updates[-1]["done"] == 2048 and updates[-1]["total"] == 2048, updates
+        assert all(u["stage"] == "trace" and u["unit"] == "tokens" for u in updates), updates
+        assert "trace: 2048 of 2048 tokens at" in shown.getvalue(), shown.getvalue()
 
         with sp.open_trace(trace_path) as f:
             meta = sp.trace_meta(f)
