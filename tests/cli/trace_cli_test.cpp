@@ -1,4 +1,4 @@
-// `switchyard trace` / `switchyard eval` end to end (issue 3 items 4-6), through the main binary,
+// `switchyard trace` / `switchyard eval` end to end, through the main binary,
 // which execs switchyard-torch beside it: the documented HDF5 layout with consistent shapes,
 // eval JSON per domain, dense models refused by trace and accepted by eval, Ctrl-C leaving a
 // readable, resumable file (exit 130), --plan, and h5py reading the file when it is installed.
@@ -158,7 +158,8 @@ TEST(TraceCliIntegration, TracesTinyMixtralWithTheDocumentedLayout) {
     EXPECT_GE(agree, int64_t(0.99 * 4 * 300));
 
     if (const auto python = python_with_h5py()) {
-        const fs::path script = fs::path(__FILE__).parent_path() / "trace_layout_check.py";
+        // Not __FILE__: ccache's base_dir makes it relative to the build folder.
+        const fs::path script = fs::path(SY_TEST_SOURCE_DIR) / "cli" / "trace_layout_check.py";
         const std::string check = *python + " " + shell_quote(script) + " " + shell_quote(out) + " 4 2 8 1";
         EXPECT_EQ(std::system(check.c_str()), 0) << check;
     } else {
@@ -272,7 +273,7 @@ TEST(TraceCliIntegration, PlanPrintsMemoryAndTimeWithoutComputing) {
     EXPECT_FALSE(fs::exists(tmp.path() / "t.h5"));
 }
 
-// Issue 3 item 7 end to end: eval of the golden sequences (input_ids records, seq-len 128)
+// End to end: eval of the golden sequences (input_ids records, seq-len 128)
 // reproduces the golden mean NLL, and trace writes the golden routing into the file.
 TEST(TraceCliIntegration, GoldenSequencesReproduceNllAndRouting) {
     TempDir tmp;
