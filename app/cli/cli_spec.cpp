@@ -54,6 +54,8 @@ Json describe_cli(const CLI::App& app) {
         Json described = describe_cli(*sub);
         described.erase("version");
         described["hidden"] = sub->get_group().empty();
+        // CLI11 copies the parent's footer into each subcommand; keep only a verb's own.
+        if (described["footer"] == app.get_footer()) described["footer"] = "";
         subcommands.push_back(std::move(described));
     }
     return Json{{"name", app.get_name()},       {"version", SWITCHYARD_VERSION}, {"description", app.get_description()},

@@ -56,6 +56,8 @@ TEST(ManPagesIntegration, EveryVisibleVerbHasAPageWithEveryOption) {
     const std::string front = slurp(k_docs / "man1" / "switchyard.1");
     ASSERT_FALSE(front.empty());
     const auto verbs = visible_verbs();
+    const std::string root_footer = specs().front()["footer"];
+    ASSERT_FALSE(root_footer.empty());
     std::set<std::string> names;
     for (const auto& verb : verbs) {
         const std::string name = verb["name"];
@@ -67,6 +69,7 @@ TEST(ManPagesIntegration, EveryVisibleVerbHasAPageWithEveryOption) {
                   std::string::npos)
             << "switchyard(1) lists " << name;
         const std::string text = slurp(page);
+        EXPECT_EQ(text.find(roff(root_footer)), std::string::npos) << name << ": the root's footer is not the verb's";
         EXPECT_NE(text.find(roff("switchyard-" + name) + " \\- " + roff(verb["description"])), std::string::npos)
             << text;
         for (const auto& option : verb["options"]) {
