@@ -3,6 +3,8 @@
 docs/python.md walks through it; tests/python/pandas_example_test.py runs it on a fresh trace.
 Layouts: docs/hdf5-schema.md. Each kind of file has a section below: a function per table.
 """
+import json
+import os
 import sys
 
 import h5py
@@ -98,8 +100,53 @@ def stats_loads(path):
         return pd.concat(frames, ignore_index=True)
 
 
-# Score files (`switchyard score -o SCORES.h5`) and edit records (`switchyard-edit.json` in an
-# edited model folder) get their sections here when their formats are settled.
+# --- Score files: `switchyard score MODEL --data FILE -o SCORES.h5` ---------------------------
+
+SCORE_COLUMNS = ["count", "frequency", "gate_mass", "mean_prob", "ean", "reap"]
+
+
+def expert_scores(path):
+    """Per-expert calibration scores: one row per (layer, expert); NaN EAN/REAP for never-routed experts."""
+    with h5py.File(path, "r") as f:
+        if text(f.attrs["kind"]) != "score":
+            raise ValueError(f"{path}: a {text(f.attrs['kind'])} result file, not score")
+        frames = []
+        for layer in f["meta/moe_layers"][:].tolist():
+            g = f[f"scores/layer_{layer}"]
+            frame = pd.DataFrame({name: g[name][:] for name in SCORE_COLUMNS})
+            frame.insert(0, "expert", np.arange(len(frame)))
+            frame.insert(0, "layer", layer)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+
+def domain_counts(path, layer):
+    """Selections of each expert of one MoE layer per calibration domain: a domain x expert table."""
+    with h5py.File(path, "r") as f:
+        domains = [text(d) for d in f["meta/domains"][:]]
+        return pd.DataFrame(f[f"scores/layer_{layer}/domain_count"][:], index=domains)
+
+
+# --- Edit records: `switchyard-edit.json` in an edited model folder ------------------------------
+
+def edit_record(folder):
+    """The edit record of an edited model folder (docs/recipes.md) as a plain dict."""
+    with open(os.path.join(folder, "switchyard-edit.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def expert_map(record):
+    """Which source experts each edited expert came from: one row per (layer, new expert, source expert)."""
+    rows = [(int(layer), new, old)
+            for layer, experts in record["expert_map"].items()
+            for new, sources in enumerate(experts)
+            for old in sources]
+    return pd.DataFrame(rows, columns=["layer", "expert", "source_expert"])
+
+
+def changed_tensors(record):
+    """Tensors the edit computed, with the SHA-256 of the input tensor of that name and of the output."""
+    return pd.DataFrame(record["tensors"]["changed"], columns=["name", "input_sha256", "output_sha256"])
 
 
 def main(trace_path):

@@ -35,6 +35,9 @@ def main(switchyard, model, data, repo):
         run(switchyard, "trace", model, "--data", data, "--seq-len", "64", "--batch-tokens", "128",
             "--max-tokens", "300", "-q", "-o", trace_path)
         run(switchyard, "stats", trace_path, "-q", "-o", stats_path)
+        scores_path, pruned = os.path.join(tmp, "scores.h5"), os.path.join(tmp, "pruned")
+        run(switchyard, "score", model, "--data", data, "--max-tokens", "512", "-q", "-o", scores_path)
+        run(switchyard, "prune", model, "--method", "reap", "--ratio", "0.25", "--scores", scores_path, "-q", "-o", pruned)
 
         # The page's own code, in order, in one namespace (as a notebook would run it).
         blocks = doc_blocks(os.path.join(repo, "docs", "python.md"))
@@ -44,7 +47,8 @@ def main(switchyard, model, data, repo):
             for block in blocks:
                 code = (block.replace('"trace.h5"', repr(trace_path)).replace('"stats.h5"', repr(stats_path))
                         .replace('"run.h5"', repr(os.path.join(tmp, "run.h5"))).replace('"switchyard"', repr(switchyard))
-                        .replace('"model"', repr(model)).replace('"data.jsonl"', repr(data)))
+                        .replace('"model"', repr(model)).replace('"data.jsonl"', repr(data))
+                        .replace('"scores.h5"', repr(scores_path)).replace('"pruned"', repr(pruned)))
                 exec(compile(code, "docs/python.md", "exec"), page)
         assert "tokens; MoE layers" in shown.getvalue(), shown.getvalue()
         assert abs(page["by_domain"].sum(axis=1) - 1).max() < 1e-9
@@ -68,6 +72,14 @@ def main(switchyard, model, data, repo):
             sp.main(trace_path)
         assert printed.getvalue().startswith("mixtral: 300 tokens, top-2"), printed.getvalue()
         loads = sp.stats_loads(stats_path)
+        scores = sp.expert_scores(scores_path)
+        with h5py.File(scores_path) as f:
+            raw_reap = f["scores/layer_2/reap"][:]
+            score_tokens = int(f.attrs["tokens"])
+        record = sp.edit_record(pruned)
+        experts = sp.expert_map(record)
+        changed = sp.changed_tensors(record)
+        lowest = page["lowest"]
 
     n, k, layers = 300, meta["top_k"], meta["moe_layers"]
     assert meta["model_type"] == "mixtral" and k == 2 and layers == [0, 1, 2, 3], meta
@@ -103,6 +115,18 @@ def main(switchyard, model, data, repo):
     assert (merged == counted.reindex(merged.index, fill_value=0)).all()
     assert (loads.groupby("layer")["count"].sum() == n * k).all()
     assert np.allclose(loads.groupby("layer")["fraction"].sum(), 1)
+
+    # Scores: one row per (layer, expert), equal to the raw arrays; counts sum to k * tokens.
+    assert len(scores) == 8 * len(layers)
+    assert np.allclose(scores[scores["layer"] == 2]["reap"].to_numpy(), raw_reap, equal_nan=True)
+    assert (scores.groupby("layer")["count"].sum() == k * score_tokens).all()
+    # The page's "lowest REAP" rows are exactly the experts the REAP prune removed.
+    removed = {(layer, e) for layer in layers for e in range(8)} - {
+        (int(r.layer), int(r.source_expert)) for r in experts.itertuples()}
+    assert removed == {(int(r.layer), int(r.expert)) for r in lowest.itertuples()}, (removed, lowest)
+    assert record["expert_count"] == {"before": 8, "after": 6}
+    assert (experts.groupby("layer")["expert"].nunique() == 6).all()
+    assert changed["name"].str.contains("gate.weight").any() and changed["output_sha256"].str.len().eq(64).all()
 
     print(f"ok: {n} tokens, {len(routing)} routing rows, {len(blocks)} doc blocks")
 
