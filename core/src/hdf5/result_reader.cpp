@@ -119,7 +119,7 @@ std::vector<float> ResultReader::floats(const std::string& path, std::vector<uin
 std::vector<std::string> ResultReader::strings(const std::string& path) const {
     std::size_t count = 0;
     const h5::Handle dataset = m_impl->open_dataset(path, nullptr, count);
-    return h5::read_string_rows(dataset, 0, count, m_impl->where);
+    return h5::read_string_rows(dataset, 0, count, m_impl->where + ": " + path);
 }
 
 }  // namespace sy
