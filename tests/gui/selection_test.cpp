@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QFontMetrics>
 
+#include "compare_view.h"
 #include "domain_view.h"
 #include "expert_selection.h"
 #include "experts_view.h"
@@ -117,13 +118,12 @@ TEST(GuiSelectionIntegration, TitlesFitAt1500Pixels) {
     window.show();
     ASSERT_TRUE(open_model_and_wait(window));
     ASSERT_TRUE(trace_and_wait(window, dir.path() / "trace.h5", 1024)) << window.last_error().toStdString();
+    bool compared = false;   // the Compare view's three plots, on the trace against itself
+    QObject::connect(window.compare_view(), &gui::CompareView::compared, [&compared]() { compared = true; });
+    window.compare_traces(q(dir.path() / "trace.h5"), q(dir.path() / "trace.h5"));
+    ASSERT_TRUE(wait_until([&]() { return compared || !window.last_error().isEmpty(); })) << window.last_error().toStdString();
     int checked = 0, wrapped = 0;
-    for (gui::RoutingView* view : window.views()) {
-        window.show_view(view);
-        view->redraw_now();
-        QApplication::processEvents();
-        QCustomPlot* plot = view->plot();
-        if (plot == nullptr || !view->has_data()) continue;
+    auto check = [&](const gui::RoutingView* view, QCustomPlot* plot) {
         plot->replot();
         for (int i = 0; i < plot->plotLayout()->elementCount(); ++i) {
             auto* title = dynamic_cast<QCPTextElement*>(plot->plotLayout()->elementAt(i));
@@ -137,8 +137,18 @@ TEST(GuiSelectionIntegration, TitlesFitAt1500Pixels) {
             wrapped += text.height() > QFontMetrics(title->font()).height() * 3 / 2;
             ++checked;
         }
+    };
+    for (gui::RoutingView* view : window.views()) {
+        window.show_view(view);
+        view->redraw_now();
+        QApplication::processEvents();
+        if (!view->has_data()) continue;
+        if (view->plot() != nullptr) check(view, view->plot());
     }
-    EXPECT_GE(checked, 5);
+    window.show_view(window.compare_view());
+    QApplication::processEvents();
+    for (QCustomPlot* plot : window.compare_view()->plots()) check(window.compare_view(), plot);
+    EXPECT_GE(checked, 9);
     EXPECT_GE(wrapped, 1);   // the placement title is longer than a 1500-pixel line at least
     const QCPTextElement* placement = window.placement_view()->title();
     EXPECT_GT(placement->rect().height(), QFontMetrics(placement->font()).height() * 3 / 2) << placement->text().toStdString();
