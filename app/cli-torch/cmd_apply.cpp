@@ -1,6 +1,7 @@
 // switchyard apply RECIPE.json [MODEL_DIR] -o OUT [--dry-run [--data FILE]] ...
 // Runs a recipe's edits (prune, merge, mask made permanent) in one streamed export, on the model
-// the recipe names (or MODEL_DIR).
+// the recipe names (or MODEL_DIR); a recipe of one upcycle entry runs that upcycle
+// (upcycle_hidden.h, as the workbench's export does).
 #include <cstdio>
 #include <iostream>
 
@@ -8,10 +9,8 @@
 #include "edit_report.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"
+#include "switchyard/editing/upcycle_hidden.h"
 #include "torch_verbs_cli.h"
-#include "upcycle_hidden.h"
-#include "switchyard/editing/upcycle.h"
-#include <nlohmann/json.hpp>
 
 namespace sy::cli {
 
@@ -44,17 +43,16 @@ Verb add_apply(CLI::App& root) {
                 if (!job.dry_run) check_export_target(model, job.export_options);
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
-                if (recipe.edits.size() == 1 && std::holds_alternative<UpcycleEdit>(recipe.edits[0])) {
+                if (const UpcycleEdit* entry = upcycle_entry(recipe)) {
                     SY_CHECK(!job.dry_run, UsageError, "--dry-run: an upcycle recipe has no preview; run `switchyard upcycle`");
-                    UpcycleOptions options = nlohmann::json::parse(std::get<UpcycleEdit>(recipe.edits[0]).options_json);
-                    options.dtype = job.export_options.dtype;
                     EditOutput output;
                     output.dir = job.export_options.output_dir;
                     output.shard_size_bytes = job.export_options.shard_size_bytes;
                     output.force = job.export_options.force;
                     output.command_line = command_line();
-                    const UpcycleResult r = upcycle(model.checkpoint.dir(), options, output,
-                                                    hidden_state_fn(args->device, args->seq_len, progress, cancel), progress, cancel);
+                    const UpcycleResult r =
+                        run_upcycle_entry(model.checkpoint.dir(), *entry, job.export_options.dtype, output,
+                                          hidden_state_fn(args->device, args->seq_len, progress, cancel), progress, cancel);
                     progress.done();
                     std::printf("upcycled %s: %s, %lld experts, top-%lld; %zu tensors (%.1f MB) to %s\n",
                                 model.checkpoint.dir().c_str(), r.resolved.family.c_str(),

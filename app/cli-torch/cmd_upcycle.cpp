@@ -11,8 +11,8 @@
 #include "switchyard/core/trace_store.h"
 #include "switchyard/editing/recipe.h"
 #include "switchyard/editing/upcycle.h"
+#include "switchyard/editing/upcycle_hidden.h"
 #include "torch_verbs_cli.h"
-#include "upcycle_hidden.h"
 
 namespace sy::cli {
 namespace {

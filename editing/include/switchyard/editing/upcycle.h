@@ -74,7 +74,8 @@ struct UpcycleExactness {
 };
 
 // Mean hidden state entering each decoder layer for each prompt domain: [domains][layers][H].
-// Provided by the caller (the forward pass lives in sy_compute, which sy_editing does not link).
+// Provided by the caller (upcycle_hidden.h has the forward pass the CLI and the workbench use),
+// so plan and export stay testable without one.
 using HiddenStateMeans = std::vector<std::vector<std::vector<float>>>;
 using HiddenStateFn = std::function<HiddenStateMeans(const Model& dense, const std::filesystem::path& prompts,
                                                      const std::vector<std::string>& domains, HiddenPool pool)>;
