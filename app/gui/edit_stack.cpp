@@ -2,11 +2,13 @@
 
 #include <QFileInfo>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "edit_entries.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"
+#include "switchyard/editing/upcycle_hidden.h"
 
 namespace sy::gui {
 
@@ -118,6 +120,8 @@ void EditStack::set_export_settings(const sy::RecipeExport& settings) {
 
 sy::Recipe EditStack::recipe_with_source() const {
     sy::Recipe recipe = m_recipe;
+    // The upcycle entry as `switchyard upcycle --save-recipe` writes it.
+    if (m_upcycle) recipe.edits = {sy::UpcycleEdit{nlohmann::json(*m_upcycle).dump()}};
     if (m_model) {
         recipe.source_path = std::filesystem::absolute(m_model->checkpoint.dir()).lexically_normal().string();
         recipe.source_fingerprint = sy::model_fingerprint(*m_model);
@@ -127,12 +131,22 @@ sy::Recipe EditStack::recipe_with_source() const {
 
 void EditStack::open(const QString& path, QString* note) {
     SY_CHECK(m_model != nullptr, UsageError, "open the model the recipe was made on first (File → Open model)");
-    SY_CHECK(!m_model->description.moe_layers.empty(), UsageError,
-             path.toStdString() + ": recipes edit experts; " + m_model->checkpoint.dir().string() + " is a dense model");
     sy::Recipe recipe = sy::read_recipe(path.toStdString());
+    const sy::UpcycleEdit* upcycle = sy::upcycle_entry(recipe);
+    const bool dense = m_model->description.moe_layers.empty();
+    SY_CHECK(!dense || upcycle != nullptr, UsageError,
+             path.toStdString() + ": the recipe edits experts; " + m_model->checkpoint.dir().string() + " is a dense model");
+    SY_CHECK(dense || upcycle == nullptr, UsageError,
+             path.toStdString() + ": an upcycle recipe starts from a dense model; " + m_model->checkpoint.dir().string() +
+                 " is already a Mixture-of-Experts model");
     if (note != nullptr && !recipe.source_fingerprint.empty() && recipe.source_fingerprint != sy::model_fingerprint(*m_model))
         *note = tr("%1 was made on %2, not on the open model; its expert indices are applied as they are")
                     .arg(path, QString::fromStdString(recipe.source_path));
+    std::optional<sy::UpcycleOptions> options;
+    if (upcycle != nullptr) {
+        options = nlohmann::json::parse(upcycle->options_json).get<sy::UpcycleOptions>();
+        recipe.edits.clear();
+    }
     for (std::size_t i = 0; i < recipe.edits.size(); ++i) {
         try {
             index_plan(*m_model, std::vector<sy::Edit>(recipe.edits.begin(), recipe.edits.begin() + static_cast<long>(i) + 1));
@@ -141,15 +155,13 @@ void EditStack::open(const QString& path, QString* note) {
         }
     }
     m_recipe = std::move(recipe);
-    m_upcycle.reset();
+    m_upcycle = std::move(options);
     m_path = QFileInfo(path).absoluteFilePath();
     m_modified = false;
     emit changed();
 }
 
 void EditStack::save(const QString& path) {
-    SY_CHECK(!m_upcycle, UsageError,
-             "recipes hold prune, merge and mask entries; an upcycle is run as `switchyard upcycle` (the export's log shows the command)");
     sy::write_recipe(recipe_with_source(), path.toStdString());
     m_path = QFileInfo(path).absoluteFilePath();
     m_modified = false;

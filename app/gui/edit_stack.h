@@ -5,7 +5,8 @@
 // experts numbered as the views show them (the open model's); the stack renumbers them for the
 // entries before (edit_entries.h), and keeps every entry's meaning when entries are moved or
 // removed (or refuses, naming the entry that no longer applies). A dense model's stack holds
-// one upcycle entry instead (upcycle.h), exported by `switchyard upcycle`. Main thread.
+// one upcycle entry instead (upcycle.h), saved as the recipe `switchyard upcycle --save-recipe`
+// writes, which `switchyard apply` runs. Main thread.
 #include <QObject>
 #include <QString>
 #include <memory>
@@ -29,7 +30,8 @@ public:
     void set_model(std::shared_ptr<const sy::Model> model);
     const std::shared_ptr<const sy::Model>& model() const { return m_model; }
 
-    // The recipe: entries numbered as recipes number them, export settings, source model.
+    // The expert edits, numbered as recipes number them, and the export settings (an upcycle
+    // entry is in recipe_with_source() only).
     const sy::Recipe& recipe() const { return m_recipe; }
     const std::optional<sy::UpcycleOptions>& upcycle() const { return m_upcycle; }
     int size() const;
@@ -47,12 +49,14 @@ public:
     void set_export_settings(const sy::RecipeExport& settings);
 
     // Recipe files. open() checks every entry against the open model (a recipe made on another
-    // model is opened with a note in `note` when its indices still apply).
+    // model is opened with a note in `note` when its indices still apply); an upcycle recipe
+    // opens on a dense model, an expert-edit recipe on an MoE one.
     void open(const QString& path, QString* note = nullptr);
     void save(const QString& path);
     QString path() const { return m_path; }
     bool modified() const { return m_modified; }
-    // The recipe with its source (path and fingerprint of the open model) filled in.
+    // The recipe as saved: the upcycle entry included, source (path and fingerprint of the open
+    // model) filled in.
     sy::Recipe recipe_with_source() const;
 
 signals:

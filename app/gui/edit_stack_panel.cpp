@@ -372,24 +372,26 @@ QString EditStackPanel::recipe_path_for(const QString& output) const {
 
 void EditStackPanel::export_dialog() {
     if (m_stack->empty()) return;
-    const bool upcycle = m_stack->upcycle().has_value();
-    const QStringList dtypes = upcycle ? QStringList{QStringLiteral("keep"), QStringLiteral("bf16"), QStringLiteral("f32")}
-                                       : QStringList{QStringLiteral("keep"), QStringLiteral("bf16"), QStringLiteral("f16"), QStringLiteral("f32")};
-    ExportDialog dialog(dtypes, m_last_export, [this, upcycle](const ExportSettings& s) {
+    const QStringList dtypes = m_stack->upcycle() ? QStringList{QStringLiteral("keep"), QStringLiteral("bf16"), QStringLiteral("f32")}
+                                                  : QStringList{QStringLiteral("keep"), QStringLiteral("bf16"), QStringLiteral("f16"), QStringLiteral("f32")};
+    ExportDialog dialog(dtypes, m_last_export, [this](const ExportSettings& s) {
         if (s.output.isEmpty()) return tr("(choose an output folder)");
-        if (upcycle) {
-            UpcycleRequest r{m_stack->model(), *m_stack->upcycle(), s.output, s.shard_size, s.force, m_run->runner(), 512};
-            r.options.dtype = sy::parse_export_dtype(s.dtype.toStdString());
-            return shell_command(upcycle_command(r));
-        }
-        ExportRequest r;
-        r.recipe_path = recipe_path_for(QFileInfo(s.output).absoluteFilePath());
-        r.output = QFileInfo(s.output).absoluteFilePath();
-        r.force = s.force;
-        return shell_command(apply_command(r));
+        return shell_command(apply_command(export_request(s)));
     }, this);
     if (dialog.exec() != QDialog::Accepted) return;
     export_model(dialog.settings());
+}
+
+ExportRequest EditStackPanel::export_request(const ExportSettings& settings) const {
+    ExportRequest request;
+    request.model = m_stack->model();
+    request.recipe = m_stack->recipe_with_source();
+    request.recipe.export_settings = {settings.dtype.toStdString(), settings.shard_size.toStdString()};
+    request.output = QFileInfo(settings.output).absoluteFilePath();
+    request.recipe_path = recipe_path_for(request.output);
+    request.force = settings.force;
+    request.device = QString::fromStdString(m_run->runner().device);
+    return request;
 }
 
 void EditStackPanel::export_model(const ExportSettings& settings) {
@@ -397,15 +399,18 @@ void EditStackPanel::export_model(const ExportSettings& settings) {
     m_last_export = settings;
     try {
         SY_CHECK(!settings.output.isEmpty(), UsageError, "choose an output folder for the edited model");
-        const QString output = QFileInfo(settings.output).absoluteFilePath();
-        if (const auto& options = m_stack->upcycle()) {
-            UpcycleRequest request{m_stack->model(), *options, output, settings.shard_size, settings.force, m_run->runner(), 512};
-            request.options.dtype = sy::parse_export_dtype(settings.dtype.toStdString());
-            emit log_line(tr("export: %1").arg(shell_command(upcycle_command(request))));
+        m_stack->set_export_settings({settings.dtype.toStdString(), settings.shard_size.toStdString()});
+        ExportRequest request = export_request(settings);
+        request.write_recipe_file = request.recipe_path != m_stack->path();
+        const QString output = request.output;
+        emit log_line(tr("export: %1%2")
+                          .arg(shell_command(apply_command(request)))
+                          .arg(request.write_recipe_file ? tr("  (the stack saved as %1)").arg(request.recipe_path) : QString()));
+        if (m_stack->upcycle()) {
             run<const sy::UpcycleResult>(
                 tr("upcycling into %1…").arg(output),
                 [request](sy::Progress& progress, const sy::CancelToken& cancel) {
-                    return std::make_shared<const sy::UpcycleResult>(run_upcycle(request, progress, cancel));
+                    return std::make_shared<const sy::UpcycleResult>(run_upcycle_export(request, progress, cancel));
                 },
                 [this, output](std::shared_ptr<const sy::UpcycleResult> result) {
                     emit log_line(tr("upcycled into %1: %2, %3 experts, top-%4; %5")
@@ -418,17 +423,6 @@ void EditStackPanel::export_model(const ExportSettings& settings) {
                 });
             return;
         }
-        m_stack->set_export_settings({settings.dtype.toStdString(), settings.shard_size.toStdString()});
-        ExportRequest request;
-        request.model = m_stack->model();
-        request.recipe = m_stack->recipe_with_source();
-        request.recipe_path = recipe_path_for(output);
-        request.write_recipe_file = request.recipe_path != m_stack->path();
-        request.output = output;
-        request.force = settings.force;
-        emit log_line(tr("export: %1%2")
-                          .arg(shell_command(apply_command(request)))
-                          .arg(request.write_recipe_file ? tr("  (the stack saved as %1)").arg(request.recipe_path) : QString()));
         run<const sy::EditJobResult>(
             tr("exporting to %1…").arg(output),
             [request](sy::Progress& progress, const sy::CancelToken& cancel) {

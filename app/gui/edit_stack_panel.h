@@ -32,6 +32,7 @@ class JobProgress;
 class RunPanel;
 class UpcyclePanel;
 struct Comparison;
+struct ExportRequest;
 
 class EditStackPanel : public QWidget {
     Q_OBJECT
@@ -79,6 +80,7 @@ private:
     void add_entry(const sy::Edit& edit);
     void start_job_text(const QString& text);
     QString recipe_path_for(const QString& output) const;
+    ExportRequest export_request(const ExportSettings& settings) const;   // the stack as it would export
     template <class Result>
     void run(const QString& text, std::function<std::shared_ptr<Result>(sy::Progress&, const sy::CancelToken&)> work,
              std::function<void(std::shared_ptr<Result>)> done);

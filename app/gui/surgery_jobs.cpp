@@ -7,18 +7,16 @@
 #include "qt_progress.h"
 #include "routing_snapshot.h"
 #include "switchyard/analysis/trace_analyses.h"
-#include "switchyard/compute/layer_input_means.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"
 #include "switchyard/editing/plan_patch.h"
+#include "switchyard/editing/upcycle_hidden.h"
 
 namespace sy::gui {
 
 namespace {
 
 constexpr int64_t compare_chunk_tokens = 65536;
-
-QString model_dir(const Model& model) { return QString::fromStdString(model.checkpoint.dir().string()); }
 
 // The sample traced into `path` by `runner` (the original model, or its edited in-memory form).
 void trace_sample(const Model& model, const EvalOptions& sample, const RunnerOptions& runner, const QString& path,
@@ -74,75 +72,47 @@ Comparison run_preview(const PreviewRequest& request, Progress& progress, const 
 QStringList apply_command(const ExportRequest& request) {
     QStringList argv{QStringLiteral("switchyard"), QStringLiteral("apply"), request.recipe_path, QStringLiteral("-o"), request.output};
     if (request.force) argv << QStringLiteral("--force");
+    if (upcycle_entry(request.recipe) && request.device != QLatin1String("cpu")) argv << QStringLiteral("--device") << request.device;
     return argv;
 }
 
-EditJobResult run_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel) {
-    const Model& model = *request.model;
-    const std::string command = recorded_command(apply_command(request));
+namespace {
+
+// The export settings `apply` takes from the recipe, and the recipe as `apply` reads it from its
+// file (written first unless the stack was saved there), checked before anything is written.
+std::pair<EditJobOptions, Recipe> prepare_export(const ExportRequest& request) {
     EditJobOptions job;
     job.export_options.output_dir = request.output.toStdString();
     job.export_options.dtype = parse_export_dtype(request.recipe.export_settings.dtype);
     job.export_options.shard_size_bytes = parse_byte_size(request.recipe.export_settings.shard_size);
     job.export_options.force = request.force;
-    job.export_options.command_line = command;
-    check_export_target(model, job.export_options);   // before anything is written
+    job.export_options.command_line = recorded_command(apply_command(request));
+    check_export_target(*request.model, job.export_options);
     if (request.write_recipe_file) write_recipe(request.recipe, request.recipe_path.toStdString());
-    // What `apply` runs is the recipe as read from its file.
-    const Recipe recipe = read_recipe(request.recipe_path.toStdString());
+    return {job, read_recipe(request.recipe_path.toStdString())};
+}
+
+}  // namespace
+
+EditJobResult run_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel) {
+    const auto [job, recipe] = prepare_export(request);
     EditRecord record;
-    record.command_line = command;
-    return run_edit_job(model, recipe, record, job, CalibrationScores{}, progress, cancel);
+    record.command_line = job.export_options.command_line;
+    return run_edit_job(*request.model, recipe, record, job, CalibrationScores{}, progress, cancel);
 }
 
-QStringList upcycle_command(const UpcycleRequest& r) {
-    const UpcycleOptions& o = r.options;
-    QStringList argv{QStringLiteral("switchyard"), QStringLiteral("upcycle"), model_dir(*r.dense), QStringLiteral("-o"), r.output,
-                     QStringLiteral("--experts"), QString::number(o.experts), QStringLiteral("--top-k"), QString::number(o.top_k)};
-    if (!o.family.empty()) argv << QStringLiteral("--family") << QString::fromStdString(o.family);
-    const char* routers[] = {"random", "zero", "hidden"};
-    argv << QStringLiteral("--router") << QString::fromLatin1(routers[static_cast<int>(o.router)]);
-    if (o.router == UpcycleRouter::random) argv << QStringLiteral("--router-std") << QString::number(o.router_std, 'g', 17);
-    if (o.router == UpcycleRouter::hidden) {
-        argv << QStringLiteral("--prompts") << QString::fromStdString(o.prompts.string()) << QStringLiteral("--hidden-pool")
-             << (o.hidden_pool == HiddenPool::last ? QStringLiteral("last") : QStringLiteral("mean")) << QStringLiteral("--device")
-             << QString::fromStdString(r.runner.device) << QStringLiteral("--seq-len") << QString::number(r.seq_len);
-        if (!o.prompt_domains.empty()) {
-            QStringList domains;
-            for (const std::string& d : o.prompt_domains) domains << QString::fromStdString(d);
-            argv << QStringLiteral("--prompt-domains") << domains.join(QLatin1Char(','));
-        }
-    }
-    if (o.drop_rate > 0) argv << QStringLiteral("--drop-upcycling") << QString::number(o.drop_rate, 'g', 17);
-    argv << QStringLiteral("--seed") << QString::number(o.seed);
-    if (o.shared_expert) argv << QStringLiteral("--shared-expert");
-    if (o.granularity != 1) argv << QStringLiteral("--granularity") << QString::number(o.granularity);
-    argv << QStringLiteral("--dtype") << QString::fromStdString(export_dtype_name(o.dtype));
-    if (!o.renormalize) argv << QStringLiteral("--no-renormalize");
-    argv << QStringLiteral("--shard-size") << r.shard_size;
-    if (r.force) argv << QStringLiteral("--force");
-    return argv;
-}
-
-UpcycleResult run_upcycle(const UpcycleRequest& r, Progress& progress, const CancelToken& cancel) {
+UpcycleResult run_upcycle_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel) {
+    const auto [job, recipe] = prepare_export(request);
+    const UpcycleEdit* entry = upcycle_entry(recipe);
+    SY_CHECK(entry != nullptr, UsageError, request.recipe_path.toStdString() + ": not an upcycle recipe");
     EditOutput output;
-    output.dir = r.output.toStdString();
-    output.shard_size_bytes = parse_byte_size(r.shard_size.toStdString());
-    output.force = r.force;
-    output.command_line = recorded_command(upcycle_command(r));
-    // The forward pass behind `--router hidden`, as the CLI runs it.
-    const HiddenStateFn hidden = [&r, &progress, &cancel](const Model& dense, const std::filesystem::path& prompts,
-                                                           const std::vector<std::string>& domains, HiddenPool pool) {
-        LayerInputMeansOptions options;
-        options.corpus.data = {prompts};
-        options.corpus.seq_len = r.seq_len;
-        options.runner.device = r.runner.device;
-        options.runner.dtype = r.runner.device.rfind("cuda", 0) == 0 ? ComputeDType::bf16 : ComputeDType::f32;
-        options.domains = domains;
-        options.last_token = pool == HiddenPool::last;
-        return mean_layer_inputs(dense, options, progress, cancel).means;
-    };
-    return upcycle(r.dense->checkpoint.dir(), r.options, output, hidden, progress, cancel);
+    output.dir = job.export_options.output_dir;
+    output.shard_size_bytes = job.export_options.shard_size_bytes;
+    output.force = job.export_options.force;
+    output.command_line = job.export_options.command_line;
+    // `apply`'s defaults for the hidden router's forward pass: --device as chosen, --seq-len 512.
+    const HiddenStateFn hidden = hidden_state_fn(request.device.toStdString(), 512, progress, cancel);
+    return run_upcycle_entry(request.model->checkpoint.dir(), *entry, job.export_options.dtype, output, hidden, progress, cancel);
 }
 
 QStringList compare_command(const QString& a, const QString& b) {

@@ -47,27 +47,18 @@ struct ExportRequest {
     bool write_recipe_file = true;               // false: recipe_path already holds `recipe` (a saved stack)
     QString output;                              // output model folder
     bool force = false;
+    QString device = QStringLiteral("cpu");      // an upcycle's hidden router runs its forward pass here
 };
 
-// `switchyard apply RECIPE -o OUT [--force]`: recipe export settings carry dtype and shard size.
+// `switchyard apply RECIPE -o OUT [--force] [--device D]`: the recipe's export settings carry
+// dtype and shard size.
 QStringList apply_command(const ExportRequest& request);
 // Writes request.recipe to request.recipe_path (unless it is already there), then exports the
 // recipe read from that file as `apply` does (same record, same provenance text: a window export
-// and the command typed in a shell write the same bytes).
+// and the command typed in a shell write the same bytes). run_export runs expert edits;
+// run_upcycle_export a recipe whose one entry is an upcycle (upcycle_hidden.h).
 EditJobResult run_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
-
-struct UpcycleRequest {
-    std::shared_ptr<const Model> dense;
-    UpcycleOptions options;
-    QString output;
-    QString shard_size = QStringLiteral("5GB");
-    bool force = false;
-    RunnerOptions runner;                        // the hidden router's forward pass
-    int64_t seq_len = 512;
-};
-
-QStringList upcycle_command(const UpcycleRequest& request);
-UpcycleResult run_upcycle(const UpcycleRequest& request, Progress& progress, const CancelToken& cancel);
+UpcycleResult run_upcycle_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
 
 // `switchyard compare A B` of two trace files of the same tokens.
 QStringList compare_command(const QString& a, const QString& b);

@@ -9,8 +9,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "switchyard/core/errors.h"
 #include "switchyard/core/family.h"
-#include "switchyard/editing/export.h"
 
 namespace sy::gui {
 
@@ -55,9 +55,6 @@ UpcyclePanel::UpcyclePanel(QWidget* parent) : QWidget(parent) {
     form->addRow(tr("Granularity"), m_granularity);
     m_shared = new QCheckBox(tr("always-on shared expert (a copy of the FFN)"), this);
     form->addRow(QString(), m_shared);
-    m_dtype = new QComboBox(this);
-    m_dtype->addItems({QStringLiteral("keep"), QStringLiteral("bf16"), QStringLiteral("f32")});
-    form->addRow(tr("Stored dtype"), m_dtype);
     layout->addLayout(form);
     auto* add = new QPushButton(tr("Add upcycle to the stack"), this);
     layout->addWidget(add);
@@ -83,7 +80,6 @@ sy::UpcycleOptions UpcyclePanel::options() const {
     o.seed = static_cast<uint64_t>(m_seed->value());
     o.granularity = m_granularity->value();
     o.shared_expert = m_shared->isChecked();
-    o.dtype = sy::parse_export_dtype(m_dtype->currentText().toStdString());
     return o;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // Upcycle options for a dense model (editing/upcycle.h, the flags of `switchyard upcycle`):
 // target family, experts, top-k, router (random / zero / hidden from prompts), Drop-Upcycling
-// rate, seed, granularity, shared expert, stored dtype. "Add to stack" puts one upcycle entry on
-// the edit stack; Export writes the MoE checkpoint. Main thread.
+// rate, seed, granularity, shared expert. "Add to stack" puts one upcycle entry on the edit
+// stack; Export (which picks the stored dtype, as for every export) writes the MoE checkpoint.
+// Main thread.
 #include <QWidget>
 
 #include "switchyard/editing/upcycle.h"
@@ -35,7 +36,6 @@ private:
     QSpinBox* m_seed = nullptr;
     QSpinBox* m_granularity = nullptr;
     QCheckBox* m_shared = nullptr;
-    QComboBox* m_dtype = nullptr;
 };
 
 }  // namespace sy::gui

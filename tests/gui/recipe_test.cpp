@@ -1,6 +1,6 @@
 // The edit stack is a recipe: saved and opened again it is the same recipe; moving an entry keeps
 // what every entry means or is refused; and the window's export of a saved stack writes the same
-// bytes as `switchyard apply` of that recipe file.
+// bytes as `switchyard apply` of that recipe file, for expert edits and for an upcycle.
 #include <gtest/gtest.h>
 
 #include <QDir>
@@ -85,25 +85,20 @@ TEST(GuiRecipeIntegration, SavedStackOpensAsTheSameRecipeAndMovesKeepTheirMeanin
     EXPECT_EQ(stack->size(), 3);
 }
 
-TEST(GuiRecipeIntegration, WindowExportAndSwitchyardApplyWriteTheSameBytes) {
-    TempDir dir;
-    gui::MainWindow window;
-    window.show();
-    ASSERT_TRUE(open_model_and_wait(window));
-    ASSERT_TRUE(build_stack(window)) << window.last_error().toStdString();
-    const QString recipe = q(dir.path() / "stack.json");
-    window.edit_panel()->save_recipe(recipe);
-    const fs::path out = dir.path() / "out";
+// Exports the window's stack (saved as `recipe`) to a folder, then runs the command the log shows,
+// typed as `switchyard apply RECIPE -o OUT` (argv[0] is what the CLI records), into another, and
+// expects the same files with the same bytes (the edit record but for its creation time).
+void expect_window_export_equals_apply(gui::MainWindow& window, const QString& recipe, const fs::path& dir) {
+    const fs::path out = dir / "out";
     QString exported;
     QObject::connect(window.edit_panel(), &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
     window.edit_panel()->export_model({q(out), QStringLiteral("keep"), QStringLiteral("5GB"), false});
     ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
     ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
-    EXPECT_TRUE(window.log_text().contains(QStringLiteral("switchyard apply %1 -o %2").arg(recipe, q(out))));
-    const fs::path from_window = dir.path() / "from-window";
+    EXPECT_TRUE(window.log_text().contains(QStringLiteral("switchyard apply %1 -o %2").arg(recipe, q(out)))) << window.log_text().toStdString();
+    const fs::path from_window = dir / "from-window";
     fs::rename(out, from_window);
 
-    // The command the log shows, typed as `switchyard ...` (argv[0] is what the CLI records).
     const fs::path torch_cli = fs::path(SY_CLI_BINARY).parent_path() / "switchyard-torch";
     const std::string command = "bash -c 'exec -a switchyard \"$0\" apply \"$1\" -o \"$2\"' " + torch_cli.string() + " " +
                                 recipe.toStdString() + " " + out.string() + " > /dev/null 2>&1";
@@ -128,6 +123,54 @@ TEST(GuiRecipeIntegration, WindowExportAndSwitchyardApplyWriteTheSameBytes) {
         EXPECT_EQ(slurp(from_window / name), slurp(out / name)) << name << " differs";
     }
     EXPECT_GT(names.size(), 3u);
+}
+
+TEST(GuiRecipeIntegration, WindowExportAndSwitchyardApplyWriteTheSameBytes) {
+    TempDir dir;
+    gui::MainWindow window;
+    window.show();
+    ASSERT_TRUE(open_model_and_wait(window));
+    ASSERT_TRUE(build_stack(window)) << window.last_error().toStdString();
+    const QString recipe = q(dir.path() / "stack.json");
+    window.edit_panel()->save_recipe(recipe);
+    expect_window_export_equals_apply(window, recipe, dir.path());
+}
+
+// An upcycle stack on a dense model is the recipe `switchyard upcycle --save-recipe` writes: it
+// opens again as the same stack, is refused on an MoE model, and the window's export equals
+// `switchyard apply` of it byte for byte.
+TEST(GuiRecipeIntegration, UpcycleStackIsARecipeForSwitchyardApply) {
+    TempDir dir;
+    const QString dense = q(examples_dir() / "tiny-llama");
+    gui::MainWindow window;
+    window.show();
+    ASSERT_TRUE(open_model_and_wait(window, dense));
+    window.edit_panel()->add_upcycle();
+    ASSERT_EQ(window.edit_stack()->size(), 1) << window.last_error().toStdString();
+    const QString recipe = q(dir.path() / "upcycle.json");
+    window.edit_panel()->save_recipe(recipe);
+    ASSERT_TRUE(window.last_error().isEmpty()) << window.last_error().toStdString();
+    const nlohmann::json saved = nlohmann::json::parse(slurp(dir.path() / "upcycle.json"));
+    ASSERT_EQ(saved["edits"].size(), 1u);
+    EXPECT_EQ(saved["edits"][0]["op"], "upcycle");
+    EXPECT_EQ(saved["edits"][0]["experts"], 8);
+    EXPECT_EQ(saved["edits"][0]["top_k"], 2);
+
+    gui::MainWindow other;
+    ASSERT_TRUE(open_model_and_wait(other, dense));
+    other.edit_panel()->open_recipe(recipe);
+    ASSERT_TRUE(other.last_error().isEmpty()) << other.last_error().toStdString();
+    EXPECT_EQ(sy::recipe_to_json(other.edit_stack()->recipe_with_source()), sy::recipe_to_json(window.edit_stack()->recipe_with_source()));
+    EXPECT_EQ(other.edit_panel()->list_text(0), window.edit_panel()->list_text(0));
+    gui::MainWindow moe;
+    ASSERT_TRUE(open_model_and_wait(moe));
+    moe.edit_panel()->open_recipe(recipe);
+    EXPECT_TRUE(moe.last_error().contains(QStringLiteral("starts from a dense model"))) << moe.last_error().toStdString();
+    EXPECT_TRUE(moe.edit_stack()->empty());
+
+    expect_window_export_equals_apply(window, recipe, dir.path());
+    const sy::Model upcycled = sy::open_model((dir.path() / "from-window").string());
+    EXPECT_EQ(upcycled.description.num_experts.front(), 8);
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ TEST(GuiSurgeryIntegration, UpcyclesTheBundledDenseModel) {
     QObject::connect(panel, &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
     panel->export_model({output, QStringLiteral("keep"), QStringLiteral("5GB"), false});
     ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty(); }, 120000)) << window.last_error().toStdString();
-    EXPECT_TRUE(window.log_text().contains(QStringLiteral("switchyard upcycle ")));
+    EXPECT_TRUE(window.log_text().contains(QStringLiteral("switchyard apply ") + output + QStringLiteral(".recipe.json -o ") + output));
     const sy::Model moe = sy::open_model(output.toStdString());
     EXPECT_FALSE(moe.description.moe_layers.empty());
     EXPECT_EQ(moe.description.num_experts.front(), 8);
