@@ -49,6 +49,13 @@ FlowView::FlowView(QWidget* parent) : RoutingView(tr("Flow"), parent) {
 
 FlowView::~FlowView() = default;
 
+QPointF FlowView::node_center(int moe, int expert) const {
+    for (const auto& column : m_nodes)
+        for (const Node& node : column)
+            if (node.moe == moe && node.expert == expert) return {node.x, node.y + node.height / 2};
+    return {-1, -1};
+}
+
 const FlowView::Node* FlowView::node_at(double x, double y) const {
     for (const auto& column : m_nodes)
         for (const Node& node : column)

@@ -2,6 +2,7 @@
 // Layer-to-layer flow: a Sankey-like diagram with one column of expert nodes per MoE layer
 // (height = first-choice tokens) and bands between consecutive layers (width = tokens moving
 // from expert i to expert j), from the one-hop affinity counts. A click on a node selects it.
+#include <QPointF>
 #include <memory>
 #include <vector>
 
@@ -23,6 +24,9 @@ public:
     QString csv() const override;
     int bands_drawn() const { return m_bands; }
     int marked_experts() const;
+    // Plot coordinates of the middle of expert `expert`'s node in the `moe`-th MoE layer's column
+    // (where a click selects it); (-1, -1) when there is no such node.
+    QPointF node_center(int moe, int expert) const;
 
 protected:
     bool redraw(const RoutingSnapshot& snapshot) override;

@@ -3,6 +3,8 @@
 // nearest expert by similarity, sorting, filtering.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "compare_view.h"
 #include "expert_selection.h"
 #include "experts_view.h"
@@ -83,6 +85,20 @@ TEST(GuiExpertsIntegration, TableScoresAndSimilarity) {
     EXPECT_FALSE(experts->cell(0, QStringLiteral("top tokens")).contains(QChar(0x0120)));
     experts->set_layer_filter(2);
     EXPECT_EQ(experts->visible_rows(), 8);
+    // Within a layer the gate mass sums to 1 per token (Mixtral renormalises its top-k gates) and
+    // each domain's shares of the routed slots to 100%.
+    double gate_mass = 0;
+    std::map<QString, double> domain_shares;
+    for (int row = 0; row < 8; ++row) {
+        gate_mass += experts->cell(row, QStringLiteral("gate mass")).toDouble();
+        for (const char* domain : {"c", "english", "json", "python"}) {
+            const QString share = experts->cell(row, QStringLiteral("in ") + QLatin1String(domain));
+            if (share.endsWith(QLatin1Char('%'))) domain_shares[QLatin1String(domain)] += share.chopped(1).toDouble();
+        }
+    }
+    EXPECT_NEAR(gate_mass, 1.0, 1e-3);
+    EXPECT_FALSE(domain_shares.empty());
+    for (const auto& [domain, sum] : domain_shares) EXPECT_NEAR(sum, 100.0, 0.05) << domain.toStdString();
     experts->set_layer_filter(-1);
     EXPECT_EQ(experts->cell(0, QStringLiteral("EAN")), QStringLiteral("—"));   // no score file yet
 

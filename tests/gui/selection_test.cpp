@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QFontMetrics>
 
+#include "affinity_view.h"
 #include "compare_view.h"
 #include "domain_view.h"
 #include "expert_selection.h"
@@ -70,6 +71,28 @@ TEST(GuiSelectionIntegration, AClickInOneViewSelectsTheExpertInEveryView) {
     window.show_view(flow);
     flow->redraw_now();
     EXPECT_EQ(flow->marked_experts(), 1);
+    // A click on a Flow node (MoE layer 1's expert 4) selects it; the Placement cell follows.
+    const QPointF center = flow->node_center(1, 4);
+    ASSERT_GE(center.x(), 0);
+    click_plot(flow->plot(), center.x(), center.y());
+    EXPECT_EQ(window.selection()->experts(), (sy::ExpertsByLayer{{1, {4}}}));
+    auto* placement = window.placement_view();
+    window.show_view(placement);
+    placement->redraw_now();
+    EXPECT_EQ(placement->marked_experts(), 1);
+    // A Ctrl-click on a Placement cell (MoE layer 3, expert 6) adds it.
+    click_plot(placement->plot(), 6, 3, true);
+    EXPECT_EQ(window.selection()->experts(), (sy::ExpertsByLayer{{1, {4}}, {3, {6}}}));
+    EXPECT_EQ(window.status_text(), QStringLiteral("layer 1: expert 4; layer 3: expert 6"));
+    // A click on an Affinity cell (row 1 at layer 0, column 5 at layer 1) selects both experts;
+    // the row and the column are outlined.
+    auto* affinity = find_view<gui::AffinityView>(window);
+    window.show_view(affinity);
+    affinity->set_pair(0, 1);
+    affinity->redraw_now();
+    click_plot(affinity->plot(), 5, 1);
+    EXPECT_EQ(window.selection()->experts(), (sy::ExpertsByLayer{{0, {1}}, {1, {5}}}));
+    EXPECT_EQ(affinity->marked_experts(), 2);
     auto* map = find_view<gui::RoutingMapView>(window);
     window.show_view(map);
     map->redraw_now();
