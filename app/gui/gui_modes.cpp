@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QTemporaryDir>
 #include <QTimer>
 #include <algorithm>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "edit_stack.h"
 #include "edit_stack_panel.h"
 #include "expert_selection.h"
+#include "experts_view.h"
 #include "main_window.h"
 #include "placement_view.h"
 #include "routing_view.h"
@@ -51,7 +53,8 @@ int run_screenshots(MainWindow& window, const QString& dir) {
     fail_on_error(window);
     window.resize(1500, 900);
     // The whole loop, one step after the other: trace, route a line of text, prune two experts
-    // and merge two others in every layer, compute layer 0's similarity, preview, then save.
+    // and merge two others in every layer, compute layer 0's similarity and a score file,
+    // preview, then save.
     auto every_layer = [&window](std::vector<int> experts) {
         sy::ExpertsByLayer out;
         for (int layer : window.model()->description.moe_layers) out[layer] = experts;
@@ -74,7 +77,12 @@ int run_screenshots(MainWindow& window, const QString& dir) {
         window.similarity_view()->set_tokens(512);
         window.similarity_view()->compute();
     });
-    QObject::connect(window.similarity_view(), &SimilarityView::computed, &window, [&window]() {
+    // Scores for the Experts table's EAN / REAP columns, in a folder that goes away afterwards.
+    QTemporaryDir scores_dir;
+    const QString scores = scores_dir.filePath(QStringLiteral("scores.h5"));
+    QObject::connect(window.similarity_view(), &SimilarityView::computed, &window,
+                     [&window, scores]() { window.experts_view()->compute_scores(scores); });
+    QObject::connect(window.experts_view(), &ExpertsView::scores_loaded, &window, [&window]() {
         window.edit_panel()->set_preview_tokens(2048);
         window.edit_panel()->preview();
     });

@@ -2,7 +2,8 @@
 # Screenshots of every workbench view, for a person to check what the window looks like. Runs
 # the real window under Xvfb: opens the bundled model, traces the bundled corpus, routes a line
 # of text in the token inspector, prunes two experts and merges two others in every layer,
-# computes layer 0's expert similarity, previews the edit stack, then saves one PNG per view.
+# computes layer 0's expert similarity and a score file, previews the edit stack, then saves one
+# PNG per view.
 #   tests/gui/screenshots.sh [OUT_DIR] [BUILD_DIR]     (defaults: build/screenshots, build)
 # Needs xvfb-run (packaging/install-deps.sh installs xvfb + xauth).
 set -euo pipefail
