@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Tests of crosscheck_lib.py (the comparisons hf_crosscheck.py makes on the GPU machine) against
+the fixtures' goldens, and, given the built switchyard, of the whole script without
+transformers: our CPU f32 traces read back with h5py must agree with the goldens within the
+strict bounds for every fixture.
+
+    /usr/bin/python3 bench/gpu/test_crosscheck_lib.py [SWITCHYARD]
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import crosscheck_lib as lib  # noqa: E402
+import hf_crosscheck  # noqa: E402
+
+SWITCHYARD = None
+FIXTURES = hf_crosscheck.fixtures()
+
+
+def goldens(name):
+    return lib.read_safetensors(FIXTURES[name][1])[0]
+
+
+class CompareRouting(unittest.TestCase):
+    def setUp(self):
+        self.g = lib.golden_routing(goldens("tiny-qwen3-moe"))
+
+    def copy(self):
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.g.items()}
+
+    def test_goldens_match_themselves(self):
+        stats = lib.compare_routing(self.g, self.g)
+        self.assertEqual(stats["identical_sets"], stats["pairs"])
+        self.assertEqual(stats["pairs"], 3 * 128)
+        self.assertEqual(stats["max_weight_error"], 0.0)
+        self.assertEqual(lib.strict_violations(stats, "tiny-qwen3-moe"), [])
+
+    def test_order_within_the_set_does_not_matter(self):
+        ours = self.copy()
+        ours["ids"], ours["weights"] = ours["ids"][..., ::-1].copy(), ours["weights"][..., ::-1].copy()
+        stats = lib.compare_routing(ours, self.g)
+        self.assertEqual(stats["identical_fraction"], 1.0)
+        self.assertEqual(stats["max_weight_error"], 0.0)
+
+    def test_weight_bound(self):
+        ours = self.copy()
+        ours["weights"][1, 7, 2] += 5e-5
+        self.assertEqual(lib.strict_violations(lib.compare_routing(ours, self.g), "tiny-qwen3-moe"), [])
+        ours["weights"][1, 7, 2] += 2e-4
+        stats = lib.compare_routing(ours, self.g)
+        self.assertAlmostEqual(stats["max_weight_error"], 2.5e-4, places=6)
+        self.assertEqual(len(lib.strict_violations(stats, "tiny-qwen3-moe")), 1)
+
+    def test_a_different_set_is_a_violation_and_its_weights_are_not_compared(self):
+        ours = self.copy()
+        chosen = set(ours["ids"][0, 5])
+        ours["ids"][0, 5, 0] = next(e for e in range(16) if e not in chosen)
+        ours["weights"][0, 5, 0] += 1.0
+        stats = lib.compare_routing(ours, self.g)
+        self.assertEqual(stats["identical_sets"], stats["pairs"] - 1)
+        self.assertEqual(stats["max_weight_error"], 0.0)
+        self.assertIn("identical top-k sets 383/384", lib.strict_violations(stats, "tiny-qwen3-moe"))
+
+    def test_near_ties_of_the_trained_fixture(self):
+        g = lib.golden_routing(goldens("tiny-mixtral"))
+        ours = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in g.items()}
+        gaps = np.stack([lib._softmax_gap(g["logits"][l], 2) for l in range(4)])
+        tie = np.unravel_index(np.argmin(gaps), gaps.shape)      # the closest call
+        clear = np.unravel_index(np.argmax(gaps), gaps.shape)
+        self.assertLess(gaps[tie], 1e-4)
+        for l, n in (tie, clear):
+            ours["ids"][l, n, 1] = next(e for e in range(8) if e not in set(ours["ids"][l, n]))
+        stats = lib.compare_routing(ours, g, lib.NEAR_TIE_GAP["tiny-mixtral"])
+        self.assertEqual(stats["near_tie_mismatches"], 1)
+        self.assertEqual(stats["clear_mismatches"], 1)
+        self.assertEqual(len(lib.strict_violations(stats, "tiny-mixtral")), 1)
+
+    def test_float16_storage_of_router_logits(self):
+        ours = self.copy()
+        ours["logits"] = ours["logits"].astype(np.float16).astype(np.float32)
+        ours["logits_f16"] = True
+        stats = lib.compare_routing(ours, self.g)
+        self.assertGreater(stats["max_router_logit_error"], 0.0)
+        self.assertEqual(stats["max_router_logit_error_beyond_storage"], 0.0)
+        ours["logits"][2, 3, 4] += 0.01
+        stats = lib.compare_routing(ours, self.g)
+        self.assertGreater(stats["max_router_logit_error_beyond_storage"], 0.009)
+        self.assertTrue(any("router logit" in v for v in lib.strict_violations(stats, "tiny-qwen3-moe")))
+
+
+class Outputs(unittest.TestCase):
+    def test_nll_from_logits(self):
+        logits = np.log(np.array([[[0.5, 0.25, 0.25], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]]]))
+        nll = lib.nll_from_logits(logits, np.array([[0, 2, 1]]))
+        np.testing.assert_allclose(nll, [[np.log(4), np.log(10)]])   # p(2 | 0) = 0.25, p(1 | 2) = 0.1
+
+    def test_trace_rows_need_nan_at_each_window_end(self):
+        flat = np.array([1, 2, np.nan, 4, 5, np.nan], dtype=np.float32)
+        np.testing.assert_array_equal(lib.trace_nll_rows(flat, 2, 3), [[1, 2], [4, 5]])
+        with self.assertRaises(ValueError):
+            lib.trace_nll_rows(np.arange(6, dtype=np.float32), 2, 3)
+
+    def test_bf16_bounds(self):
+        stats = {"identical_fraction": 0.95, "max_weight_error": 0.2, "mean_router_logit_error": 0.05,
+                 "mean_nll_difference": 0.02}
+        self.assertEqual(len(lib.bf16_violations(stats, "tiny-qwen3-moe")), 1)      # weight only
+        self.assertEqual(len(lib.bf16_violations(stats, "tiny-qwen3-next")), 0)     # recurrent bound 0.45
+        self.assertEqual(len(lib.bf16_violations(stats, "tiny-mixtral")), 3)        # sets, weight, NLL
+
+
+@unittest.skipUnless(os.environ.get("SY_SWITCHYARD"), "needs the built switchyard (argument)")
+class OursAgainstGoldens(unittest.TestCase):
+    def test_every_fixture_within_strict_bounds(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "crosscheck.json")
+            done = subprocess.run([sys.executable, os.path.join(HERE, "hf_crosscheck.py"), "--no-cuda",
+                                   "--switchyard", os.environ["SY_SWITCHYARD"], "--work", tmp, "--json", out],
+                                  capture_output=True, text=True)
+            with open(out) as f:
+                report = json.load(f)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertEqual(set(report["fixtures"]), set(FIXTURES))
+        for name, result in report["fixtures"].items():
+            stats = result["comparisons"]["ours cpu f32 vs goldens"]["stats"]
+            if name != "tiny-llama":
+                self.assertEqual(stats["clear_mismatches"], 0, name)
+                self.assertLessEqual(stats["max_weight_error"], 1e-4, name)
+                self.assertLessEqual(stats["max_nll_error"], 1e-4, name)
+            self.assertLessEqual(abs(stats["mean_nll_difference"]), 1e-4, name)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        os.environ["SY_SWITCHYARD"] = sys.argv.pop(1)
+    unittest.main(verbosity=2)
