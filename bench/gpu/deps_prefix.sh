@@ -20,7 +20,16 @@ tarball=${2:-$here/../../.gpu-deps/deps.tar.xz}
 rm -rf "$dir"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-tar -C "$dir" -xJf "$tarball"
+if command -v xz >/dev/null; then
+  tar -C "$dir" -xJf "$tarball"
+else   # no xz-utils: Python's lzma (links kept, times kept)
+  "${PYTHON:-python3}" - "$tarball" "$dir" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    kw = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
+    t.extractall(sys.argv[2], **kw)
+PY
+fi
 usr="$dir/usr"
 lib="$usr/lib/x86_64-linux-gnu"
 
@@ -30,7 +39,7 @@ find "$dir" -name '*.pc' -print0 | xargs -0 sed -E -i \
   -e "s#([[:space:]]-[IL])/usr/#\1$usr/#g"
 
 dropped=()
-if command -v ldconfig >/dev/null; then
+if command -v ldconfig >/dev/null && [ -z "${SY_DEPS_KEEP_ALL:-}" ]; then   # SY_DEPS_KEEP_ALL: tests
   system=$(ldconfig -p | awk '{print $1}')
   while read -r so; do
     [ -n "$so" ] || continue
