@@ -219,3 +219,22 @@ def compare_run(ours_routing, ours_nll, ref_routing, ref_nll, fixture, gap_thres
 
 def finite_or_none(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+
+
+def transformers_version():
+    """transformers' version, or None when it is not installed."""
+    try:
+        import transformers
+        return transformers.__version__
+    except ImportError:
+        return None
+
+
+def load_causal_lm(model_dir, dtype, **kwargs):
+    """AutoModelForCausalLM.from_pretrained in `dtype` (transformers 5 says dtype=, 4 torch_dtype=)."""
+    from transformers import AutoModelForCausalLM
+    try:
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, **kwargs)
+    except TypeError:
+        model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=dtype, **kwargs)
+    return model.eval()

@@ -10,6 +10,7 @@ with `layers` decoder layers. Values as bench/make_random_mixtral.py writes them
 Mixtral in seconds) and with os.urandom otherwise. `tiny=True` divides every width by 8 (and the
 expert count of qwen3 by 4), for testing the benchmark's plumbing on a CPU.
 """
+import fcntl
 import json
 import os
 import sys
@@ -25,6 +26,10 @@ SHAPES = {
     "qwen3": {"hidden": 2048, "inter": 768, "experts": 128, "top_k": 8, "heads": 32, "kv_heads": 4,
               "head_dim": 128, "vocab": 151936},
 }
+
+# MoE block and (gate, up, down) expert tensor names in the Hub checkpoints.
+EXPERT_NAMES = {"mixtral": ("block_sparse_moe", ("w1", "w3", "w2")),
+                "qwen3": ("mlp", ("gate_proj", "up_proj", "down_proj"))}
 
 
 def shape(kind, tiny=False):
@@ -48,22 +53,16 @@ def tensors(kind, layers, s):
         yield p + "self_attn.k_proj.weight", [kv, h]
         yield p + "self_attn.v_proj.weight", [kv, h]
         yield p + "self_attn.o_proj.weight", [h, q]
-        if kind == "mixtral":
-            yield p + "block_sparse_moe.gate.weight", [e, h]
-            for x in range(e):
-                b = p + f"block_sparse_moe.experts.{x}."
-                yield b + "w1.weight", [i, h]
-                yield b + "w2.weight", [h, i]
-                yield b + "w3.weight", [i, h]
-        else:
+        if kind == "qwen3":
             yield p + "self_attn.q_norm.weight", [s["head_dim"]]
             yield p + "self_attn.k_norm.weight", [s["head_dim"]]
-            yield p + "mlp.gate.weight", [e, h]
-            for x in range(e):
-                b = p + f"mlp.experts.{x}."
-                yield b + "gate_proj.weight", [i, h]
-                yield b + "up_proj.weight", [i, h]
-                yield b + "down_proj.weight", [h, i]
+        block, (gate, up, down) = EXPERT_NAMES[kind]
+        yield p + f"{block}.gate.weight", [e, h]
+        for x in range(e):
+            b = p + f"{block}.experts.{x}."
+            yield b + f"{gate}.weight", [i, h]
+            yield b + f"{up}.weight", [i, h]
+            yield b + f"{down}.weight", [h, i]
     yield "model.norm.weight", [h]
     yield "lm_head.weight", [s["vocab"], h]
 
@@ -108,7 +107,15 @@ def _gpu_writer():
 
 
 def write(kind, out, layers=4, tiny=False, shards=4):
-    """Writes the checkpoint unless `out` already holds it; returns its bytes."""
+    """Writes the checkpoint unless `out` already holds it; returns its bytes. A writer in another
+    process (device_check.sh prepares them while it builds) is waited for, not raced."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _write_locked(kind, out, layers, tiny, shards)
+
+
+def _write_locked(kind, out, layers, tiny, shards):
     done = os.path.join(out, ".complete")
     if os.path.exists(done):
         with open(done) as f:

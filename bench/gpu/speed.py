@@ -38,6 +38,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crosscheck_lib as lib  # noqa: E402
 import random_checkpoints as rc  # noqa: E402
 
 SEQ_LEN = 4096
@@ -175,16 +176,6 @@ def first_batch_counts(trace_path, batch_tokens, experts):
 
 # ---- transformers ----------------------------------------------------------------------------
 
-def hf_load(model_dir, device):
-    import torch
-    from transformers import AutoModelForCausalLM
-    try:
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16, device_map=device)
-    except TypeError:
-        model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.bfloat16, device_map=device)
-    return model.eval()
-
-
 def hf_rate(torch, model, device, vocab, tokens, seq_len):
     gen = torch.Generator().manual_seed(1)
     ids = torch.randint(0, vocab, (tokens // seq_len, seq_len), generator=gen).to(device)
@@ -200,15 +191,11 @@ def hf_rate(torch, model, device, vocab, tokens, seq_len):
             "attention": attn, "experts_implementation": impl}
 
 
-def transformers_version():
-    try:
-        import transformers
-        return transformers.__version__
-    except ImportError:
-        return None
-
-
 # ---- runs ------------------------------------------------------------------------------------
+
+def checkpoint_dir(a, kind):
+    return os.path.join(a.work, f"{kind}{'-tiny' if a.tiny else ''}")
+
 
 def expert_flop(s, tokens):
     return 2 * tokens * s["top_k"] * 3 * s["hidden"] * s["inter"]
@@ -217,19 +204,19 @@ def expert_flop(s, tokens):
 def speed(a, torch, device):
     peak = matmul_peak(torch, device)
     log(f"{device} matmul peak {peak:.1f} TFLOP/s ({'bf16 8192^3' if device == 'cuda' else 'f32 1024^3'})")
-    hf_version = transformers_version() if device == "cuda" or a.tiny else None
+    hf_version = lib.transformers_version() if device == "cuda" or a.tiny else None
     report = {"device": device, "matmul_peak_tflops": peak, "transformers": hf_version, "seq_len": a.seq_len,
               "models": {}}
     for kind in a.models:
         s = rc.shape(kind, a.tiny)
-        model_dir = os.path.join(a.work, f"{kind}{'-tiny' if a.tiny else ''}")
+        model_dir = checkpoint_dir(a, kind)
         start = time.perf_counter()
         size = rc.write(kind, model_dir, layers=4, tiny=a.tiny)
         log(f"{kind}: checkpoint {size / 1e9:.1f} GB ready in {time.perf_counter() - start:.1f} s")
         model = None
         if hf_version:
             start = time.perf_counter()
-            model = hf_load(model_dir, device)
+            model = lib.load_causal_lm(model_dir, torch.bfloat16, device_map=device)
             log(f"{kind}: transformers loaded in {time.perf_counter() - start:.1f} s")
         rows = {}
         for tokens in a.tokens:
@@ -274,7 +261,7 @@ def speed(a, torch, device):
 def streaming(a, torch, device):
     kind = "mixtral"
     s = rc.shape(kind, a.tiny)
-    model_dir = os.path.join(a.work, f"{kind}{'-tiny' if a.tiny else ''}")
+    model_dir = checkpoint_dir(a, kind)
     rc.write(kind, model_dir, layers=4, tiny=a.tiny)
     layers, resident = rc.layer_bytes(kind, 4, a.tiny)
     tokens = a.tokens[0]
@@ -316,10 +303,17 @@ def main(argv):
     ap.add_argument("--run-tokens", type=int, default=262144, help="tokens per trace run (at least 3 batches)")
     ap.add_argument("--seq-len", type=int, default=SEQ_LEN)
     ap.add_argument("--tiny", action="store_true", help="shrunken shapes, for testing the plumbing on a CPU")
+    ap.add_argument("--prepare", action="store_true", help="only write the checkpoints (device_check.sh, during the build)")
     a = ap.parse_args(argv)
     a.models = a.models.split(",")
     a.tokens = [int(t) for t in a.tokens.split(",")]
     os.makedirs(a.work, exist_ok=True)
+    if a.prepare:
+        for kind in a.models:
+            start = time.perf_counter()
+            size = rc.write(kind, checkpoint_dir(a, kind), layers=4, tiny=a.tiny)
+            log(f"{kind}: checkpoint {size / 1e9:.1f} GB ready in {time.perf_counter() - start:.1f} s")
+        return 0
     import torch
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu" and not a.tiny:
