@@ -35,10 +35,22 @@ else
 fi
 export PYTHONUNBUFFERED=1
 
+summary_written=0
+current_step=start
 write_summary() {   # STATUS [FAILED_STEP]
+  summary_written=1
   "$py" "$repo/bench/gpu/summary.py" --steps "$steps" --out "$OUT" --mode "$mode" \
     --status "$1" ${2:+--failed "$2"} --manifest "$deps/MANIFEST"
 }
+# Whatever ends the script, the summary exists and tee has written the whole log.
+on_exit() {
+  local rc=$?
+  if [ "$summary_written" -eq 0 ]; then write_summary failed "$current_step" || true; fi
+  exec 1>&- 2>&-
+  sleep 0.5
+  exit "$rc"
+}
+trap on_exit EXIT
 
 # step NAME COMMAND...: runs COMMAND under set -e in a subshell (so its first failing command
 # ends it), records seconds and status, and on failure writes the summary and exits. Exit 3 is
@@ -48,6 +60,7 @@ out_of_bounds=0
 step() {
   local name=$1 start rc
   shift
+  current_step=$name
   echo "=== step $name: $*"
   start=$(date +%s%N)
   set +e

@@ -238,6 +238,9 @@ def check_fixture(name, model_dir, goldens_path, a, cuda, hf):
             h = hfs[device]
             if (h["routing"] is None) != (gold_routing is None):
                 raise RuntimeError(f"transformers {'found no' if h['routing'] is None else 'found'} MoE blocks; the goldens disagree")
+            if "moe_layers" in goldens and h["routing"]["moe_layers"] != [int(x) for x in goldens["moe_layers"]]:
+                raise RuntimeError(f"transformers' MoE layers {h['routing']['moe_layers']}, the goldens' "
+                                   f"{goldens['moe_layers'].tolist()}")
             stats = lib.compare_run(gold_routing, gold_nll, h["routing"], h["nll"], name, gap)
             if "logits" in goldens:
                 stats.update(lib.compare_values(goldens["logits"], h["logits"], "logit"))
