@@ -4,7 +4,7 @@
 Speed (default): for 4-layer random BF16 checkpoints of Qwen3-30B-A3B and Mixtral-8x7B shapes
 (random_checkpoints.py) at 8k and 64k tokens per batch (windows of 4096 tokens):
   * ours: `switchyard trace --device cuda --dtype bf16` over several batches; tokens/s in the
-    steady state, from the times at which its --progress json lines arrive, first batch excluded;
+    steady state, from its --progress json lines (tokens done, elapsed_s), first batch excluded;
   * transformers: AutoModelForCausalLM in bf16 on the GPU, forward(input_ids,
     output_router_logits=True) under no_grad on the same number of tokens (default attention and
     experts implementation, no torch.compile), tokens/s over timed repeats after a warm-up;
@@ -128,7 +128,7 @@ def run_trace(switchyard, model_dir, ids, out, batch_tokens, seq_len, device, ex
     stdout = []
     reader = threading.Thread(target=lambda: stdout.extend(proc.stdout))
     reader.start()
-    points = []   # (seconds since start, tokens done)
+    points = []   # (seconds, tokens done)
     for line in proc.stderr:
         now = time.perf_counter() - start
         try:
@@ -136,8 +136,8 @@ def run_trace(switchyard, model_dir, ids, out, batch_tokens, seq_len, device, ex
         except ValueError:
             sys.stderr.write(line)
             continue
-        if isinstance(event, dict) and event.get("done") is not None:
-            points.append((now, event["done"]))
+        if isinstance(event, dict) and event.get("unit") == "tokens" and event.get("done") is not None:
+            points.append((event.get("elapsed_s", now), event["done"]))   # the program's own clock
     reader.join()
     if proc.wait() != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {''.join(stdout)}")
