@@ -116,7 +116,9 @@ configure() {
   mapfile -t dep_args < "$deps/cmake-args"
   # CMAKE_POLICY_VERSION_MINIMUM: CMake 4 (pip's, on the GPU machine) refuses package files
   # that still name policy versions below 3.5 without it; CMake 3 ignores it.
-  local args=(-S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_GUI=OFF
+  local generator=Ninja
+  command -v ninja >/dev/null || generator="Unix Makefiles"
+  local args=(-S "$repo" -B "$build" -G "$generator" -DCMAKE_BUILD_TYPE=Release -DSWITCHYARD_GUI=OFF
               -DSWITCHYARD_BUILD_TESTS=ON -DCMAKE_POLICY_VERSION_MINIMUM=3.5 "${dep_args[@]}")
   command -v ccache >/dev/null && args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   if [ "$mode" = device ]; then
