@@ -111,6 +111,8 @@ environment() {
   command -v ninja >/dev/null && echo "ninja $(ninja --version)"
   ${CXX:-c++} --version | head -1
   if [ "$mode" = device ]; then
+    # Every later step assumes the GPU: a machine whose torch sees none stops here.
+    "$py" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else "torch sees no CUDA device")'
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv
     nvcc_path
     "$(nvcc_path)" --version | tail -2
