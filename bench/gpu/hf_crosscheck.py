@@ -129,6 +129,19 @@ def hf_reference(model_dir, input_ids, device):
     torch.backends.cudnn.allow_tf32 = False
     torch.set_float32_matmul_precision("highest")
     model = _load_hf(model_dir, device)
+    try:
+        return capture_reference(model, input_ids, device)
+    finally:
+        del model
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+
+def capture_reference(model, input_ids, device):
+    """Runs `model` (a transformers causal LM, or anything shaped like one) on input_ids [B, T]
+    with hooks on each MoE block's experts and router; see hf_reference."""
+    import torch
+
     captured, hooks = {}, []
     for layer, block in _moe_blocks(model):
         n_experts = getattr(block.experts, "num_experts", None) or model.config.to_dict().get("num_local_experts") \
@@ -150,7 +163,11 @@ def hf_reference(model_dir, input_ids, device):
             if logits is not None:
                 captured.setdefault(layer, {})["logits"] = logits.detach().float().reshape(-1, n_experts).cpu().numpy()
 
-        hooks.append(block.experts.register_forward_pre_hook(experts_hook, with_kwargs=True))
+        try:
+            hooks.append(block.experts.register_forward_pre_hook(experts_hook, with_kwargs=True))
+        except TypeError:   # PyTorch < 2.0 (the development machine's): positional arguments only
+            hooks.append(block.experts.register_forward_pre_hook(
+                lambda m, args, hook=experts_hook: hook(m, args, {})))
         router = getattr(block, "gate", None) or getattr(block, "router")
         hooks.append(router.register_forward_hook(router_hook))
     with torch.no_grad():
@@ -167,9 +184,6 @@ def hf_reference(model_dir, input_ids, device):
                    "weights": np.stack([captured[l]["weights"] for l in layers]),
                    "logits": np.stack([captured[l]["logits"] for l in layers]) if all("logits" in captured[l] for l in layers) else None,
                    "logits_f16": False, "moe_layers": layers}
-    del model
-    if device.startswith("cuda"):
-        torch.cuda.empty_cache()
     return {"routing": routing, "logits": logits, "nll": lib.nll_from_logits(logits, input_ids)}
 
 

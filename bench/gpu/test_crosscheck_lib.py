@@ -114,6 +114,91 @@ class Outputs(unittest.TestCase):
         self.assertEqual(len(lib.bf16_violations(stats, "tiny-mixtral")), 3)        # sets, weight, NLL
 
 
+def fake_transformers_model(torch, hidden=16, experts=6, top_k=2, vocab=32, layers=3):
+    """A causal LM shaped like transformers 5's MoE models: layer 0 dense, then MoE blocks whose
+    router returns (logits, weights, ids) and whose experts module takes (hidden, ids, weights)."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class Router(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.randn(experts, hidden))
+
+        def forward(self, x):
+            logits = F.linear(x, self.weight)
+            weights, ids = torch.topk(torch.softmax(logits.float(), dim=-1), top_k, dim=-1)
+            return logits, weights / weights.sum(-1, keepdim=True), ids
+
+    class Experts(nn.Module):
+        num_experts = experts
+
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(torch.randn(experts, hidden))
+
+        def forward(self, hidden_states, top_k_index, top_k_weights):
+            return (self.scale[top_k_index] * top_k_weights[..., None]).sum(1) * hidden_states
+
+    class MoE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gate, self.experts = Router(), Experts()
+
+        def forward(self, x):
+            flat = x.reshape(-1, hidden)
+            logits, weights, ids = self.gate(flat)
+            self.seen = (ids, weights, logits)
+            return self.experts(flat, ids, weights).reshape(x.shape)
+
+    class Layer(nn.Module):
+        def __init__(self, moe):
+            super().__init__()
+            self.mlp = MoE() if moe else nn.Linear(hidden, hidden)
+
+        def forward(self, x):
+            return x + torch.tanh(self.mlp(x))
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, hidden)
+            self.layers = nn.ModuleList([Layer(i > 0) for i in range(layers)])
+            self.lm_head = nn.Linear(hidden, vocab)
+            self.config = type("Config", (), {"to_dict": lambda self: {"num_local_experts": experts}})()
+
+        def forward(self, ids):
+            x = self.embed(ids)
+            for layer in self.layers:
+                x = layer(x)
+            return type("Output", (), {"logits": self.lm_head(x)})()
+
+    torch.manual_seed(0)
+    return Model().eval()
+
+
+class TransformersCapture(unittest.TestCase):
+    """hf_crosscheck's hooks on a model shaped like transformers': what the MoE blocks used."""
+
+    def test_capture_is_what_each_block_used(self):
+        try:
+            import torch
+        except ImportError:
+            self.skipTest("needs torch")
+        model = fake_transformers_model(torch)
+        ids = np.arange(2 * 5).reshape(2, 5) % 32
+        ref = hf_crosscheck.capture_reference(model, ids, "cpu")
+        routing = ref["routing"]
+        self.assertEqual(routing["moe_layers"], [1, 2])
+        self.assertEqual(routing["ids"].shape, (2, 10, 2))
+        for slot, layer in enumerate((1, 2)):
+            used_ids, used_weights, used_logits = model.layers[layer].mlp.seen
+            np.testing.assert_array_equal(routing["ids"][slot], used_ids.numpy())
+            np.testing.assert_allclose(routing["weights"][slot], used_weights.detach().numpy())
+            np.testing.assert_allclose(routing["logits"][slot], used_logits.detach().numpy())
+        self.assertEqual(ref["nll"].shape, (2, 4))
+        self.assertEqual(lib.compare_routing(routing, routing)["identical_fraction"], 1.0)
+
+
 class OursAgainstGoldens(unittest.TestCase):
     def setUp(self):
         if not os.environ.get("SY_SWITCHYARD"):
