@@ -19,8 +19,9 @@ decoder-layer bytes, so every batch streams the layers host -> device, against t
   overlap = 1 - (t_streamed - t_resident) / t_copy, per batch, where t_copy = streamed bytes /
   pinned host->device bandwidth measured here. 1: copies fully hidden behind compute; 0: serial.
 
-Writes a JSON (--json); prints a table. Exit 0 when it ran (goals are reported, not enforced),
-1 when it broke. Without CUDA, --tiny runs the plumbing on the CPU with shrunken shapes.
+Writes a JSON (--json) and a line per measurement. Exit 0 when everything was measured (goals
+are reported, not enforced), 3 when a measurement failed (recorded under "errors"; the others
+still run), 1 when it broke. Without CUDA, --tiny runs the plumbing on the CPU with shrunken shapes.
 
 usage: speed.py --switchyard BIN --work DIR [--json OUT] [--streaming] [--models qwen3,mixtral]
                 [--tokens 8192,65536] [--tiny]
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 
@@ -201,6 +203,18 @@ def expert_flop(s, tokens):
     return 2 * tokens * s["top_k"] * 3 * s["hidden"] * s["inter"]
 
 
+def attempt(report, label, fn):
+    """fn(), or None with the error recorded in report["errors"]: one failed measurement must
+    not cost the others (the run is short and rare)."""
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - recorded and reported, the exit status says so
+        traceback.print_exc()
+        report.setdefault("errors", []).append(f"{label}: {type(e).__name__}: {e}")
+        log(f"{label} FAILED: {e}")
+        return None
+
+
 def speed(a, torch, device):
     peak = matmul_peak(torch, device)
     log(f"{device} matmul peak {peak:.1f} TFLOP/s ({'bf16 8192^3' if device == 'cuda' else 'f32 1024^3'})")
@@ -216,7 +230,8 @@ def speed(a, torch, device):
         model = None
         if hf_version:
             start = time.perf_counter()
-            model = lib.load_causal_lm(model_dir, torch.bfloat16, device_map=device)
+            model = attempt(report, f"{kind}: transformers load",
+                            lambda: lib.load_causal_lm(model_dir, torch.bfloat16, device_map=device))
             log(f"{kind}: transformers loaded in {time.perf_counter() - start:.1f} s")
         rows = {}
         for tokens in a.tokens:
@@ -224,9 +239,13 @@ def speed(a, torch, device):
             ids = os.path.join(a.work, f"{kind}-ids-{tokens}.jsonl")
             write_ids(ids, s["vocab"], tokens * batches, a.seq_len)
             trace = os.path.join(a.work, f"{kind}-{tokens}.h5")
-            ours = run_trace(a.switchyard, model_dir, ids, trace, tokens, a.seq_len, device)
+            ours = attempt(report, f"{kind} {tokens}: our trace",
+                           lambda: run_trace(a.switchyard, model_dir, ids, trace, tokens, a.seq_len, device))
+            if ours is None:
+                continue
             counts = first_batch_counts(trace, tokens, s["experts"])
-            gemm = [grouped_gemm_rate(torch, device, layer, s) for layer in counts]
+            gemm = [attempt(report, f"{kind} {tokens}: grouped GEMM", lambda: grouped_gemm_rate(torch, device, layer, s))
+                    or {"tflops": None} for layer in counts]
             gemm_tflops = None
             if all(g["tflops"] for g in gemm):
                 gemm_tflops = sum(g["flop"] for g in gemm) / sum(g["seconds"] for g in gemm) / 1e12
@@ -236,8 +255,11 @@ def speed(a, torch, device):
                    "tokens_per_expert_per_layer_mean": float(counts.mean()),
                    "tokens_per_expert_per_layer_max": int(counts.max())}
             if model is not None:
-                row["transformers"] = hf_rate(torch, model, device, s["vocab"], tokens, a.seq_len)
-                row["speedup"] = ours["tokens_per_s"] / row["transformers"]["tokens_per_s"]
+                hf = attempt(report, f"{kind} {tokens}: transformers forward",
+                             lambda: hf_rate(torch, model, device, s["vocab"], tokens, a.seq_len))
+                if hf is not None:
+                    row["transformers"] = hf
+                    row["speedup"] = ours["tokens_per_s"] / hf["tokens_per_s"]
             rows[str(tokens)] = row
             log(f"{kind} {tokens} tokens/batch: ours {ours['tokens_per_s']:.0f} tok/s"
                 + (f", transformers {row['transformers']['tokens_per_s']:.0f} tok/s, {row['speedup']:.2f}x"
@@ -326,7 +348,7 @@ def main(argv):
         with open(a.json + ".partial", "w") as f:
             json.dump(report, f, indent=2)
         os.replace(a.json + ".partial", a.json)
-    return 0
+    return 3 if report.get("errors") else 0
 
 
 if __name__ == "__main__":
