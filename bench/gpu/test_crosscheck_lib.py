@@ -223,6 +223,48 @@ class OursAgainstGoldens(unittest.TestCase):
             self.assertLessEqual(abs(stats["mean_nll_difference"]), 1e-4, name)
 
 
+class TransformersWiring(unittest.TestCase):
+    """check_fixture's transformers comparisons, with transformers replaced by the goldens
+    (a reference our CPU run must match) and by a loader that fails."""
+
+    def setUp(self):
+        if not os.environ.get("SY_SWITCHYARD"):
+            self.skipTest("needs the built switchyard (argument)")
+        self.saved = hf_crosscheck.hf_reference
+
+    def tearDown(self):
+        hf_crosscheck.hf_reference = self.saved
+
+    def run_fixture(self, name, tmp):
+        args = type("Args", (), {"switchyard": os.environ["SY_SWITCHYARD"], "work": tmp})()
+        model_dir, goldens_path = FIXTURES[name]
+        return hf_crosscheck.check_fixture(name, model_dir, goldens_path, args, cuda=False, hf=True)
+
+    def test_goldens_as_transformers(self):
+        def from_goldens(_model_dir, input_ids, _device):
+            g = goldens("tiny-qwen3-moe")
+            routing = dict(lib.golden_routing(g), moe_layers=[int(x) for x in g["moe_layers"]])
+            return {"routing": routing, "logits": g["logits"], "nll": lib.nll_from_logits(g["logits"], input_ids)}
+        hf_crosscheck.hf_reference = from_goldens
+        with tempfile.TemporaryDirectory() as tmp:
+            result = self.run_fixture("tiny-qwen3-moe", tmp)
+        self.assertNotIn("error", result)
+        self.assertEqual(set(result["comparisons"]), {"ours cpu f32 vs goldens", "goldens vs transformers cpu f32",
+                                                      "ours cpu f32 vs transformers cpu f32"})
+        for label, c in result["comparisons"].items():
+            self.assertEqual(c["violations"], [], label)
+        self.assertEqual(result["comparisons"]["goldens vs transformers cpu f32"]["stats"]["max_logit_error"], 0.0)
+
+    def test_a_failing_transformers_keeps_the_other_comparisons(self):
+        def fails(*_):
+            raise RuntimeError("no kernel for this")
+        hf_crosscheck.hf_reference = fails
+        with tempfile.TemporaryDirectory() as tmp:
+            result = self.run_fixture("tiny-olmoe", tmp)
+        self.assertIn("transformers cpu: RuntimeError: no kernel for this", result["error"])
+        self.assertEqual(list(result["comparisons"]), ["ours cpu f32 vs goldens"])
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
         os.environ["SY_SWITCHYARD"] = sys.argv.pop(1)
