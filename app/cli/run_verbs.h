@@ -3,6 +3,7 @@
 // (style.md rules 4 and 7): one "error: <message>" line on stderr and exit 1, CLI11's own codes
 // (>= 100) for malformed flags, 130 when cancelled with Ctrl-C / SIGTERM. Shared by `switchyard`
 // and `switchyard-torch`, so both binaries fail the same way.
+#include <string>
 #include <vector>
 
 #include "verbs.h"
@@ -10,5 +11,10 @@
 namespace sy::cli {
 
 int parse_and_run(CLI::App& app, const std::vector<Verb>& verbs, int argc, char** argv);
+
+// The one `error:` line of a failed verb. `kind`: error (this process failed), peer (another
+// rank of a parallel job did), cancelled. In a rank of a parallel job the message starts with
+// "rank R: ", and a rank started by `--nproc` sends it to its launcher instead of stderr.
+void report_failure(const std::string& kind, const std::string& message);
 
 }  // namespace sy::cli
