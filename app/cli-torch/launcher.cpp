@@ -164,6 +164,7 @@ void supervise(std::vector<RankProcess>& ranks, LaunchReport& report) {
         if (!failed_at && report.failed()) failed_at = Clock::now();
         if (failed_at && !term_at && Clock::now() - *failed_at > k_grace) {
             signal_alive(ranks, SIGTERM, true);
+            signal_alive(ranks, SIGCONT, true);   // a stopped (SIGSTOP, debugger) rank sees SIGTERM now
             term_at = Clock::now();
         }
         if (term_at && Clock::now() - *term_at > k_kill_after) signal_alive(ranks, SIGKILL, true);

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <new>
 
+#include "cli_spec.h"
 #include "switchyard/core/errors.h"
 
 namespace sy::cli {
@@ -32,6 +33,7 @@ void report_failure(const std::string& kind, const std::string& message) {
 }
 
 int parse_and_run(CLI::App& app, const std::vector<Verb>& verbs, int argc, char** argv) {
+    add_cli_spec_flag(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -234,7 +234,8 @@ void ModelRunner::Impl::serve_experts() {
         std::unique_ptr<ExpertSource> experts = experts_of(l, *weights);
         guard_torch(context, [&] {
             const torch::Tensor none = torch::empty({0, d.hidden_size}, torch::TensorOptions().dtype(dtype).device(device));
-            exchange->run(l, none, std::vector<int64_t>(static_cast<std::size_t>(d.experts_in_layer(l)), 0), *experts);
+            exchange->run(l, none, std::vector<int64_t>(static_cast<std::size_t>(d.experts_in_layer(l)), 0), *experts,
+                          torch::Tensor());
         });
         experts.reset();
         weights.reset();

@@ -22,10 +22,11 @@ public:
     virtual ~RemoteExperts() = default;
     // x_sorted [P, H]: the rows of the layer's (token, expert) pairs sorted by expert, counts[e]
     // of them for expert e -> [P, H] un-gated expert outputs in the same order. `local` holds
-    // this process's experts. Collective: every process calls it for every MoE layer of every
-    // forward pass, in layer order (with P = 0 when it has no tokens).
+    // this process's experts; first_choice [N] int64: each token's first-choice expert (for the
+    // traffic counts), undefined when there are no tokens. Collective: every process calls it for
+    // every MoE layer of every forward pass, in layer order (with P = 0 when it has no tokens).
     virtual torch::Tensor run(int layer, const torch::Tensor& x_sorted, const std::vector<int64_t>& counts,
-                              ExpertSource& local) = 0;
+                              ExpertSource& local, const torch::Tensor& first_choice) = 0;
 };
 
 // x [N, H] activation dtype (normed input). Expert outputs are weighted and summed in f32 (HF

@@ -1,4 +1,4 @@
-// run_trace (issue 3 item 5): dataset -> ModelRunner -> routing observer -> TraceWriter, one
+// run_trace: dataset -> ModelRunner -> routing observer -> TraceWriter, one
 // flushed batch at a time, so Ctrl-C or a crash loses at most the batch in flight.
 
 #include "corpus_job.h"
@@ -213,8 +213,8 @@ TraceSummary trace_rounds(TraceInput& in, const TraceOptions& options, BatchRoun
     TraceSummary summary;
     summary.resumed_from = writer ? writer->token_count() : 0;
     const int64_t max_tokens = in.corpus.options.max_tokens;
-    RateMeter meter("trace");
-    if (writer) progress.report(corpus_fraction(*in.reader, max_tokens), meter.stage(writer->token_count(), 0, 0));
+    RateMeter meter("trace", options.corpus.max_tokens);
+    if (writer) meter.report(progress, writer->token_count(), 0, corpus_fraction(*in.reader, max_tokens));
     const bool lockstep = options.runner.expert_parallel && rounds.size() > 1;
     const auto compute = [&](const DatasetBatch* batch) {
         return trace_batch(*in.runner, *in.meta, batch, lockstep ? nullptr : &cancel);
@@ -229,7 +229,7 @@ TraceSummary trace_rounds(TraceInput& in, const TraceOptions& options, BatchRoun
                 if (options.on_batch) options.on_batch(TraceBatchEvent{*in.meta, data, first_token, first_doc});
                 ++summary.batches;
                 const double fraction = corpus_fraction(*in.reader, max_tokens);
-                progress.report(fraction, meter.stage(writer->token_count(), writer->token_count() - summary.resumed_from, fraction));
+                meter.report(progress, writer->token_count(), writer->token_count() - summary.resumed_from, fraction);
             });
         }
     } catch (const Cancelled&) {
@@ -241,7 +241,7 @@ TraceSummary trace_rounds(TraceInput& in, const TraceOptions& options, BatchRoun
     summary.tokens = writer->token_count();
     summary.documents = writer->doc_count();
     writer->close();
-    if (summary.batches == 0) progress.report(1.0, meter.stage(summary.tokens, 0, 1.0));   // resumed a finished trace
+    if (summary.batches == 0) meter.report(progress, summary.tokens, 0, 1.0);   // resumed a finished trace
     return summary;
 }
 

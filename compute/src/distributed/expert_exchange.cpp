@@ -56,6 +56,7 @@ ExpertExchange::ExpertExchange(RankGroup& ranks, const ModelDescription& model,
     m_traffic->row_bytes = row_bytes;
     m_traffic->moe_layers.assign(model.moe_layers.begin(), model.moe_layers.end());
     m_traffic->pairs.assign(model.moe_layers.size(), std::vector<int64_t>(static_cast<std::size_t>(w * w), 0));
+    m_traffic->transitions = m_traffic->pairs;
     m_traffic->expert_ranks = m_expert_ranks;
 }
 
@@ -140,9 +141,27 @@ torch::Tensor ExpertExchange::run_local(const Plan& p, const torch::Tensor& rece
     return torch::empty_like(received).index_copy_(0, index, y);
 }
 
+// `switchyard place` scores a placement by the first-choice transitions between consecutive MoE
+// layers that change GPU (analysis/src/placement, convention "first"): the traffic if each token
+// moved to its first expert's GPU. Counting the same here checks that prediction on the data run.
+void ExpertExchange::count_transitions(int moe_index, const torch::Tensor& first_choice) {
+    if (!m_traffic || !first_choice.defined()) return;
+    const torch::Tensor ids = first_choice.to(torch::kCPU, torch::kInt64).contiguous();
+    const std::vector<int>& owner = m_expert_ranks.at(static_cast<std::size_t>(moe_index));
+    std::vector<int> ranks(static_cast<std::size_t>(ids.numel()));
+    for (std::size_t t = 0; t < ranks.size(); ++t) ranks[t] = owner.at(static_cast<std::size_t>(ids.data_ptr<int64_t>()[t]));
+    if (moe_index > 0 && m_previous_layer == moe_index - 1 && m_previous_ranks.size() == ranks.size()) {
+        std::vector<int64_t>& counts = m_traffic->transitions.at(static_cast<std::size_t>(moe_index));
+        for (std::size_t t = 0; t < ranks.size(); ++t) ++counts[static_cast<std::size_t>(m_previous_ranks[t] * m_ranks.size() + ranks[t])];
+    }
+    m_previous_ranks = std::move(ranks);
+    m_previous_layer = moe_index;
+}
+
 torch::Tensor ExpertExchange::run(int layer, const torch::Tensor& x_sorted, const std::vector<int64_t>& counts,
-                                  ExpertSource& local) {
+                                  ExpertSource& local, const torch::Tensor& first_choice) {
     const Plan p = plan(m_model.moe_layer_index(layer), counts);
+    count_transitions(p.moe_index, first_choice);
     const bool permuted = !p.send_order.empty();
     const torch::Tensor order = permuted ? index_tensor(p.send_order, x_sorted.device()) : torch::Tensor();
     const torch::Tensor x_send = permuted ? x_sorted.index_select(0, order) : x_sorted;

@@ -21,7 +21,7 @@ public:
     ExpertExchange(RankGroup& ranks, const ModelDescription& model, std::vector<std::vector<int>> expert_ranks,
                    std::shared_ptr<ExpertTraffic> traffic, int64_t row_bytes);
     torch::Tensor run(int layer, const torch::Tensor& x_sorted, const std::vector<int64_t>& counts,
-                      ExpertSource& local) override;
+                      ExpertSource& local, const torch::Tensor& first_choice) override;
 
 private:
     struct Plan;   // who sends what to whom in one layer
@@ -29,11 +29,14 @@ private:
     torch::Tensor all_to_all(const torch::Tensor& rows, const std::vector<int64_t>& send_rows,
                              const std::vector<int64_t>& receive_rows, int layer, const char* leg) const;
     torch::Tensor run_local(const Plan& plan, const torch::Tensor& received, ExpertSource& local) const;
+    void count_transitions(int moe_index, const torch::Tensor& first_choice);
 
     RankGroup& m_ranks;
     const ModelDescription& m_model;
     std::vector<std::vector<int>> m_expert_ranks;
     std::shared_ptr<ExpertTraffic> m_traffic;
+    std::vector<int> m_previous_ranks;   // rank of each token's first choice in the last MoE layer
+    int m_previous_layer = -1;           // its MoE index
 };
 
 // [layer][E] whether this rank holds each expert (true for every expert of a dense layer's

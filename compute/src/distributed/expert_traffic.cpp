@@ -49,14 +49,29 @@ int64_t ExpertTraffic::all_pairs(std::size_t layer) const {
     return n;
 }
 
+double ExpertTraffic::transition_cross_fraction() const {
+    int64_t cross = 0, all = 0;
+    for (const auto& layer : transitions)
+        for (int a = 0; a < ranks; ++a)
+            for (int b = 0; b < ranks; ++b) {
+                const int64_t n = layer.at(std::size_t(a * ranks + b));
+                all += n;
+                if (a != b) cross += n;
+            }
+    return fraction(cross, all);
+}
+
 void sum_expert_traffic(RankGroup& ranks, ExpertTraffic& traffic) {
     std::vector<int64_t> flat{traffic.tokens, traffic.row_bytes};
     for (const auto& layer : traffic.pairs) flat.insert(flat.end(), layer.begin(), layer.end());
+    for (const auto& layer : traffic.transitions) flat.insert(flat.end(), layer.begin(), layer.end());
     ranks.sum(flat, "summing the expert-parallel traffic");
     traffic.tokens = flat[0];
     traffic.row_bytes = flat[1] / ranks.size();
     std::size_t i = 2;
     for (auto& layer : traffic.pairs)
+        for (int64_t& v : layer) v = flat[i++];
+    for (auto& layer : traffic.transitions)
         for (int64_t& v : layer) v = flat[i++];
 }
 
@@ -71,7 +86,8 @@ std::string expert_traffic_json(const ExpertTraffic& t) {
                           {"dispatch_bytes", square(t.pairs[l], t.ranks, t.row_bytes)},
                           {"cross_rank_fraction", fraction(t.cross_pairs(l), t.all_pairs(l))},
                           {"received_pairs", load},
-                          {"received_max_over_mean", max_over_mean(load)}});
+                          {"received_max_over_mean", max_over_mean(load)},
+                          {"first_choice_transitions", square(t.transitions.at(l), t.ranks, 1)}});
     }
     // Combine bytes are the dispatch matrix transposed: each output goes back where its row came from.
     for (auto& layer : layers) {
@@ -86,7 +102,8 @@ std::string expert_traffic_json(const ExpertTraffic& t) {
                              {"placement", t.expert_ranks},
                              {"layers", layers},
                              {"cross_rank_fraction", fraction(cross, all)},
-                             {"cross_rank_bytes_per_token", t.tokens > 0 ? 2.0 * double(cross * t.row_bytes) / double(t.tokens) : 0}};
+                             {"cross_rank_bytes_per_token", t.tokens > 0 ? 2.0 * double(cross * t.row_bytes) / double(t.tokens) : 0},
+                             {"first_choice_cross_fraction", t.transition_cross_fraction()}};
     return out.dump(2);
 }
 
@@ -106,6 +123,11 @@ std::string expert_traffic_summary(const ExpertTraffic& t) {
     }
     std::snprintf(line, sizeof line, "  all        %6.1f%% of pairs cross ranks  %10.0f B/token\n", 100 * fraction(cross, all),
                   t.tokens > 0 ? 2.0 * double(cross * t.row_bytes) / double(t.tokens) : 0);
+    out += line;
+    std::snprintf(line, sizeof line,
+                  "  first-choice transitions between layers that change rank: %.1f%% (`switchyard place`'s "
+                  "cross_gpu_fraction)\n",
+                  100 * t.transition_cross_fraction());
     return out + line;
 }
 

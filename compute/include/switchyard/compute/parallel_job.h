@@ -38,16 +38,22 @@ struct ExpertTraffic {
     std::vector<int> moe_layers;                 // [Lm] model-layer indices
     std::vector<std::vector<int64_t>> pairs;     // [Lm][ranks * ranks]: [a * ranks + b] pairs a sent to b (a == b: stayed)
     std::vector<std::vector<int>> expert_ranks;  // [Lm][E_l] the placement used
+    // [Lm][ranks * ranks]: [a * ranks + b] tokens whose first-choice expert was on rank a in the
+    // previous MoE layer and on rank b in this one (entry 0 stays zero): what `switchyard place`
+    // predicts as cross_gpu_fraction (convention first), measured.
+    std::vector<std::vector<int64_t>> transitions;
 
     int64_t cross_pairs(std::size_t layer) const;   // pairs that left their rank
     int64_t all_pairs(std::size_t layer) const;
+    double transition_cross_fraction() const;   // off-diagonal share of all transitions
 };
 
 // Sums every rank's counts (collective: every rank calls it once, after the job).
 void sum_expert_traffic(RankGroup& ranks, ExpertTraffic& traffic);
 // {"ranks", "tokens", "row_bytes", "placement", "layers": [{"layer", "pairs" [a][b],
 //  "dispatch_bytes" [a][b], "combine_bytes" [a][b], "cross_rank_fraction", "received_pairs" [b],
-//  "received_max_over_mean"}], "cross_rank_fraction", "cross_rank_bytes_per_token"}
+//  "received_max_over_mean", "first_choice_transitions" [a][b]}], "cross_rank_fraction",
+//  "cross_rank_bytes_per_token", "first_choice_cross_fraction"}
 std::string expert_traffic_json(const ExpertTraffic& traffic);
 // A few lines for the terminal: per layer the share of pairs that crossed ranks, the bytes per
 // token that moved and the busiest rank's load against the mean.
