@@ -288,6 +288,20 @@ TEST_F(ParallelIntegration, KilledRankStopsJobAndTraceResumes) {
     expect_same_trace(long_single, out);
 }
 
+// Ctrl-C on the launcher: every rank stops after its batch, exit 130, the trace is readable and
+// `--resume` over another number of ranks (3) completes it to the one-process trace.
+TEST_F(ParallelIntegration, CtrlCStopsEveryRankAndTraceResumes) {
+    const fs::path long_single = tmp.path() / "long1.h5", out = tmp.path() / "cancelled.h5", err = tmp.path() / "err";
+    const std::string size = " --max-tokens 6000";
+    ASSERT_EQ(run_cli(trace_command(tiny_mixtral(), data, long_single, size)).exit_code, 0);
+    EXPECT_EQ(run_cli_and_interrupt(trace_command(tiny_mixtral(), data, out, size + " --nproc 2"), err), 130);
+    EXPECT_EQ(slurp(err).find("rank"), std::string::npos) << slurp(err);   // no rank's echo
+    EXPECT_LT(TraceReader::open(out).token_count(), 6000);
+    const CliResult resumed = run_cli(trace_command(tiny_mixtral(), data, out, size + " --nproc 3 --resume"));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    expect_same_trace(long_single, out);
+}
+
 // A rank that hangs (SIGSTOP): the others give up after --timeout and the job ends with one
 // line naming it, well before the default timeout.
 TEST_F(ParallelIntegration, HungRankTimesOut) {
