@@ -1,6 +1,7 @@
 // Rounds of batches between ranks; see batch_rounds.h.
 #include "batch_rounds.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "switchyard/core/errors.h"
@@ -34,8 +35,9 @@ template std::vector<int64_t> read_bytes<int64_t>(const std::vector<uint8_t>&, s
 std::vector<int64_t> BatchRounds::share_from_collector(const std::function<std::vector<int64_t>()>& setup) {
     if (!m_group) return setup();
     // Rank 0 may take a while (tokenizing the first batch, creating the output); the others
-    // wait longer than the group timeout so that a slow rank 0 is not mistaken for a dead one.
-    const double patience = 2 * m_group->timeout_s();
+    // wait longer than the group timeout, and at least as long as for the ranks to start
+    // (rendezvous.cpp), so that a slow rank 0 is not mistaken for a dead one.
+    const double patience = std::max(2 * m_group->timeout_s(), 120.0);
     if (!collector()) {
         RankMessage m = m_group->receive(0, "waiting for rank 0 to set up the job", patience);
         if (m.kind == Kind::failed) throw PeerError("rank 0 failed: " + text_of(m.bytes));

@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -23,6 +24,8 @@ namespace sy {
 namespace {
 
 using std::chrono::milliseconds;
+
+constexpr double k_start_s = 120;   // see join_rank_group
 
 int env_int(const char* name, int fallback, int min, int max) {
     const char* text = std::getenv(name);
@@ -66,7 +69,7 @@ c10::intrusive_ptr<c10d::Store> connect_store(const ParallelOptions& o, millisec
                                                                        : ": " + text.substr(0, text.find('\n'))));
         throw PeerError("rank " + std::to_string(o.rank) + " could not reach the rendezvous store at " + where(o) +
                         " within " + std::to_string(timeout.count() / 1000) +
-                        " s (--timeout): is rank 0 running (the launcher with --node-rank 0), with the same "
+                        " s (--timeout, at least 120 s at the start): is rank 0 running (the launcher with --node-rank 0), with the same "
                         "--master-addr and --master-port?");
     }
 }
@@ -131,7 +134,8 @@ std::string collect_arrivals(c10d::Store& store, const Arrival& mine, millisecon
         if (int64_t(seen.size()) == mine.world) break;
         if (std::chrono::steady_clock::now() > deadline)
             return "only " + std::to_string(seen.size()) + " of " + std::to_string(mine.world) +
-                   " ranks joined within " + std::to_string(timeout.count() / 1000) + " s (--timeout); missing rank(s) " +
+                   " ranks joined within " + std::to_string(timeout.count() / 1000) +
+                   " s (--timeout, at least 120 s at the start); missing rank(s) " +
                    missing_ranks(seen, mine.world) + ": are all launchers started, with the same --master-addr and --master-port?";
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -151,7 +155,7 @@ void agree_on_job(c10d::Store& store, const ParallelOptions& o, const std::strin
             store.wait({"sy/verdict"}, timeout + milliseconds(10000));
         } catch (const std::exception&) {
             throw PeerError("rank 0 gave no answer within " + std::to_string(timeout.count() / 1000) +
-                            " s (--timeout) at the rendezvous " + where(o));
+                            " s (--timeout, at least 120 s at the start) at the rendezvous " + where(o));
         }
         const auto bytes = store.get("sy/verdict");
         verdict.assign(bytes.begin(), bytes.end());
@@ -213,8 +217,11 @@ std::shared_ptr<RankGroup> join_rank_group(const ParallelOptions& options, const
     impl->backend = backend;
     impl->timeout = milliseconds(int64_t(options.timeout_s * 1000));
     const std::string prefix = "switchyard/" + env_text("TORCHELASTIC_RESTART_COUNT") + "/";
-    impl->store = c10::make_intrusive<c10d::PrefixStore>(prefix, connect_store(options, impl->timeout));
-    agree_on_job(*impl->store, options, job_signature, impl->timeout);
+    // Starting a rank (loading LibTorch, opening the model) may take longer than a short --timeout
+    // on a busy machine; the ranks wait for each other's arrival at least k_start_s.
+    const milliseconds arrival = std::max(impl->timeout, milliseconds(int64_t(k_start_s * 1000)));
+    impl->store = c10::make_intrusive<c10d::PrefixStore>(prefix, connect_store(options, arrival));
+    agree_on_job(*impl->store, options, job_signature, arrival);
     impl->host = make_gloo_group(c10::make_intrusive<c10d::PrefixStore>("gloo/", impl->store), options, impl->timeout);
     impl->device = backend == "nccl" ? make_nccl_group(c10::make_intrusive<c10d::PrefixStore>("nccl/", impl->store),
                                                       options.rank, options.world_size, impl->timeout)
