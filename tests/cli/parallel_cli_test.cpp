@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "switchyard/core/result_reader.h"
 #include "trace_cli_fixture.h"
 
 namespace sy::test {
@@ -212,6 +213,35 @@ TEST_F(ParallelIntegration, DataParallelEvalEqualsOneProcess) {
     const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(ep.out);
     EXPECT_EQ(b["all"]["tokens"], a["all"]["tokens"]);
     EXPECT_NEAR(b["all"]["mean_nll"].get<double>(), a["all"]["mean_nll"].get<double>(), 1e-6);
+}
+
+// score over 2 and 3 ranks: the same counts, per-domain counts and sampled outputs; the f64
+// sums agree up to their summation order.
+TEST_F(ParallelIntegration, DataParallelScoreEqualsOneProcess) {
+    const std::string score = "score " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(data) + k_windows + k_args +
+                              " --outputs 50 -o ";
+    const fs::path one = tmp.path() / "s1.h5";
+    ASSERT_EQ(run_cli(score + shell_quote(one)).exit_code, 0);
+    const ResultReader a = ResultReader::open(one);
+    for (int ranks : {2, 3}) {
+        const fs::path out = tmp.path() / ("s" + std::to_string(ranks) + ".h5");
+        const CliResult r = run_cli(score + shell_quote(out) + " --nproc " + std::to_string(ranks));
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const ResultReader b = ResultReader::open(out);
+        EXPECT_EQ(b.ints("/meta/domain_tokens"), a.ints("/meta/domain_tokens"));
+        for (int layer = 0; layer < 4; ++layer) {
+            const std::string g = "/scores/layer_" + std::to_string(layer) + "/";
+            for (const char* name : {"count", "domain_count"}) EXPECT_EQ(b.ints(g + name), a.ints(g + name)) << g << name;
+            for (const char* name : {"frequency", "gate_mass", "mean_prob", "ean", "reap", "router_logit_gram", "output_mean"}) {
+                const std::vector<double> x = a.doubles(g + name), y = b.doubles(g + name);
+                ASSERT_EQ(x.size(), y.size()) << g << name;
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    if (std::isnan(x[i])) EXPECT_TRUE(std::isnan(y[i])) << g << name << i;   // expert never routed
+                    else EXPECT_NEAR(y[i], x[i], 1e-9 * (1 + std::abs(x[i]))) << g << name << i;
+                }
+            }
+        }
+    }
 }
 
 // Two "machines" on loopback: two launchers of 2 ranks each, node 0 hosting the rendezvous.
