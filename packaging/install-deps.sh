@@ -15,6 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libpcre2-dev libicu-dev
   libglpk-dev
+  libgloo-dev
   python3 python3-h5py python3-pandas
   dpkg-dev groff-base zsh
 )

@@ -1,10 +1,12 @@
 // switchyard eval MODEL_DIR --data FILE [--seq-len N] [--dtype f32|bf16] [--bos auto|on|off]
 //   [--max-tokens N] [--json]
-// Mean next-token NLL and perplexity per domain and overall; dense models too.
+// Mean next-token NLL and perplexity per domain and overall; dense models too. With --nproc or
+// under a torchrun-style launcher, over several ranks (parallel_args.h).
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "parallel_args.h"
 #include "run_args.h"
 #include "switchyard/core/model.h"
 #include "torch_verbs_cli.h"
@@ -34,9 +36,11 @@ Verb add_eval(CLI::App& root) {
     auto* cmd = root.add_subcommand("eval", "Next-token loss and perplexity of a dataset, per domain");
     struct Args : RunArgs {
         bool json = false;
+        ParallelArgs parallel;
     };
     auto args = std::make_shared<Args>();
     args->declare(cmd);
+    args->parallel.declare(cmd);
     cmd->add_flag("--json", args->json,
                   R"(Print {"domains": {name: {...}}, "all": {"tokens", "mean_nll", "perplexity"}})");
     return {cmd, [args]() {
@@ -44,11 +48,17 @@ Verb add_eval(CLI::App& root) {
                 EvalOptions options;
                 options.corpus = args->corpus();
                 options.runner = args->runner();
+                if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
-                StderrProgress progress(args->quiet);
+                args->parallel.join(model, "eval", options.corpus, options.runner);
+                const bool output_rank = is_output_rank(options.runner);
+                StderrProgress progress(args->quiet || !output_rank);
                 ProgressLineGuard line{progress};
                 const EvalResult result = run_eval(model, options, progress, cancel);
                 progress.done();
+                const std::string traffic = args->parallel.finish(options.runner);
+                if (!output_rank) return 0;
+                std::fputs(traffic.c_str(), stderr);   // stdout stays the table or the JSON
                 if (!args->json) {
                     print_table(result);
                     return 0;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "parallel_args.h"
 #include "run_args.h"
 #include "switchyard/compute/score_job.h"
 #include "switchyard/core/model.h"
@@ -39,9 +40,11 @@ Verb add_score(CLI::App& root) {
         std::string output;
         int64_t outputs = 0;
         bool force = false;
+        ParallelArgs parallel;
     };
     auto args = std::make_shared<Args>();
     args->declare(cmd);
+    args->parallel.declare(cmd);
     cmd->add_option("-o,--output", args->output, "Score file (.h5), written under a temporary name and renamed")->required();
     cmd->add_option("--outputs", args->outputs,
                     "Also record HC-SMoE's mean output of every expert over N sampled tokens (costs E expert passes per token)")
@@ -57,11 +60,15 @@ Verb add_score(CLI::App& root) {
                 // The output is checked before the pass: a long run must not fail at the end.
                 SY_CHECK(args->force || !std::filesystem::exists(args->output), UsageError,
                          args->output + ": already exists (--force replaces it)");
+                if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
-                StderrProgress progress(args->quiet);
+                args->parallel.join(model, "score", options.corpus, options.runner);
+                const bool output_rank = is_output_rank(options.runner);
+                StderrProgress progress(args->quiet || !output_rank);
                 ProgressLineGuard line{progress};
                 const ExpertScores scores = run_score(model, options, progress, cancel);
                 progress.done();
+                if (!output_rank) return 0;
                 write_expert_scores(scores, args->output, args->force);
                 print_summary(scores);
                 std::printf("wrote %s\n", args->output.c_str());

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cmd_bench_matmul.h"
+#include "parallel_args.h"
 #include "progress_stderr.h"
 #include "run_verbs.h"
 #include "torch_verbs_cli.h"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
     app.require_subcommand(1);
     sy::cli::remember_command_line(argc, argv);
+    sy::cli::remember_arguments(argc, argv);
 
     std::vector<sy::cli::Verb> verbs{sy::cli::add_trace(app), sy::cli::add_eval(app),
                                      sy::cli::add_similarity(app), sy::cli::add_score(app),

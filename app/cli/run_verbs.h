@@ -4,6 +4,7 @@
 // (>= 100) for malformed flags, 130 when cancelled with Ctrl-C / SIGTERM. Shared by `switchyard`
 // and `switchyard-torch`, so both binaries fail the same way. Also adds the hidden `--cli-spec`
 // flag (cli_spec.h) from which the man pages and shell completions are generated.
+#include <string>
 #include <vector>
 
 #include "verbs.h"
@@ -11,5 +12,10 @@
 namespace sy::cli {
 
 int parse_and_run(CLI::App& app, const std::vector<Verb>& verbs, int argc, char** argv);
+
+// The one `error:` line of a failed verb. `kind`: error (this process failed), peer (another
+// rank of a parallel job did), cancelled. In a rank of a parallel job the message starts with
+// "rank R: ", and a rank started by `--nproc` sends it to its launcher instead of stderr.
+void report_failure(const std::string& kind, const std::string& message);
 
 }  // namespace sy::cli

@@ -18,7 +18,7 @@ torch::Tensor decoder_layer(const ForwardContext& ctx, const LayerWeights& w, Ex
     if (!ctx.model.is_moe_layer(w.layer))
         return attended + silu_mlp(x, w.at(Role::ffn_gate), w.at(Role::ffn_up), w.at(Role::ffn_down));
     const Routing routing = route(ctx.model, w, x, ctx.expert_mask(w.layer));
-    const MoeOutput moe = moe_block(ctx.model, w, x, routing, *experts, hooks.want_norms);
+    const MoeOutput moe = moe_block(ctx.model, w, x, routing, *experts, hooks.want_norms, ctx.remote);
     if (hooks.report) hooks.report(MoeLayerReport{routing, x, moe, *experts});
     return attended + moe.out;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "batch_layout.h"
+#include "moe_block.h"
 #include "rope.h"
 #include "switchyard/core/model_config.h"
 
@@ -18,6 +19,7 @@ struct ForwardContext {
     const BatchLayout& batch;
     const RopeTables& rope;         // rows = batch tokens, rotary_dim / 2 columns
     const std::vector<torch::Tensor>* masks = nullptr;   // [layers] of [E] bool (true = masked) or undefined
+    RemoteExperts* remote = nullptr;                     // expert parallelism, else null
 
     torch::Tensor expert_mask(int layer) const {
         if (!masks || layer >= static_cast<int>(masks->size())) return {};

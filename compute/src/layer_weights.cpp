@@ -6,6 +6,7 @@
 
 #include "layer_tensors.h"
 #include "model_patch_apply.h"
+#include "switchyard/core/errors.h"
 
 namespace sy {
 namespace {
@@ -71,6 +72,10 @@ void load_biased_experts(const WeightLoader& loader, int layer, int64_t count, L
 
 void load_all_experts(const WeightLoader& loader, int layer, int64_t count, LayerWeights& out) {
     out.experts.reserve(static_cast<std::size_t>(count));
+    if (!loader.holds_all_experts(layer)) {   // expert parallelism: only this rank's, one by one
+        for (int e = 0; e < count; ++e) out.experts.push_back(loader.holds_expert(layer, e) ? load_expert(loader, layer, e) : ExpertWeights{});
+        return;
+    }
     if (has_biases(loader)) {
         load_biased_experts(loader, layer, count, out);
         return;
@@ -151,7 +156,13 @@ void warm_layer_sources(const WeightLoader& loader, int layer) {
         for (Role role : roles.experts) loader.will_need(role, layer, e);
 }
 
-ExpertWeights ResidentExperts::acquire(int expert) { return m_weights.experts.at(static_cast<std::size_t>(expert)); }
+ExpertWeights ResidentExperts::acquire(int expert) {
+    const ExpertWeights& weights = m_weights.experts.at(static_cast<std::size_t>(expert));
+    SY_CHECK(weights.gate.defined(), UsageError,
+             "layer " + std::to_string(m_weights.layer) + ": expert " + std::to_string(expert) +
+                 " is held by another rank (--expert-parallel); this operation needs every expert");
+    return weights;
+}
 
 ExpertWeights StreamedExperts::acquire(int expert) {
     // The MoE block has dropped its copy of the previous expert by now; its tensors become this

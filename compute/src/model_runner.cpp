@@ -9,8 +9,11 @@
 
 #include "decoder_layer.h"
 #include "device.h"
+#include "distributed/expert_exchange.h"
 #include "lm_output.h"
 #include "memory_plan.h"
+#include "switchyard/compute/parallel_job.h"
+#include "switchyard/compute/rank_group.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "torch_errors.h"
@@ -114,6 +117,7 @@ struct ModelRunner::Impl {
                              const CancelToken* cancel);
     std::unique_ptr<ExpertSource> experts_of(int layer, const LayerWeights& weights) const;
     std::vector<float> run_moe_block(int layer, const float* x, int64_t n);
+    void serve_experts();
 
     const Model& model;
     RunnerOptions options;
@@ -125,7 +129,24 @@ struct ModelRunner::Impl {
     std::vector<torch::Tensor> masks;   // per layer, see ForwardContext::masks
     torch::Tensor embedding;            // [V, H]
     LmHeadWeights head;
+    std::unique_ptr<ExpertExchange> exchange;   // expert parallelism over several ranks, else null
 };
+
+namespace {
+
+// Expert parallelism: this rank loads only its experts and the MoE blocks exchange tokens.
+std::unique_ptr<ExpertExchange> make_exchange(const Model& m, const RunnerOptions& o, WeightLoader& loader,
+                                              torch::ScalarType dtype) {
+    if (!o.expert_parallel || !o.ranks || o.ranks->size() < 2) return nullptr;
+    const ModelDescription& d = m.description;
+    const std::vector<std::vector<int>> placement =
+        o.expert_ranks.empty() ? contiguous_expert_ranks(m, o.ranks->size()) : o.expert_ranks;
+    loader.set_held_experts(held_experts(d, placement, o.ranks->rank()));
+    const int64_t row_bytes = d.hidden_size * static_cast<int64_t>(c10::elementSize(dtype));
+    return std::make_unique<ExpertExchange>(*o.ranks, d, placement, o.traffic, row_bytes);
+}
+
+}  // namespace
 
 ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
     : model(m),
@@ -136,6 +157,7 @@ ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
       loader(m, o.dtype, device),
       schedule(loader, plan, o.max_memory_bytes) {
     check_expert_mask(m.description, o.masked_experts, "--mask-experts");
+    exchange = make_exchange(m, o, loader, dtype);   // before any weight is loaded
     masks = mask_tensors(m.description, o.masked_experts, device);
     loader.set_patch(o.patch.get());
     rope_frequencies(m.description);   // unsupported rope types fail here, not mid-run
@@ -185,16 +207,40 @@ BatchOutput ModelRunner::Impl::run(const Batch& batch, RoutingObserver* observer
     });
     BatchOutput out;
     out.vocab_size = model.description.vocab_size;
-    if (layout.tokens == 0) return out;
+    if (exchange && options.traffic) options.traffic->tokens += layout.tokens;
+    if (layout.tokens == 0) {
+        if (exchange) serve_experts();
+        return out;
+    }
     const RopeTables rope = guard_torch("rotary tables", [&] {
         return rope_tables(rope_frequencies(model.description, layout.longest), layout.positions, dtype);
     });
-    const ForwardContext ctx{model.description, dtype, layout, rope, &masks};
+    const ForwardContext ctx{model.description, dtype, layout, rope, &masks, exchange.get()};
     torch::Tensor h = guard_torch("token embedding", [&] { return embedding.index_select(0, layout.token_ids); });
     h = run_layers(ctx, h, observer, cancel);
     if (cancel) cancel->throw_if_cancelled();
     guard_torch("lm_head", [&] { lm_output(head, h, layout, want_logits, out); });
     return out;
+}
+
+// A rank without tokens this round still takes part in every MoE layer's exchange: the others
+// send it tokens for its experts.
+void ModelRunner::Impl::serve_experts() {
+    const ModelDescription& d = model.description;
+    for (int l = 0; l < d.num_layers; ++l) {
+        if (!d.is_moe_layer(l)) continue;
+        const std::string context = "layer " + std::to_string(l) + ": serving experts";
+        std::shared_ptr<const LayerWeights> weights = guard_torch(context, [&] { return schedule.acquire(l, -1); });
+        std::unique_ptr<ExpertSource> experts = experts_of(l, *weights);
+        guard_torch(context, [&] {
+            const torch::Tensor none = torch::empty({0, d.hidden_size}, torch::TensorOptions().dtype(dtype).device(device));
+            exchange->run(l, none, std::vector<int64_t>(static_cast<std::size_t>(d.experts_in_layer(l)), 0), *experts,
+                          torch::Tensor());
+        });
+        experts.reset();
+        weights.reset();
+        schedule.finish(l);
+    }
 }
 
 std::vector<float> ModelRunner::Impl::run_moe_block(int layer, const float* x, int64_t n) {

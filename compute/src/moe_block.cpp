@@ -78,6 +78,17 @@ bool grouped_experts(const torch::Tensor& x, const ExpertGroups& groups, ExpertS
     return true;
 }
 
+// Expert parallelism: the same grouped rows, run wherever each expert lives; the weighted sum
+// then goes in the same (expert-sorted) order as above.
+bool remote_experts(RemoteExperts* remote, int layer, const torch::Tensor& x, const Routing& routing,
+                    const ExpertGroups& groups, ExpertSource& experts, torch::Tensor& out, NormSink& norms) {
+    if (!remote) return false;
+    const torch::Tensor y = remote->run(layer, x.index_select(0, groups.rows), groups.counts, experts, routing.ids.select(1, 0));
+    norms.put(0, y);
+    out.index_add_(0, groups.rows, y.to(torch::kFloat32) * groups.gate.unsqueeze(1));
+    return true;
+}
+
 }  // namespace
 
 torch::Tensor expert_output(const ModelDescription& m, ExpertSource& experts, int expert, const torch::Tensor& x) {
@@ -86,13 +97,14 @@ torch::Tensor expert_output(const ModelDescription& m, ExpertSource& experts, in
 }
 
 MoeOutput moe_block(const ModelDescription& m, const LayerWeights& w, const torch::Tensor& x, const Routing& routing,
-                    ExpertSource& experts, bool want_norms) {
+                    ExpertSource& experts, bool want_norms, RemoteExperts* remote) {
     const int64_t expert_count = routing.logits.size(1);
     const ExpertGroups groups = group_by_expert(routing, expert_count);
     torch::Tensor out = torch::zeros({x.size(0), x.size(1)}, x.options().dtype(torch::kFloat32));
     NormSink norms;
     if (want_norms) norms.sorted = torch::zeros({groups.slots.size(0)}, out.options());
-    if (!grouped_experts(x, groups, experts, out, norms)) per_expert_loop(m, x, groups, experts, out, norms);
+    if (!remote_experts(remote, w.layer, x, routing, groups, experts, out, norms) && !grouped_experts(x, groups, experts, out, norms))
+        per_expert_loop(m, x, groups, experts, out, norms);
     if (m.shared_expert_count > 0) out += shared_experts(m, w, x).to(torch::kFloat32);
     MoeOutput result{out.to(x.scalar_type()), {}};
     if (want_norms)   // back from sorted pair order to [N, k]

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "corpus_job.h"
+#include "switchyard/compute/rank_group.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/sha256.h"
@@ -131,6 +132,41 @@ LayerExpertScores finish_layer(LayerSums& s, int64_t tokens, int64_t top_k, std:
     return l;
 }
 
+// Data parallelism: each rank summed the batches it ran; the job's sums are the sums of those
+// (counts exactly; the f64 sums up to rounding, as their order differs from one process's).
+void sum_over_ranks(RankGroup& ranks, std::vector<LayerSums>& layers, std::size_t domains) {
+    std::vector<int64_t> counts;
+    std::vector<double> sums;
+    for (LayerSums& s : layers) {
+        counts.insert(counts.end(), s.count.begin(), s.count.end());
+        for (std::size_t d = 0; d < domains; ++d) {
+            const std::vector<int64_t>& c = s.domain_count.try_emplace(int(d), s.count.size(), 0).first->second;
+            counts.insert(counts.end(), c.begin(), c.end());
+        }
+        for (const std::vector<double>* v : {&s.gate, &s.norm, &s.gated_norm, &s.prob}) sums.insert(sums.end(), v->begin(), v->end());
+        for (const torch::Tensor* t : {&s.gram, &s.output_sum})
+            if (t->defined()) {
+                const std::vector<double> v = to_vector(*t);
+                sums.insert(sums.end(), v.begin(), v.end());
+            }
+    }
+    ranks.sum(counts, "summing the expert scores");
+    ranks.sum(sums, "summing the expert scores");
+    std::size_t ci = 0, si = 0;
+    for (LayerSums& s : layers) {
+        for (int64_t& v : s.count) v = counts[ci++];
+        for (std::size_t d = 0; d < domains; ++d)
+            for (int64_t& v : s.domain_count[int(d)]) v = counts[ci++];
+        for (std::vector<double>* v : {&s.gate, &s.norm, &s.gated_norm, &s.prob})
+            for (double& x : *v) x = sums[si++];
+        for (torch::Tensor* t : {&s.gram, &s.output_sum})
+            if (t->defined()) {
+                *t = torch::from_blob(sums.data() + si, t->sizes(), torch::kFloat64).clone();
+                si += static_cast<std::size_t>(t->numel());
+            }
+    }
+}
+
 // Domains in order of first appearance, with a token count each.
 class DomainTable {
 public:
@@ -166,6 +202,9 @@ ExpertScores run_score(const Model& model, const ScoreOptions& options, Progress
     SY_CHECK(!d.moe_layers.empty(), UsageError,
              model.checkpoint.dir().string() + ": " + d.model_type + " is a dense model (no MoE layers): there are no experts to score");
     SY_CHECK(options.output_tokens >= 0, UsageError, "--outputs must be a positive number of tokens");
+    RankGroup* ranks = options.runner.ranks.get();
+    SY_CHECK(!ranks || !options.runner.expert_parallel, UsageError,
+             "score --expert-parallel is not supported; use --nproc alone (data parallel)");
     PreparedCorpus corpus = prepare_corpus(model, options.corpus);
     DatasetReader reader(corpus.options, corpus.tokenizer ? &*corpus.tokenizer : nullptr);
     ModelRunner runner(model, options.runner);
@@ -178,7 +217,9 @@ ExpertScores run_score(const Model& model, const ScoreOptions& options, Progress
     RateMeter meter("score");
     progress.report(0, meter.stage(0, 0, 0));
     DatasetBatch batch;
-    while (reader.next(batch)) {
+    // Several ranks: every rank reads every batch (domains and sampled rows follow the dataset
+    // order) and runs batch b when b mod ranks is its rank.
+    for (int64_t index = 0; reader.next(batch); ++index) {
         cancel.throw_if_cancelled();
         for (const DocumentInfo& doc : batch.new_docs) doc_domain.push_back(domains.id_of(doc.domain));
         std::vector<int> token_domains;
@@ -193,13 +234,15 @@ ExpertScores run_score(const Model& model, const ScoreOptions& options, Progress
             }
         }
         observer.start_batch(std::move(token_domains), std::move(rows));
-        guard_torch("score", [&] { runner.run(runner_batch(batch), &observer, false, &cancel); });
+        if (!ranks || index % ranks->size() == ranks->rank())
+            guard_torch("score", [&] { runner.run(runner_batch(batch), &observer, false, &cancel); });
         tokens += batch.token_count();
         const double fraction = corpus_fraction(reader, max_tokens);
         progress.report(fraction, meter.stage(tokens, tokens, fraction));
     }
     cancel.throw_if_cancelled();
     SY_CHECK(tokens > 0, UsageError, "the calibration data holds no tokens");
+    if (ranks) sum_over_ranks(*ranks, observer.layers(), domains.names().size());
     ExpertScores scores;
     scores.model_path = std::filesystem::absolute(model.checkpoint.dir()).lexically_normal().string();
     scores.model_fingerprint = model_fingerprint(model);

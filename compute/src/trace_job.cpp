@@ -2,6 +2,7 @@
 // flushed batch at a time, so Ctrl-C or a crash loses at most the batch in flight.
 
 #include "corpus_job.h"
+#include "distributed/batch_rounds.h"
 #include "trace_output.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/errors.h"
@@ -99,22 +100,19 @@ TraceMeta make_trace_meta(const Model& model, const TraceOptions& options, const
 }
 
 // --resume: re-reads (tokenizes, no compute) the batches the file already holds and checks that
-// they end exactly where the file does; returns the writer ready to append.
-TraceWriter resume_writer(const TraceOptions& options, const TraceMeta& meta, DatasetReader& reader,
-                          const CancelToken& cancel) {
-    TraceWriter writer = TraceWriter::resume(options.output, meta);
+// they end exactly where the file does; returns the documents they hold.
+int64_t skip_to(DatasetReader& reader, int64_t tokens, const std::filesystem::path& output, const CancelToken& cancel) {
     int64_t docs = 0;
     DatasetBatch batch;
-    while (reader.tokens_emitted() < writer.token_count() && reader.next(batch)) {
+    while (reader.tokens_emitted() < tokens && reader.next(batch)) {
         docs += int64_t(batch.new_docs.size());
         cancel.throw_if_cancelled();   // ~TraceWriter closes the file; nothing was appended yet
     }
-    SY_CHECK(reader.tokens_emitted() == writer.token_count(), UsageError,
-             options.output.string() + ": cannot resume: the file holds " + std::to_string(writer.token_count()) +
+    SY_CHECK(reader.tokens_emitted() == tokens, UsageError,
+             output.string() + ": cannot resume: the file holds " + std::to_string(tokens) +
                  " tokens, which is not a batch boundary of this dataset with these options (reached " +
                  std::to_string(reader.tokens_emitted()) + "); was the data or --max-tokens changed?");
-    writer.start(docs);
-    return writer;
+    return docs;
 }
 
 // Token and document rows of a batch; routing and nll are filled in by the run.
@@ -148,6 +146,105 @@ void refuse_dense(const Model& model) {
                  " is a dense model (no MoE layers): there is no routing to trace (eval works on dense models)");
 }
 
+// What every rank of a trace run holds: the data, the forward pass, the trace's shape.
+struct TraceInput {
+    PreparedCorpus corpus;
+    std::optional<DatasetReader> reader;
+    std::optional<TraceMeta> meta;
+    std::unique_ptr<ModelRunner> runner;
+    std::optional<DatasetBatch> first;   // read ahead, before the output is touched
+
+    void open(const Model& model, const TraceOptions& options, int64_t max_tokens) {
+        CorpusOptions corpus_options = options.corpus;
+        corpus_options.max_tokens = max_tokens;
+        corpus = prepare_corpus(model, corpus_options);
+        reader.emplace(corpus.options, corpus.tokenizer ? &*corpus.tokenizer : nullptr);
+        meta.emplace(make_trace_meta(model, options, corpus, *reader));
+    }
+    void read_first(const TraceOptions& options) {
+        DatasetBatch batch;
+        if (read_first_batch(options, *reader, batch)) first = std::move(batch);
+    }
+};
+
+// One batch through the forward pass: its routing and losses, as the payload rank 0 appends
+// (topk_ids, topk_weights, router_logits when recorded, nll). `batch` is null on a rank that
+// only serves its experts to the others this round (expert parallelism).
+std::vector<uint8_t> trace_batch(ModelRunner& runner, const TraceMeta& meta, const DatasetBatch* batch,
+                                 const CancelToken* cancel) {
+    if (!batch) {
+        runner.run(Batch{}, nullptr, false, nullptr);
+        return {};
+    }
+    TraceBatchData data;
+    const int64_t tokens = batch->token_count();
+    RoutingCollector collector(meta, tokens, data);
+    BatchOutput output = runner.run(runner_batch(*batch), &collector, false, cancel);
+    collector.check_complete();
+    SY_CHECK(int64_t(output.nll.size()) == tokens, ShapeMismatch,
+             "runner returned " + std::to_string(output.nll.size()) + " losses for " + std::to_string(tokens) + " tokens");
+    std::vector<uint8_t> bytes;
+    append_bytes(bytes, data.topk_ids);
+    append_bytes(bytes, data.topk_weights);
+    append_bytes(bytes, data.router_logits);
+    append_bytes(bytes, output.nll);
+    return bytes;
+}
+
+// The rows of a batch with the routing a rank computed for it.
+TraceBatchData batch_data(const DatasetBatch& batch, const TraceMeta& meta, const std::vector<uint8_t>& bytes) {
+    TraceBatchData data = batch_rows(batch);
+    const auto n = static_cast<std::size_t>(data.token_count());
+    const auto routed = static_cast<std::size_t>(meta.moe_layer_count() * meta.top_k) * n;
+    std::size_t offset = 0;
+    data.topk_ids = read_bytes<int16_t>(bytes, offset, routed);
+    data.topk_weights = read_bytes<float>(bytes, offset, routed);
+    if (meta.router_logits)
+        data.router_logits = read_bytes<uint16_t>(bytes, offset, static_cast<std::size_t>(meta.moe_layer_count() * meta.max_experts()) * n);
+    data.nll = read_bytes<float>(bytes, offset, n);
+    SY_CHECK(offset == bytes.size(), ShapeMismatch, "a batch result is longer than its routing");
+    return data;
+}
+
+// The batch loop: rounds of batches over the ranks (batch_rounds.h), rank 0 appending each
+// round's batches in dataset order and flushing after each.
+TraceSummary trace_rounds(TraceInput& in, const TraceOptions& options, BatchRounds& rounds, TraceWriter* writer,
+                          Progress& progress, const CancelToken& cancel) {
+    TraceSummary summary;
+    summary.resumed_from = writer ? writer->token_count() : 0;
+    const int64_t max_tokens = in.corpus.options.max_tokens;
+    RateMeter meter("trace", options.corpus.max_tokens);
+    if (writer) meter.report(progress, writer->token_count(), 0, corpus_fraction(*in.reader, max_tokens));
+    const bool lockstep = options.runner.expert_parallel && rounds.size() > 1;
+    const auto compute = [&](const DatasetBatch* batch) {
+        return trace_batch(*in.runner, *in.meta, batch, lockstep ? nullptr : &cancel);
+    };
+    std::vector<DatasetBatch> round;
+    try {
+        while (rounds.read_round(*in.reader, round, in.first)) {
+            rounds.run_round(round, cancel, lockstep, compute, [&](int i, std::vector<uint8_t>& bytes) {
+                const TraceBatchData data = batch_data(round[static_cast<std::size_t>(i)], *in.meta, bytes);
+                const int64_t first_token = writer->token_count(), first_doc = writer->doc_count();
+                writer->append(data);
+                if (options.on_batch) options.on_batch(TraceBatchEvent{*in.meta, data, first_token, first_doc});
+                ++summary.batches;
+                const double fraction = corpus_fraction(*in.reader, max_tokens);
+                meter.report(progress, writer->token_count(), writer->token_count() - summary.resumed_from, fraction);
+            });
+        }
+    } catch (const Cancelled&) {
+        if (writer) writer->close();   // every finished batch is already flushed; the file stays valid and resumable
+        throw;
+    }
+    summary.seconds = meter.seconds();
+    if (!writer) return summary;
+    summary.tokens = writer->token_count();
+    summary.documents = writer->doc_count();
+    writer->close();
+    if (summary.batches == 0) meter.report(progress, summary.tokens, 0, 1.0);   // resumed a finished trace
+    return summary;
+}
+
 }  // namespace
 
 ComputeDType parse_compute_dtype(const std::string& text) {
@@ -160,50 +257,28 @@ std::string compute_dtype_name(ComputeDType dtype) { return dtype == ComputeDTyp
 
 TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress& progress, const CancelToken& cancel) {
     refuse_dense(model);
-    CorpusOptions corpus_options = options.corpus;
-    corpus_options.max_tokens = resumed_max_tokens(options);
-    PreparedCorpus corpus = prepare_corpus(model, corpus_options);
-    DatasetReader reader(corpus.options, corpus.tokenizer ? &*corpus.tokenizer : nullptr);
-    const TraceMeta meta = make_trace_meta(model, options, corpus, reader);
-    check_trace_output_is_no_input(model, options.output, reader.files());
-    ModelRunner runner(model, options.runner);   // device and --max-memory refused before any file is touched
-    DatasetBatch batch;
-    bool have_batch = read_first_batch(options, reader, batch);   // bad data refused before any file is touched
-    TraceWriter writer = options.resume ? resume_writer(options, meta, reader, cancel)
-                                        : TraceWriter::create(options.output, meta, options.overwrite);
-    TraceSummary summary;
-    summary.resumed_from = writer.token_count();
-    RateMeter meter("trace", options.corpus.max_tokens);
-    meter.report(progress, writer.token_count(), 0, corpus_fraction(reader, corpus.options.max_tokens));
-    try {
-        while (!cancel.cancelled() && (have_batch || reader.next(batch))) {
-            have_batch = false;
-            TraceBatchData data = batch_rows(batch);
-            RoutingCollector collector(meta, data.token_count(), data);
-            BatchOutput output = runner.run(runner_batch(batch), &collector, false, &cancel);
-            collector.check_complete();
-            SY_CHECK(output.nll.size() == data.ids.size(), ShapeMismatch,
-                     "runner returned " + std::to_string(output.nll.size()) + " losses for " +
-                         std::to_string(data.ids.size()) + " tokens");
-            data.nll = std::move(output.nll);
-            const int64_t first_token = writer.token_count(), first_doc = writer.doc_count();
-            writer.append(data);
-            if (options.on_batch) options.on_batch(TraceBatchEvent{meta, data, first_token, first_doc});
-            ++summary.batches;
-            const double fraction = corpus_fraction(reader, corpus.options.max_tokens);
-            meter.report(progress, writer.token_count(), writer.token_count() - summary.resumed_from, fraction);
-        }
-        cancel.throw_if_cancelled();
-    } catch (const Cancelled&) {
-        writer.close();   // every finished batch is already flushed; the file stays valid and resumable
-        throw;
+    BatchRounds rounds(options.runner.ranks.get());
+    TraceInput in;
+    std::optional<TraceWriter> writer;   // rank 0 writes the one output file
+    // Rank 0 checks everything and creates (or reopens) the output; the others then read the
+    // same data with the same --max-tokens (a resumed trace keeps the file's).
+    const std::vector<int64_t> start = rounds.share_from_collector([&]() -> std::vector<int64_t> {
+        in.open(model, options, resumed_max_tokens(options));
+        check_trace_output_is_no_input(model, options.output, in.reader->files());
+        in.runner = std::make_unique<ModelRunner>(model, options.runner);   // device, --max-memory refused here
+        in.read_first(options);   // bad data refused before any file is touched
+        writer.emplace(options.resume ? TraceWriter::resume(options.output, *in.meta)
+                                      : TraceWriter::create(options.output, *in.meta, options.overwrite));
+        return {in.corpus.options.max_tokens, writer->token_count()};
+    });
+    if (!rounds.collector()) {
+        in.open(model, options, start.at(0));
+        in.runner = std::make_unique<ModelRunner>(model, options.runner);
+        in.read_first(options);
     }
-    summary.tokens = writer.token_count();
-    summary.documents = writer.doc_count();
-    summary.seconds = meter.seconds();
-    writer.close();
-    if (summary.batches == 0) meter.report(progress, summary.tokens, 0, 1.0);   // resumed a finished trace
-    return summary;
+    const int64_t docs = options.resume ? skip_to(*in.reader, start.at(1), options.output, cancel) : 0;
+    if (writer && options.resume) writer->start(docs);
+    return trace_rounds(in, options, rounds, writer ? &*writer : nullptr, progress, cancel);
 }
 
 }  // namespace sy

@@ -59,6 +59,15 @@ public:
     // The in-memory edit applied to every layer this loader builds (edit preview); null for
     // none. Set before the first load; the patch must outlive the loader.
     void set_patch(const ModelPatch* patch) { m_patch = patch; }
+    // Expert parallelism: [layer][E] the routed experts this process holds; the others are never
+    // loaded. Empty (the default), or an empty layer entry: all of them. Set before the first load.
+    void set_held_experts(std::vector<std::vector<bool>> held) { m_held = std::move(held); }
+    bool holds_all_experts(int layer) const {
+        return layer >= static_cast<int>(m_held.size()) || m_held[static_cast<std::size_t>(layer)].empty();
+    }
+    bool holds_expert(int layer, int expert) const {
+        return holds_all_experts(layer) || m_held[static_cast<std::size_t>(layer)].at(static_cast<std::size_t>(expert));
+    }
     const ModelPatch* patch() const { return m_patch; }
 
     const Model& model() const { return m_model; }
@@ -84,6 +93,7 @@ private:
     const Model& m_model;
     ComputeDType m_dtype;
     torch::Device m_device;
+    std::vector<std::vector<bool>> m_held;      // see set_held_experts
     torch::Tensor take_buffer(torch::IntArrayRef shape, const torch::TensorOptions& options) const;
 
     TensorFileReader m_reader;

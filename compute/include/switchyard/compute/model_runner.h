@@ -14,6 +14,8 @@
 namespace sy {
 
 struct Model;
+class RankGroup;
+struct ExpertTraffic;
 
 enum class ComputeDType { f32, bf16 };
 
@@ -23,6 +25,13 @@ struct RunnerOptions {
     uint64_t max_memory_bytes = 0;        // 0: no bound, weights stay resident after first use
     ExpertMask masked_experts;            // experts never selected (checked by the runner)
     std::shared_ptr<const ModelPatch> patch;   // in-memory edit (edit preview), or null
+    // Several ranks (rank_group.h): the jobs split the data over them (data parallelism); with
+    // expert_parallel each rank also holds only its experts of every MoE layer and the MoE
+    // blocks exchange tokens with all-to-all. Null: one process.
+    std::shared_ptr<RankGroup> ranks;
+    bool expert_parallel = false;
+    std::vector<std::vector<int>> expert_ranks;   // [Lm][E_l] rank of each expert; empty: contiguous
+    std::shared_ptr<ExpertTraffic> traffic;       // when set, counts what this rank sent (parallel_job.h)
 };
 
 // Each sequence is one attention window starting at position 0; lengths may differ.

@@ -16,6 +16,7 @@ enum class ErrorCategory {
     cancelled,
     usage,          // bad arguments from the user
     io,             // filesystem errors
+    peer,           // another process of a parallel job failed, hung or could not be reached
 };
 
 class Error : public std::runtime_error {
@@ -43,6 +44,7 @@ SY_DEFINE_ERROR(OutOfMemory, ErrorCategory::out_of_memory);
 SY_DEFINE_ERROR(Cancelled, ErrorCategory::cancelled);
 SY_DEFINE_ERROR(UsageError, ErrorCategory::usage);
 SY_DEFINE_ERROR(IoError, ErrorCategory::io);
+SY_DEFINE_ERROR(PeerError, ErrorCategory::peer);
 
 #undef SY_DEFINE_ERROR
 
