@@ -119,26 +119,7 @@ std::vector<float> ResultReader::floats(const std::string& path, std::vector<uin
 std::vector<std::string> ResultReader::strings(const std::string& path) const {
     std::size_t count = 0;
     const h5::Handle dataset = m_impl->open_dataset(path, nullptr, count);
-    const h5::Handle type(H5Dget_type(dataset));
-    SY_CHECK(H5Tget_class(type) == H5T_STRING, UsageError, m_impl->where + ": dataset " + path + " holds no strings");
-    if (count == 0) return {};
-    if (H5Tis_variable_str(type) > 0) {
-        h5::Handle mem(H5Tcopy(H5T_C_S1));
-        H5Tset_size(mem, H5T_VARIABLE);
-        std::vector<char*> cells(count, nullptr);
-        h5::check(H5Dread(dataset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()), m_impl->where,
-                  "cannot read dataset " + path);
-        std::vector<std::string> values;
-        for (char* cell : cells) values.emplace_back(cell ? cell : "");
-        h5::Handle space(H5Dget_space(dataset));
-        H5Dvlen_reclaim(mem, space, H5P_DEFAULT, cells.data());
-        return values;
-    }
-    const std::size_t width = H5Tget_size(type);
-    std::vector<char> cells(count * width);
-    h5::check(H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()), m_impl->where,
-              "cannot read dataset " + path);
-    return h5::unpack_strings(cells, width);
+    return h5::read_string_rows(dataset, 0, count, m_impl->where + ": " + path);
 }
 
 }  // namespace sy
