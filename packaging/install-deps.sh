@@ -15,7 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libpcre2-dev libicu-dev
   libglpk-dev
-  python3 python3-h5py
+  python3 python3-h5py python3-pandas
+  dpkg-dev groff-base zsh
 )
 
 missing=()

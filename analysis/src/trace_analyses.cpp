@@ -15,6 +15,11 @@ public:
     void report(double fraction, std::string_view stage) override {
         m_outer.report((m_part + fraction) / m_parts, stage);
     }
+    void update(const ProgressUpdate& u) override {
+        ProgressUpdate whole = u;   // counts stay the part's own; the sink restarts its rate on a new stage
+        whole.fraction = (m_part + u.fraction) / m_parts;
+        m_outer.update(whole);
+    }
 
 private:
     Progress& m_outer;

@@ -83,13 +83,14 @@ bool TraceChunkSource::next(RoutingChunkBuffer& b) {
 void scan_trace(TraceChunkSource& source, const std::function<void(const RoutingChunk&)>& consume, Progress& progress,
                 const CancelToken& cancel, std::string_view stage) {
     RoutingChunkBuffer buffer;
-    progress.report(0.0, stage);
+    const int64_t total = source.token_count();
+    progress.update({stage, 0.0, 0, total, "tokens"});
     while (true) {
         cancel.throw_if_cancelled();
         if (!source.next(buffer)) break;
         consume(buffer.view());
-        const int64_t total = std::max<int64_t>(source.token_count(), 1);
-        progress.report(static_cast<double>(source.next_token()) / static_cast<double>(total), stage);
+        const double fraction = static_cast<double>(source.next_token()) / static_cast<double>(std::max<int64_t>(total, 1));
+        progress.update({stage, fraction, source.next_token(), total, "tokens"});
     }
 }
 

@@ -74,7 +74,7 @@ void declare(CLI::App* cmd, Args& a) {
     cmd->add_option("--seq-len", a.seq_len, "With --router hidden: longest prompt window")
         ->check(positive())->capture_default_str();
     cmd->add_flag("--force", a.force, "Replace a non-empty output folder");
-    cmd->add_flag("-q,--quiet", a.quiet, "No progress on stderr");
+    add_progress_flags(cmd, a.quiet);
     cmd->add_flag("--json", a.json, R"(Print {"family", "exact", "output_at_init", "notes", "files", ...})");
 }
 

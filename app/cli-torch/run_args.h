@@ -1,5 +1,5 @@
 #pragma once
-// Options trace and eval share (same dataset rules and defaults, issue 3 item 6), declared once.
+// Options trace and eval share (same dataset rules and defaults), declared once.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
@@ -43,7 +43,7 @@ struct RunArgs {
         cmd->add_option("--max-memory", max_memory, "Bound on resident weights, e.g. 4GB: layers are streamed");
         cmd->add_option("--mask-experts", mask_experts,
                         "Experts never selected, L:E[,L:E...] (model-layer:expert); no weights change");
-        cmd->add_flag("-q,--quiet", quiet, "No progress on stderr");
+        add_progress_flags(cmd, quiet);
     }
 
     CorpusOptions corpus() const {
@@ -64,12 +64,6 @@ struct RunArgs {
         if (!mask_experts.empty()) runner.masked_experts = parse_layer_experts(mask_experts, "--mask-experts");
         return runner;
     }
-};
-
-// Ends the progress line however the verb leaves (error, cancel), so "error: ..." starts a line.
-struct ProgressLineGuard {
-    StderrProgress& progress;
-    ~ProgressLineGuard() { progress.done(); }
 };
 
 }  // namespace sy::cli

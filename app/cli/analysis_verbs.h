@@ -1,5 +1,5 @@
 #pragma once
-// Routing-analysis verbs over a trace file (issue 4): stats, affinity, place, compare. Each reads
+// Routing-analysis verbs over a trace file: stats, affinity, place, compare. Each reads
 // the trace chunk by chunk (bounded memory) and prints a summary or, with --json, one object.
 #include <optional>
 #include <string>
@@ -51,7 +51,7 @@ inline void add_trace_scan_flags(CLI::App* cmd, TraceScanFlags& flags) {
     cmd->add_option("--chunk-tokens", flags.chunk, "Tokens read per chunk (bounds memory)")
         ->check(positive())
         ->capture_default_str();
-    cmd->add_flag("-q,--quiet", flags.quiet, "No progress on stderr");
+    add_progress_flags(cmd, flags.quiet);
     add_result_output(cmd, flags.output);
 }
 
@@ -59,6 +59,7 @@ inline void add_trace_scan_flags(CLI::App* cmd, TraceScanFlags& flags) {
 template <typename Scan>
 auto run_scan(const TraceScanFlags& flags, Scan&& scan) {
     StderrProgress progress(flags.quiet);
+    ProgressLineGuard line{progress};
     auto result = scan(progress, install_cancel_handler());
     progress.done();
     return result;

@@ -20,7 +20,7 @@ Verb add_export(CLI::App& root) {
         ->check(CLI::IsMember({"keep", "bf16", "f16", "f32"}))
         ->capture_default_str();
     cmd->add_flag("--force", args->force, "Replace a non-empty output folder");
-    cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    add_progress_flags(cmd, args->quiet);
     return {cmd, [args, &root]() {
                 ExportOptions options;
                 options.output_dir = args->output_dir;
@@ -30,6 +30,7 @@ Verb add_export(CLI::App& root) {
                 options.command_line = command_line();
                 const Model model = open_model(args->model_dir);
                 StderrProgress progress(args->quiet);
+                ProgressLineGuard line{progress};
                 const CancelToken& cancel = install_cancel_handler();
                 const ExportResult result = export_checkpoint(model, options, progress, cancel);
                 progress.done();

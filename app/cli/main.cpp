@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Switchyard: inspect, trace, analyse and edit Mixture-of-Experts checkpoints"};
     app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
     app.require_subcommand(1);
-    app.footer("Also: trace, eval, similarity, upcycle (run by switchyard-torch): switchyard trace --help");
+    app.footer("Also: " + sy::cli::torch_verb_list() + " (run by switchyard-torch): switchyard trace --help");
     sy::cli::remember_command_line(argc, argv);
 
     std::vector<sy::cli::Verb> verbs{sy::cli::add_inspect(app),  sy::cli::add_tokenize(app), sy::cli::add_export(app),

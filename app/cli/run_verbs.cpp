@@ -3,11 +3,13 @@
 #include <iostream>
 #include <new>
 
+#include "cli_spec.h"
 #include "switchyard/core/errors.h"
 
 namespace sy::cli {
 
 int parse_and_run(CLI::App& app, const std::vector<Verb>& verbs, int argc, char** argv) {
+    add_cli_spec_flag(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

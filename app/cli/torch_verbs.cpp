@@ -22,6 +22,12 @@ std::filesystem::path own_directory() {
 
 }  // namespace
 
+std::string torch_verb_list() {
+    std::string list;
+    for (const char* verb : k_torch_verbs) list += (list.empty() ? "" : ", ") + std::string(verb);
+    return list;
+}
+
 int exec_torch_verb(int argc, char** argv) {
     if (argc < 2) return -1;
     bool is_torch_verb = false;

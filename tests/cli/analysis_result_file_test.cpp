@@ -1,4 +1,4 @@
-// `-o OUT.h5` of stats / affinity / place / compare (issue 4): the result files are read back
+// `-o OUT.h5` of stats / affinity / place / compare: the result files are read back
 // here with the bare HDF5 C API (not core's writer or reader), and their numbers must equal the
 // verbs' --json output; the documented layout is also checked with h5py
 // (result_layout_check.py) when python3-h5py is installed. Safety: OUT is never the input trace,

@@ -36,10 +36,11 @@ inline std::string slurp(const std::filesystem::path& p) {
     return s.str();
 }
 
-inline CliResult run_cli(const std::string& args) {
+// Runs `binary ARGS` through the shell (ARGS quoted by the caller).
+inline CliResult run_cli_binary(const std::string& binary, const std::string& args) {
     TempDir tmp;
     const auto out = tmp.path() / "out", err = tmp.path() / "err";
-    const std::string cmd = shell_quote(SY_CLI_BINARY) + " " + args + " >" + shell_quote(out) + " 2>" + shell_quote(err);
+    const std::string cmd = shell_quote(binary) + " " + args + " >" + shell_quote(out) + " 2>" + shell_quote(err);
     const int status = std::system(cmd.c_str());
     CliResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -48,13 +49,17 @@ inline CliResult run_cli(const std::string& args) {
     return r;
 }
 
+inline CliResult run_cli(const std::string& args) { return run_cli_binary(SY_CLI_BINARY, args); }
+
 // Starts `switchyard ARGS` in the background (stdout discarded, stderr into `err`); returns the
-// process id of the verb itself (exec'd, so signals reach it), or -1.
+// process id of the verb itself (exec'd, so signals reach it), or -1. Progress is drawn as the
+// bar (as on a terminal), which prints every update, not a log line every few seconds.
 inline pid_t start_cli(const std::string& args, const std::filesystem::path& err) {
     const pid_t child = ::fork();
     if (child != 0) return child;
     const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 2);
+    ::setenv("SWITCHYARD_PROGRESS", "bar", 1);
     const std::string cmd = "exec " + shell_quote(SY_CLI_BINARY) + " " + args + " >/dev/null";
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);

@@ -23,10 +23,12 @@ inline std::filesystem::path model_dir(const std::string& name) {
 
 inline std::filesystem::path corpus(const std::string& file) { return data_dir() / "corpus" / file; }
 
-// Every MoE fixture family, both expert layouts and FP8.
+// Every MoE fixture family with per-expert Hub names in its exports (both input layouts, FP8).
+// gpt-oss, fused on disk in every layout, has tests of its own (fused_edit_test.cpp).
 inline const std::vector<std::string>& moe_fixtures() {
-    static const std::vector<std::string> names = {"tiny-mixtral", "tiny-qwen2-moe", "tiny-qwen3-moe", "tiny-qwen3-moe-fused",
-                                                   "tiny-olmoe",   "tiny-deepseek-v3", "tiny-deepseek-v3-fp8"};
+    static const std::vector<std::string> names = {
+        "tiny-mixtral", "tiny-qwen2-moe",   "tiny-qwen3-moe",       "tiny-qwen3-moe-fused", "tiny-olmoe",
+        "tiny-deepseek-v3", "tiny-deepseek-v3-fp8", "tiny-glm4-moe", "tiny-minimax-m2",  "tiny-qwen3-next"};
     return names;
 }
 

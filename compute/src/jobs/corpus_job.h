@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "switchyard/compute/trace_job.h"
+#include "switchyard/core/human_format.h"
+#include "switchyard/core/progress.h"
 #include "switchyard/core/tokenizer.h"
 
 namespace sy {
@@ -24,21 +26,23 @@ Batch runner_batch(const DatasetBatch& batch);
 // Tracks throughput for progress lines like "trace 12,288 tokens  3,104 tok/s  ETA 0:42".
 class RateMeter {
 public:
-    explicit RateMeter(std::string verb) : m_verb(std::move(verb)), m_start(std::chrono::steady_clock::now()) {}
+    // total_tokens: the token budget when known (--max-tokens), else -1.
+    explicit RateMeter(std::string verb, int64_t total_tokens = -1)
+        : m_verb(std::move(verb)), m_total(total_tokens > 0 ? total_tokens : -1),
+          m_start(std::chrono::steady_clock::now()) {}
     double seconds() const;
     // tokens_total: tokens in the output so far; tokens_run: processed by this run.
     std::string stage(int64_t tokens_total, int64_t tokens_run, double fraction) const;
+    // Reports the counts (unit "tokens") with stage()'s line as the human text.
+    void report(Progress& progress, int64_t tokens_total, int64_t tokens_run, double fraction) const;
 
 private:
     std::string m_verb;
+    int64_t m_total;
     std::chrono::steady_clock::time_point m_start;
 };
 
 // Fraction done: tokens against --max-tokens when set, else bytes read of the data.
 double corpus_fraction(const DatasetReader& reader, int64_t max_tokens);
-
-std::string format_bytes(uint64_t bytes);       // "12.3 MB", "1.50 GB"
-std::string format_count(int64_t count);        // "12,288"
-std::string format_duration(double seconds);    // "0:42", "1:02:03"
 
 }  // namespace sy

@@ -12,8 +12,8 @@ EvalResult run_eval(const Model& model, const EvalOptions& options, Progress& pr
     DatasetReader reader(corpus.options, corpus.tokenizer ? &*corpus.tokenizer : nullptr);
     ModelRunner runner(model, options.runner);
     LossAccumulator losses;
-    RateMeter meter("eval");
-    progress.report(0, meter.stage(0, 0, 0));
+    RateMeter meter("eval", options.corpus.max_tokens);
+    meter.report(progress, 0, 0, 0);
     DatasetBatch batch;
     while (reader.next(batch)) {
         cancel.throw_if_cancelled();
@@ -21,7 +21,7 @@ EvalResult run_eval(const Model& model, const EvalOptions& options, Progress& pr
         const BatchOutput output = runner.run(runner_batch(batch), nullptr, false, &cancel);
         losses.add_losses(batch, output.nll);
         const double fraction = corpus_fraction(reader, corpus.options.max_tokens);
-        progress.report(fraction, meter.stage(reader.tokens_emitted(), reader.tokens_emitted(), fraction));
+        meter.report(progress, reader.tokens_emitted(), reader.tokens_emitted(), fraction);
     }
     cancel.throw_if_cancelled();
     return losses.result();

@@ -90,8 +90,8 @@ void output_similarity(const Model& model, const SimilarityOptions& options, con
     ModelRunner runner(model, options.runner);
     MoeInputCapture capture(out.layer);
     OutputGram gram(experts, out.hidden_size);
-    RateMeter meter("similarity: outputs   ");   // padded to the width of the aligning stage
-    progress.report(0, meter.stage(0, 0, 0));
+    RateMeter meter("similarity: outputs   ", options.corpus.max_tokens);   // padded to the width of the aligning stage
+    meter.report(progress, 0, 0, 0);
     DatasetBatch batch;
     while (reader.next(batch)) {
         cancel.throw_if_cancelled();
@@ -104,7 +104,7 @@ void output_similarity(const Model& model, const SimilarityOptions& options, con
             gram.add(x);
         });
         const double fraction = corpus_fraction(reader, corpus.options.max_tokens);
-        progress.report(fraction, meter.stage(gram.tokens(), gram.tokens(), fraction));
+        meter.report(progress, gram.tokens(), gram.tokens(), fraction);
     }
     cancel.throw_if_cancelled();
     SY_CHECK(gram.tokens() > 0, UsageError, "the data holds no tokens: output similarity needs some");

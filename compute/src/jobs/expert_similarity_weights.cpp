@@ -1,4 +1,4 @@
-// Router-row and weight similarity of one layer's experts (issue 4 item 4; definitions in
+// Router-row and weight similarity of one layer's experts (definitions in
 // expert_similarity.h).
 #include <torch/torch.h>
 
@@ -15,11 +15,12 @@ namespace {
 
 // Fixed width, as wide as the output stage's line (expert_similarity_outputs.cpp): the progress
 // line is redrawn in place and must never get shorter.
-std::string pair_stage(int64_t done, int64_t total) {
+void report_pairs(Progress& progress, int64_t done, int64_t total) {
     char text[96];
     std::snprintf(text, sizeof text, "similarity: aligning experts %10lld / %-10lld pairs %13s",
                   static_cast<long long>(done), static_cast<long long>(total), "");
-    return text;
+    progress.update({"similarity: aligning experts", total ? double(done) / double(total) : 1.0, done, total, "pairs",
+                     text});
 }
 
 }  // namespace
@@ -95,7 +96,7 @@ void weight_similarity(const SimilarityExperts& experts, bool align, ExpertSimil
             out.weights_unaligned[static_cast<std::size_t>(i * e_count + i)];
         for (int64_t j = i + 1; j < e_count; ++j) {
             cancel.throw_if_cancelled();   // per pair: one solve is the unit of work
-            progress.report(double(done) / double(pairs), pair_stage(done, pairs));
+            report_pairs(progress, done, pairs);
             const PairAlignment pair = align_neurons(experts.features[static_cast<std::size_t>(i)],
                                                      experts.features[static_cast<std::size_t>(j)]);
             const double cos = cosine_from_dot(pair.dot_aligned, norms[static_cast<std::size_t>(i)],
@@ -108,7 +109,7 @@ void weight_similarity(const SimilarityExperts& experts, bool align, ExpertSimil
             ++done;
         }
     }
-    progress.report(1.0, pair_stage(done, pairs));
+    report_pairs(progress, done, pairs);
 }
 
 }  // namespace sy

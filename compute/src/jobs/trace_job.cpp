@@ -1,4 +1,4 @@
-// run_trace (issue 3 item 5): dataset -> ModelRunner -> routing observer -> TraceWriter, one
+// run_trace: dataset -> ModelRunner -> routing observer -> TraceWriter, one
 // flushed batch at a time, so Ctrl-C or a crash loses at most the batch in flight.
 
 #include "jobs/corpus_job.h"
@@ -173,8 +173,8 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
                                         : TraceWriter::create(options.output, meta, options.overwrite);
     TraceSummary summary;
     summary.resumed_from = writer.token_count();
-    RateMeter meter("trace");
-    progress.report(corpus_fraction(reader, corpus.options.max_tokens), meter.stage(writer.token_count(), 0, 0));
+    RateMeter meter("trace", options.corpus.max_tokens);
+    meter.report(progress, writer.token_count(), 0, corpus_fraction(reader, corpus.options.max_tokens));
     try {
         while (!cancel.cancelled() && (have_batch || reader.next(batch))) {
             have_batch = false;
@@ -191,8 +191,7 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
             if (options.on_batch) options.on_batch(TraceBatchEvent{meta, data, first_token, first_doc});
             ++summary.batches;
             const double fraction = corpus_fraction(reader, corpus.options.max_tokens);
-            progress.report(fraction,
-                            meter.stage(writer.token_count(), writer.token_count() - summary.resumed_from, fraction));
+            meter.report(progress, writer.token_count(), writer.token_count() - summary.resumed_from, fraction);
         }
         cancel.throw_if_cancelled();
     } catch (const Cancelled&) {
@@ -203,7 +202,7 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
     summary.documents = writer.doc_count();
     summary.seconds = meter.seconds();
     writer.close();
-    if (summary.batches == 0) progress.report(1.0, meter.stage(summary.tokens, 0, 1.0));   // resumed a finished trace
+    if (summary.batches == 0) meter.report(progress, summary.tokens, 0, 1.0);   // resumed a finished trace
     return summary;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 
@@ -37,11 +38,12 @@ void patch_router(const LayerPatch& patch, int layer, LayerWeights& w) {
     w.common[Role::router] = router;
 }
 
-void patch_bias(const LayerPatch& patch, LayerWeights& w) {
+void patch_bias(const LayerPatch& patch, const FamilySpec& family, LayerWeights& w) {
     if (patch.score_bias.empty()) return;
-    torch::Tensor bias = w.at(Role::router_score_bias).clone();
+    const TensorRole role = router_bias_role(family).value();
+    torch::Tensor bias = w.at(role).clone();
     for (const auto& [expert, value] : patch.score_bias) bias[expert].fill_(value);
-    w.common[Role::router_score_bias] = bias;
+    w.common[role] = bias;
 }
 
 }  // namespace
@@ -57,16 +59,24 @@ std::optional<ExpertWeights> patched_expert(const WeightLoader& loader, int laye
     const auto options = torch::TensorOptions().dtype(torch_compute_dtype(loader.dtype())).device(loader.device());
     const std::string what = "layer " + std::to_string(layer) + " expert " + std::to_string(expert);
     // to(..., copy=true): for f32 on the CPU a plain to() would alias `values`, which dies here.
-    return ExpertWeights{host_tensor(values.gate, {inter, hidden}, what + " gate").to(options, false, true),
-                         host_tensor(values.up, {inter, hidden}, what + " up").to(options, false, true),
-                         host_tensor(values.down, {hidden, inter}, what + " down").to(options, false, true)};
+    const auto tensor = [&](const std::vector<float>& v, std::vector<int64_t> shape, const char* part) {
+        return host_tensor(v, std::move(shape), what + " " + part).to(options, false, true);
+    };
+    ExpertWeights out{tensor(values.gate, {inter, hidden}, "gate"), tensor(values.up, {inter, hidden}, "up"),
+                      tensor(values.down, {hidden, inter}, "down"), {}, {}, {}};
+    if (!values.down_bias.empty()) {
+        out.gate_bias = tensor(values.gate_bias, {inter}, "gate bias");
+        out.up_bias = tensor(values.up_bias, {inter}, "up bias");
+        out.down_bias = tensor(values.down_bias, {hidden}, "down bias");
+    }
+    return out;
 }
 
 void apply_layer_patch(const WeightLoader& loader, LayerWeights& w) {
     const LayerPatch* patch = layer_patch(loader, w.layer);
     if (!patch) return;
     patch_router(*patch, w.layer, w);
-    patch_bias(*patch, w);
+    patch_bias(*patch, *loader.model().description.family, w);
     if (w.experts.empty()) return;   // streamed experts are patched as they are acquired
     for (int expert : patch->replaced_experts) {
         std::optional<ExpertWeights> replaced = patched_expert(loader, w.layer, expert);
@@ -75,6 +85,9 @@ void apply_layer_patch(const WeightLoader& loader, LayerWeights& w) {
             slot.gate.copy_(replaced->gate);
             slot.up.copy_(replaced->up);
             slot.down.copy_(replaced->down);
+            for (auto [to, from] : {std::pair{&slot.gate_bias, &replaced->gate_bias}, std::pair{&slot.up_bias, &replaced->up_bias},
+                                    std::pair{&slot.down_bias, &replaced->down_bias}})
+                if (to->defined()) to->copy_(*from);
         } else {
             slot = std::move(*replaced);
         }

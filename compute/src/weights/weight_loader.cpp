@@ -48,6 +48,8 @@ uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role
 
 uint64_t file_bytes(const Model& model, TensorRole role, int layer, int expert) {
     const std::string name = tensor_name(*model.description.family, role, layer, expert, model.layout);
+    if (stored_as_mxfp4(model.checkpoint, name))   // gpt-oss: `_blocks` + `_scales` on disk
+        return model.checkpoint.at(mxfp4_blocks_name(name)).nbytes() + model.checkpoint.at(mxfp4_scales_name(name)).nbytes();
     const TensorInfo& info = model.checkpoint.at(name);
     const TensorInfo* scale = is_fp8(info.dtype) ? model.checkpoint.find(scale_inv_name(name)) : nullptr;
     return info.nbytes() + (scale ? scale->nbytes() : 0);

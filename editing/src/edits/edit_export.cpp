@@ -13,7 +13,9 @@
 
 #include "expert_math.h"
 #include "switchyard/core/errors.h"
+#include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/model_validation.h"
 #include "switchyard/core/sha256.h"
 #include "switchyard/core/tensor_convert.h"
 #include "switchyard/core/tensor_names.h"
@@ -109,6 +111,73 @@ private:
     mutable std::optional<Fp8Blocks> m_fp8;
 };
 
+// One fused expert tensor [E', ...] of a fused-only family (gpt-oss), slab by slab: an input
+// slab copied byte for byte when it is a kept expert stored in the output's dtype, otherwise the
+// expert's parts in f32 (exact for kept experts: 1 * x) laid out as the file stores them.
+class SlabProducer final : public TensorProducer {
+public:
+    struct Slab {
+        int source = -1;              // input slab, or -1: computed from `expert`
+        PlannedExpert expert;
+    };
+    SlabProducer(const Model& model, int layer, TensorRole role, ExportTensor original, std::vector<Slab> slabs)
+        : m_model(model), m_layer(layer), m_role(role), m_original(std::move(original)), m_slabs(std::move(slabs)) {}
+
+    std::vector<unsigned char> produce(const ExportTensor& t) const override {
+        const bool raw_source = !m_original.mxfp4_scales && !m_original.scale_inv && m_original.source &&
+                                m_original.source->dtype == t.dtype;
+        const uint64_t slab_bytes = t.nbytes() / static_cast<uint64_t>(t.shape.at(0));
+        std::vector<unsigned char> out;
+        out.reserve(t.nbytes());
+        for (const Slab& slab : m_slabs) {
+            if (slab.source >= 0 && raw_source) {
+                const auto* bytes = reinterpret_cast<const unsigned char*>(m_model.checkpoint.view(*m_original.source).data);
+                out.insert(out.end(), bytes + slab_bytes * uint64_t(slab.source), bytes + slab_bytes * uint64_t(slab.source + 1));
+                continue;
+            }
+            SY_CHECK(t.dtype != DType::u8, ShapeMismatch, t.name + ": merged experts cannot be stored as MXFP4 blocks");
+            const std::vector<unsigned char> piece = encode_f32(disk_slab(slab.expert), t.dtype, t.name);
+            out.insert(out.end(), piece.begin(), piece.end());
+        }
+        if (m_original.source) m_model.checkpoint.release(*m_original.source);
+        return out;
+    }
+
+private:
+    // The file's layout (formats.md §6.2, FusedExperts::interleaved_in_out): gate_up [H, 2I] with
+    // gate in even and up in odd columns, down [I, H], gate_up bias [2I] interleaved, down bias [H].
+    std::vector<float> disk_slab(const PlannedExpert& e) const {
+        const int64_t inter = m_model.description.expert_intermediate_size, hidden = m_model.description.hidden_size;
+        const auto part = [&](ExpertPart p) { return materialize_part(m_model, m_layer, e, p); };
+        std::vector<float> out;
+        if (m_role == TensorRole::expert_gate_up || m_role == TensorRole::expert_gate_up_bias) {
+            const bool bias = m_role == TensorRole::expert_gate_up_bias;
+            const std::vector<float> gate = part(bias ? ExpertPart::gate_bias : ExpertPart::gate);
+            const std::vector<float> up = part(bias ? ExpertPart::up_bias : ExpertPart::up);
+            const int64_t rows = bias ? 1 : hidden;
+            out.resize(static_cast<std::size_t>(rows * 2 * inter));
+            for (int64_t h = 0; h < rows; ++h)
+                for (int64_t n = 0; n < inter; ++n) {
+                    out[size_t(h * 2 * inter + 2 * n)] = gate[size_t(bias ? n : n * hidden + h)];
+                    out[size_t(h * 2 * inter + 2 * n + 1)] = up[size_t(bias ? n : n * hidden + h)];
+                }
+            return out;
+        }
+        if (m_role == TensorRole::expert_down_bias) return part(ExpertPart::down_bias);
+        const std::vector<float> down = part(ExpertPart::down);   // [H, I] -> [I, H]
+        out.resize(down.size());
+        for (int64_t h = 0; h < hidden; ++h)
+            for (int64_t n = 0; n < inter; ++n) out[size_t(n * hidden + h)] = down[size_t(h * inter + n)];
+        return out;
+    }
+
+    const Model& m_model;
+    int m_layer;
+    TensorRole m_role;
+    ExportTensor m_original;
+    std::vector<Slab> m_slabs;
+};
+
 // Names the plan changes, for the provenance record.
 struct TensorChanges {
     std::vector<std::pair<std::string, std::string>> renamed;   // (output name, input name)
@@ -126,8 +195,9 @@ public:
     void edit_layer(const LayerPlan& l) {
         if (l.unchanged()) return;
         std::vector<std::string> old_names = {tensor_name(m_spec, TensorRole::router, l.layer)};
-        const bool has_bias = has_tensor_role(m_spec, TensorRole::router_score_bias);
-        if (has_bias) old_names.push_back(tensor_name(m_spec, TensorRole::router_score_bias, l.layer));
+        const std::optional<TensorRole> bias_role = router_bias_role(m_spec);
+        if (bias_role) old_names.push_back(tensor_name(m_spec, *bias_role, l.layer));
+        if (m_spec.fused_only()) return edit_fused_layer(l, old_names, bias_role);
         std::map<std::string, ExportTensor> originals;
         for (int e = 0; e < l.original_experts; ++e)
             for (TensorRole role : k_part_roles) {
@@ -143,7 +213,7 @@ public:
             changes.removed.insert(name);
         }
         add_rows(l, originals, TensorRole::router);
-        if (has_bias) add_rows(l, originals, TensorRole::router_score_bias);
+        if (bias_role) add_rows(l, originals, *bias_role);
         for (std::size_t j = 0; j < l.experts.size(); ++j) add_expert(l, static_cast<int>(j), originals);
     }
 
@@ -156,6 +226,53 @@ public:
     TensorChanges changes;
 
 private:
+    // Takes the listed names out of the identity list, remembering them.
+    std::map<std::string, ExportTensor> take_originals(const std::vector<std::string>& names) {
+        std::map<std::string, ExportTensor> originals;
+        for (const std::string& name : names) {
+            auto it = m_by_name.find(name);
+            if (it == m_by_name.end()) continue;
+            originals.emplace(name, std::move(it->second));
+            m_by_name.erase(it);
+            changes.removed.insert(name);
+        }
+        return originals;
+    }
+
+    // Families whose experts exist only fused on disk (gpt-oss: [E, in, out] with interleaved
+    // gate/up and per-expert biases, or MXFP4 `_blocks` / `_scales`): each output tensor is the
+    // input's expert slabs gathered (byte-identical) or, for computed experts, written from f32.
+    void edit_fused_layer(const LayerPlan& l, std::vector<std::string> names, const std::optional<TensorRole>& bias_role) {
+        const std::vector<TensorRole> roles = {TensorRole::expert_gate_up, TensorRole::expert_down,
+                                               TensorRole::expert_gate_up_bias, TensorRole::expert_down_bias};
+        for (TensorRole role : roles) {
+            const std::string name = tensor_name(m_spec, role, l.layer, -1, ExpertLayout::fused);
+            names.insert(names.end(), {name, mxfp4_blocks_name(name), mxfp4_scales_name(name)});
+        }
+        const std::map<std::string, ExportTensor> originals = take_originals(names);
+        add_rows(l, originals, TensorRole::router);
+        if (bias_role) add_rows(l, originals, *bias_role);
+        for (TensorRole role : roles) {
+            const std::string name = tensor_name(m_spec, role, l.layer, -1, ExpertLayout::fused);
+            if (originals.count(name)) add_slabs(l, role, originals.at(name));
+            for (const std::string& stored : {mxfp4_blocks_name(name), mxfp4_scales_name(name)})
+                if (originals.count(stored)) add_slabs(l, role, originals.at(stored));
+        }
+    }
+
+    void add_slabs(const LayerPlan& l, TensorRole role, const ExportTensor& original) {
+        std::vector<SlabProducer::Slab> slabs;
+        for (const PlannedExpert& p : l.experts) slabs.push_back({p.is_copy() ? p.copy_source() : -1, p});
+        ExportTensor t = original;
+        t.shape[0] = static_cast<int64_t>(l.experts.size());
+        t.record_sha256 = true;
+        t.producer = std::make_shared<SlabProducer>(m_model, l.layer, role, original, std::move(slabs));
+        t.mxfp4_scales = nullptr;
+        t.scale_inv = nullptr;
+        changes.computed.push_back(t.name);
+        add(std::move(t));
+    }
+
     void add(ExportTensor t) {
         changes.removed.erase(t.name);
         m_by_name.emplace(t.name, std::move(t));
@@ -165,7 +282,7 @@ private:
         const std::string name = tensor_name(m_spec, role, l.layer);
         const ExportTensor& original = originals.at(name);
         const bool router = role == TensorRole::router;
-        const int64_t row_length = router ? original.shape.at(1) : 1;
+        const int64_t row_length = router ? original.shape.at(1) : 1;   // biases: one entry per expert
         std::vector<RowsProducer::Row> rows;
         for (const PlannedExpert& p : l.experts) {
             if (router) rows.push_back({p.router_source, p.router_row});
@@ -312,10 +429,34 @@ Json record_json(const Model& model, const EditPlan& plan, const EditRecord& rec
 
 }  // namespace
 
+namespace {
+
+bool computes_experts(const EditPlan& plan) {
+    for (const LayerPlan& l : plan.layers)
+        for (const PlannedExpert& p : l.experts)
+            if (!p.is_copy()) return true;
+    return false;
+}
+
+// gpt-oss MXFP4 experts that an edit computes cannot be written as MXFP4 here, and a checkpoint
+// mixing MXFP4 and BF16 experts does not load: such an export writes every expert in BF16 (as
+// `--dtype bf16` does) and drops quantization_config. Copies alone stay MXFP4.
+ExportOptions identity_options(const Model& model, const EditPlan& plan, const ExportOptions& options) {
+    ExportOptions out = options;
+    const ModelDescription& d = model.description;
+    if (options.dtype != ExportDType::keep || !d.family->fused_only() || d.moe_layers.empty() || !computes_experts(plan))
+        return out;
+    const std::string name = tensor_name(*d.family, TensorRole::expert_down, d.moe_layers[0], -1, ExpertLayout::fused);
+    if (stored_as_mxfp4(model.checkpoint, name)) out.dtype = ExportDType::bf16;
+    return out;
+}
+
+}  // namespace
+
 ExportPlan plan_edited_export(const Model& model, const EditPlan& plan, const ExportOptions& options,
                               const EditRecord& record) {
     ExportPlan out;
-    EditedTensors tensors(model, options, out.drops_quantization);
+    EditedTensors tensors(model, identity_options(model, plan, options), out.drops_quantization);
     for (const LayerPlan& l : plan.layers) tensors.edit_layer(l);
     auto changes = std::make_shared<TensorChanges>(std::move(tensors.changes));
     pack_shards(tensors.take(), options.shard_size_bytes, out);

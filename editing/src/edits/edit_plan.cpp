@@ -9,6 +9,7 @@
 
 #include "expert_math.h"
 #include "switchyard/compute/expert_similarity.h"
+#include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 
@@ -181,9 +182,12 @@ EditPlan apply_merge(const Model& model, EditPlan plan, const MergeEdit& edit, P
 }
 
 EditPlan apply_mask(EditPlan plan, const MaskEdit& edit, const ModelDescription& d) {
-    if (!d.family->has_router_score_bias()) {
+    // A per-expert router bias of -1e9 keeps the expert from ever being chosen: exact for a
+    // selection-only bias (editing.md §2.7), and for gpt-oss's logit bias too, since its gates
+    // are a softmax over the chosen logits only.
+    if (!router_bias_role(*d.family)) {
         plan.notes.push_back("mask: " + std::string(d.model_type) +
-                             " routers have no selection-only bias, so the masked experts are removed (slicing a router "
+                             " routers have no per-expert bias, so the masked experts are removed (slicing a router "
                              "row is exactly a -inf mask there)");
         for (const auto& [layer, experts] : edit.experts) remove_experts(layer_of(plan, layer, "mask"), experts, "mask");
         return plan;

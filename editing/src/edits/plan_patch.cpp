@@ -6,6 +6,7 @@
 #include "expert_math.h"
 #include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/model_validation.h"
 #include "switchyard/core/tensor_names.h"
 #include "tensor_bytes.h"
 
@@ -30,7 +31,10 @@ DType role_dtype(const Model& model, TensorRole role, int layer) {
     if (model.layout == ExpertLayout::fused && (role == TensorRole::expert_gate || role == TensorRole::expert_up))
         stored = TensorRole::expert_gate_up;
     const int expert = role_is_per_expert(spec, stored, model.layout) ? 0 : -1;
-    return model.checkpoint.at(tensor_name(spec, stored, layer, expert, model.layout)).dtype;
+    const std::string name = tensor_name(spec, stored, layer, expert, model.layout);
+    // gpt-oss MXFP4 experts are stored as BF16 by any export that computes them (edit_export.h).
+    if (stored_as_mxfp4(model.checkpoint, name)) return DType::bf16;
+    return model.checkpoint.at(name).dtype;
 }
 
 std::vector<float> rounded(std::vector<float> values, DType dtype, int64_t rows, int64_t cols, const Model& model,
@@ -48,6 +52,7 @@ PlanPatch patch_for_plan(const Model& model, const EditPlan& plan, ExportDType d
     auto patch = std::make_shared<ModelPatch>();
     auto replaced = std::make_shared<std::map<std::pair<int, int>, PlannedExpert>>();
     std::map<int, DType> expert_dtype;
+    const std::optional<TensorRole> bias_role = router_bias_role(*d.family);
     for (const LayerPlan& l : plan.layers) {
         if (l.unchanged()) continue;
         std::vector<bool> occupied(static_cast<std::size_t>(l.original_experts), false);
@@ -68,9 +73,9 @@ PlanPatch patch_for_plan(const Model& model, const EditPlan& plan, ExportDType d
                                              router.begin() + (p.router_source + 1) * d.hidden_size)
                         : rounded(p.router_row, router_dtype, 1, d.hidden_size, model, "router row");
             }
-            if (d.family->has_router_score_bias() && p.bias_source != p.home) {
+            if (bias_role && p.bias_source != p.home) {
                 if (p.bias_source >= 0 && bias.empty()) bias = load_score_bias_f32(model, l.layer);
-                const DType bias_dtype = stored_dtype(role_dtype(model, TensorRole::router_score_bias, l.layer), dtype);
+                const DType bias_dtype = stored_dtype(role_dtype(model, *bias_role, l.layer), dtype);
                 lp.score_bias[p.home] = p.bias_source >= 0 ? bias[static_cast<std::size_t>(p.bias_source)]
                                                            : rounded({p.bias_value}, bias_dtype, 1, 1, model, "bias")[0];
             }
@@ -89,6 +94,11 @@ PlanPatch patch_for_plan(const Model& model, const EditPlan& plan, ExportDType d
         w.gate = rounded(std::move(w.gate), storage, inter, hidden, *m, "expert");
         w.up = rounded(std::move(w.up), storage, inter, hidden, *m, "expert");
         w.down = rounded(std::move(w.down), storage, hidden, inter, *m, "expert");
+        if (!w.down_bias.empty()) {
+            w.gate_bias = rounded(std::move(w.gate_bias), storage, 1, inter, *m, "expert bias");
+            w.up_bias = rounded(std::move(w.up_bias), storage, 1, inter, *m, "expert bias");
+            w.down_bias = rounded(std::move(w.down_bias), storage, 1, hidden, *m, "expert bias");
+        }
         return w;
     };
     out.patch = patch;

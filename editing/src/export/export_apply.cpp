@@ -158,7 +158,8 @@ ExportResult write_export(const Model& model, const ExportPlan& plan, const Expo
             if (t.record_sha256) result.sha256[t.name] = std::move(digest);
             result.total_bytes += t.nbytes();
             ++result.tensor_count;
-            progress.report(total ? double(result.total_bytes) / double(total) : 1.0, "export");
+            progress.update({"export", total ? double(result.total_bytes) / double(total) : 1.0,
+                             static_cast<int64_t>(result.total_bytes), static_cast<int64_t>(total), "bytes"});
         }
     }
     writer.finish();

@@ -23,14 +23,17 @@ using ExpertMask = ExpertsByLayer;
 // masked layer keeps at least top_k experts; `flag` names the option in messages.
 void check_expert_mask(const ModelDescription& model, const ExpertMask& mask, const std::string& flag);
 
-// One routed expert's weights in f32, row-major as stored: gate/up [I, H], down [H, I].
+// One routed expert's weights in f32, row-major: gate/up [I, H], down [H, I]; biases [I], [I],
+// [H] only for families whose experts have them (gpt-oss), else empty.
 struct ExpertTensorsF32 {
     std::vector<float> gate, up, down;
+    std::vector<float> gate_bias, up_bias, down_bias;
 };
 
 struct LayerPatch {
     std::map<int, std::vector<float>> router_rows;   // expert -> replaced router row [H]
-    std::map<int, float> score_bias;                 // expert -> replaced e_score_correction_bias entry
+    std::map<int, float> score_bias;                 // expert -> replaced per-expert router bias entry
+                                                     //   (e_score_correction_bias, or gpt-oss router.bias)
     std::vector<int> replaced_experts;               // weights from ModelPatch::expert_weights
 };
 
