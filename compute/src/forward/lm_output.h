@@ -19,4 +19,12 @@ struct LmHeadWeights {
 void lm_output(const LmHeadWeights& weights, const torch::Tensor& h, const BatchLayout& batch, bool want_logits,
                BatchOutput& out);
 
+// The pieces lm_output runs per chunk, shared with training (which backpropagates through them):
+// rows of the [chunk, V] f32 logits kept under 256 MiB,
+int64_t logits_chunk_rows(int64_t vocab);
+// logits [n, V] f32 of normed rows [n, H] (the final norm already applied),
+torch::Tensor lm_logits(const LmHeadWeights& weights, const torch::Tensor& normed);
+// and the next-token NLL [n] f32 of `targets` [n] int64 (no masking).
+torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& targets);
+
 }  // namespace sy
