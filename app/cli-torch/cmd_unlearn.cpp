@@ -12,7 +12,7 @@ Verb add_unlearn(CLI::App& root) {
     struct Args : TrainingArgs {
         std::vector<std::string> forget, retain;
         std::string expert, method = "npo";
-        bool automatic = false;
+        bool automatic = false, whole_model = false;
         double anchor_weight = 1.0, retain_weight = 1.0, npo_beta = 0.1;
     };
     auto args = std::make_shared<Args>();
@@ -21,6 +21,9 @@ Verb add_unlearn(CLI::App& root) {
     cmd->add_option("--retain", args->retain, "Data to keep (shares no document with --forget)")->required()->allow_extra_args(false);
     auto* expert = cmd->add_option("--expert", args->expert, "The expert to edit, L:E (model-layer:expert)");
     cmd->add_flag("--auto", args->automatic, "Edit the expert with the highest mean router probability on --forget (default)")
+        ->excludes(expert);
+    cmd->add_flag("--whole-model", args->whole_model,
+                  "Baseline for comparison: train every decoder-layer tensor, no anchor (not an expert surgery)")
         ->excludes(expert);
     cmd->add_option("--method", args->method, "Forget loss: npo (default) or ga (gradient ascent)")
         ->check(CLI::IsMember({"npo", "ga"}))->capture_default_str();
@@ -40,6 +43,7 @@ Verb add_unlearn(CLI::App& root) {
                              "--expert takes one L:E, found \"" + args->expert + "\"");
                     o.expert = std::make_pair(chosen.begin()->first, chosen.begin()->second.front());
                 }
+                o.whole_model = args->whole_model;
                 o.method = args->method == "ga" ? TokenLoss::negated_cross_entropy : TokenLoss::npo;
                 o.anchor_weight = args->anchor_weight;
                 o.retain_weight = args->retain_weight;

@@ -74,6 +74,18 @@ std::vector<ParameterRef> dense_mlp_parameters(int layer) {
     return {{Role::ffn_gate, layer, -1}, {Role::ffn_up, layer, -1}, {Role::ffn_down, layer, -1}};
 }
 
+std::vector<ParameterRef> all_layer_parameters(const Model& model) {
+    const ModelDescription& d = model.description;
+    std::vector<ParameterRef> out;
+    for (int l = 0; l < d.num_layers; ++l) {
+        for (Role role : layer_tensor_roles(d, model.layout, l).common) out.push_back({role, l, -1});
+        if (!d.is_moe_layer(l)) continue;
+        for (int e = 0; e < d.experts_in_layer(l); ++e)
+            for (const ParameterRef& ref : expert_parameters(l, e)) out.push_back(ref);
+    }
+    return out;
+}
+
 void check_parameters(const Model& model, const std::vector<ParameterRef>& parameters) {
     SY_CHECK(!parameters.empty(), UsageError, "nothing to train: the parameter set is empty");
     std::set<ParameterRef> seen;

@@ -189,8 +189,15 @@ SurgeryPlan plan_unlearn(const Model& model, const UnlearnOptions& o, Progress& 
         check_parameters(model, refs);
     }
     check_disjoint_data(o.forget, o.retain);
+    if (o.whole_model) {
+        SY_CHECK(!o.expert, UsageError, "--whole-model trains every layer: it takes no --expert");
+        plan.parameters = all_layer_parameters(model);
+        check_parameters(model, plan.parameters);
+    }
     RankedExpert target;
-    if (o.expert) {
+    if (o.whole_model) {
+        target = {-1, -1, std::nan("")};
+    } else if (o.expert) {
         target = {o.expert->first, o.expert->second, std::nan("")};
     } else {
         progress.report(0, "scoring experts on the forget data");
@@ -199,9 +206,11 @@ SurgeryPlan plan_unlearn(const Model& model, const UnlearnOptions& o, Progress& 
         target = plan.ranking.front();
         if (plan.ranking.size() > 5) plan.ranking.resize(5);
     }
-    add_expert_parameters(plan, target);
-    plan.parameters.push_back({TensorRole::router, target.layer, -1});
-    check_parameters(model, plan.parameters);
+    if (!o.whole_model) {
+        add_expert_parameters(plan, target);
+        plan.parameters.push_back({TensorRole::router, target.layer, -1});
+        check_parameters(model, plan.parameters);
+    }
 
     plan.training = base_training(o.training);
     plan.training.parameters = plan.parameters;
@@ -209,18 +218,21 @@ SurgeryPlan plan_unlearn(const Model& model, const UnlearnOptions& o, Progress& 
     plan.training.optimizer.lr = o.training.lr.value_or(k_unlearn_lr);
     TrainingStream forget = stream("forget", o.forget, o.training, o.method, 1.0);
     forget.npo_beta = o.npo_beta;
-    if (o.anchor_weight > 0) forget.routing.push_back({RoutingLoss::Kind::anchor, target.layer, target.expert, o.anchor_weight});
+    if (o.anchor_weight > 0 && !o.whole_model)
+        forget.routing.push_back({RoutingLoss::Kind::anchor, target.layer, target.expert, o.anchor_weight});
     plan.training.streams.push_back(forget);
     if (o.retain_weight > 0)
         plan.training.streams.push_back(stream("retain", o.retain, o.training, TokenLoss::cross_entropy, o.retain_weight));
-    add_evaluations(plan, o.training, {{"forget", o.forget}, {"retain", o.retain}}, {{target.layer, target.expert}});
+    std::vector<std::pair<int, int>> watched;
+    if (!o.whole_model) watched.emplace_back(target.layer, target.expert);
+    add_evaluations(plan, o.training, {{"forget", o.forget}, {"retain", o.retain}}, watched);
 
     Json details{{"op", "unlearn"},
                  {"method", token_loss_name(o.method)},
-                 {"expert", {{"layer", target.layer}, {"expert", target.expert}}},
-                 {"choice", o.expert ? "listed" : "affinity"},
+                 {"expert", o.whole_model ? Json(nullptr) : Json{{"layer", target.layer}, {"expert", target.expert}}},
+                 {"choice", o.whole_model ? "whole-model" : o.expert ? "listed" : "affinity"},
                  {"affinity", std::isnan(target.score) ? Json(nullptr) : Json(target.score)},
-                 {"anchor_weight", o.anchor_weight},
+                 {"anchor_weight", o.whole_model ? 0.0 : o.anchor_weight},
                  {"retain_weight", o.retain_weight},
                  {"npo_beta", o.npo_beta},
                  {"forget", strings(o.forget)},

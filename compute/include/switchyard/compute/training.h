@@ -50,6 +50,9 @@ std::string parameter_name(const ParameterRef& ref);   // "layer 2 expert 5 expe
 std::vector<ParameterRef> expert_parameters(int layer, int expert);
 // The dense MLP of a dense layer (ffn_gate, ffn_up, ffn_down).
 std::vector<ParameterRef> dense_mlp_parameters(int layer);
+// Every tensor of every decoder layer (norms, attention, routers, shared experts, dense MLPs and
+// each routed expert's parts): the whole model but embeddings, final norm and lm_head.
+std::vector<ParameterRef> all_layer_parameters(const Model& model);
 
 // Throws UsageError naming the parameter unless every ref exists in `model` (MoE layer for
 // router/expert roles, expert index in range, tensor present in the family) and can be

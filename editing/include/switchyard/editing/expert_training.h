@@ -64,6 +64,9 @@ struct SurgeryTraining {
 struct UnlearnOptions {
     std::vector<std::filesystem::path> forget, retain;
     std::optional<std::pair<int, int>> expert;   // --expert L:E; none: the most affine expert
+    // The baseline SEUF compares with: every decoder-layer tensor trains (all_layer_parameters),
+    // no anchor. Not an expert surgery; for comparison tables.
+    bool whole_model = false;
     TokenLoss method = TokenLoss::npo;
     double anchor_weight = 1.0;      // alpha of L_anchor
     double retain_weight = 1.0;      // lambda of the retain loss
