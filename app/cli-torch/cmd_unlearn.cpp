@@ -13,7 +13,7 @@ Verb add_unlearn(CLI::App& root) {
         std::vector<std::string> forget, retain;
         std::string expert, method = "npo";
         bool automatic = false, whole_model = false;
-        double anchor_weight = 1.0, retain_weight = 1.0, npo_beta = 0.1;
+        double anchor_weight = 1.0, retain_weight = 3.0, npo_beta = 0.1;
     };
     auto args = std::make_shared<Args>();
     args->declare(cmd);

@@ -23,7 +23,7 @@ using Json = nlohmann::ordered_json;
 // SEUF's defaults on this project's models are measured in docs/training.md ("Choosing the
 // defaults"); the paper's lr (1e-4 with SEUF) is for 2.7B-16B models trained for hundreds of steps.
 constexpr int64_t k_unlearn_steps = 30;
-constexpr double k_unlearn_lr = 2e-3;
+constexpr double k_unlearn_lr = 1.75e-3;
 // tune: the learning rate is probed on the held-out slice; steps stop when held-out NLL stops improving.
 constexpr int64_t k_tune_max_steps = 200;
 constexpr int64_t k_tune_eval_every = 5;

@@ -69,7 +69,7 @@ struct UnlearnOptions {
     bool whole_model = false;
     TokenLoss method = TokenLoss::npo;
     double anchor_weight = 1.0;      // alpha of L_anchor
-    double retain_weight = 1.0;      // lambda of the retain loss
+    double retain_weight = 3.0;      // lambda of the retain loss (docs/training.md: chosen on tiny-mixtral)
     double npo_beta = 0.1;
     SurgeryTraining training;
 };
