@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Routing analysis at scale (issue 4 item 5): `switchyard stats` and `switchyard affinity` over
+# Routing analysis at scale: `switchyard stats` and `switchyard affinity` over
 # synthetic Mixtral-8x7B-shaped traces (32 MoE layers, 8 experts, top-2) of about 1, 4 and 8 GB,
 # each against the time to merely read every dataset of the same file (bench/read_trace.py, the
 # same 65536-token blocks, one layer at a time) in the same run and page-cache state: the file is

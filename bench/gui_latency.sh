@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Main-thread event-loop latency of switchyard-gui while a trace runs (issue 5 item 3: must stay
+# Main-thread event-loop latency of switchyard-gui while a trace runs (must stay
 # under 100 ms). The window traces the bundled corpus with the bundled model while a 5 ms
 # timer on the main thread records how late each tick fires; prints max / p99 / median.
 #   bench/gui_latency.sh [BUILD_DIR] [MAX_TOKENS]      (defaults: build, 32768)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Synthetic routing trace for the analysis scale benchmark (issue 4 item 5).
+"""Synthetic routing trace for the analysis scale benchmark.
 
 Writes a trace that follows docs/hdf5-schema.md exactly (format_version 1, the layout
 `switchyard trace --batch-tokens 65536` writes: token-chunked, shuffle + deflate 4, one layer per

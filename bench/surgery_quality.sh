@@ -42,6 +42,7 @@ for keep in 6 4; do
   for m in frequency ean reap; do edit "$m" $keep prune "$model" --method $m --keep $keep --scores "$out/scores.h5"; done
   edit "m-smoe" $keep merge "$model" --method m-smoe --keep $keep --scores "$out/scores.h5" --data "$out/calib.jsonl"
   edit "hc-smoe" $keep merge "$model" --method hc-smoe --keep $keep --scores "$out/scores.h5" --data "$out/calib.jsonl"
+  edit "m-smoe, router row of the dominant member" $keep merge "$model" --method m-smoe --keep $keep --scores "$out/scores.h5" --router dominant
   edit "hc-smoe, router row of the dominant member" $keep merge "$model" --method hc-smoe --keep $keep --scores "$out/scores.h5" --router dominant
   edit "hc-smoe groups, unaligned average" $keep merge "$model" --method hc-smoe --keep $keep --scores "$out/scores.h5" --data "$out/calib.jsonl" --no-align
   edit "reap, calibrated on python only" $keep prune "$model" --method reap --keep $keep --scores "$out/scores-python.h5"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers for bench/trace_bench.sh (issue 3 item 10). Standard library only.
+"""Helpers for bench/trace_bench.sh. Standard library only.
 
   evict FILE...                    drop FILEs from the page cache (posix_fadvise DONTNEED)
   disk-read FILE...                evict, read sequentially in 16 MiB preads, evict; prints JSON

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trace throughput (issue 3 item 10): tokens/s and peak RSS of `switchyard trace` on the bundled
+# Trace throughput: tokens/s and peak RSS of `switchyard trace` on the bundled
 # tiny-mixtral and on a random-weight Mixtral-8x7B-shaped checkpoint with 4 layers (12.1 GB
 # BF16) under --max-memory, with two baselines measured in the same run:
 #   - the machine's GEMM GFLOP/s for the model's own GEMM shapes (switchyard-torch bench-matmul,

@@ -1,4 +1,4 @@
-// JSON and text forms of AffinityResult. JSON shape fixed by issue 4 item 2:
+// JSON and text forms of AffinityResult. JSON shape (documented in README's `affinity`):
 // {"convention", "hops", "pairs": [{"from_layer", "to_layer", "counts", "conditional",
 //  "mutual_information", ...}]} with model-layer indices.
 #include "json_util.h"

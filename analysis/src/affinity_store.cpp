@@ -1,5 +1,5 @@
-// AffinityResult -> /affinity and PlacementResult -> /place of a result file (issue 4 items 2
-// and 3, "-o OUT.h5"; layout in docs/hdf5-schema.md "Analysis result files").
+// AffinityResult -> /affinity and PlacementResult -> /place of a result file
+// ("-o OUT.h5"; layout in docs/hdf5-schema.md "Analysis result files").
 #include "store_util.h"
 #include "switchyard/analysis/result_files.h"
 

@@ -1,4 +1,4 @@
-// Different data on one model: load and affinity deltas (issue 4 item 6, second half).
+// Different data on one model: load and affinity deltas.
 #include <algorithm>
 #include <cmath>
 

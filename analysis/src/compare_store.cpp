@@ -1,5 +1,5 @@
 // CompareResult -> /compare and DatasetComparison -> /compare_datasets of a result file
-// (issue 4 item 6, "-o OUT.h5"; layout in docs/hdf5-schema.md "Analysis result files").
+// ("-o OUT.h5"; layout in docs/hdf5-schema.md "Analysis result files").
 #include "store_util.h"
 #include "switchyard/analysis/result_files.h"
 

@@ -1,4 +1,4 @@
-// Scalable affinity placement (issue 4 item 3): seeded restarts, each an anchor layer grouped by
+// Scalable affinity placement: seeded restarts, each an anchor layer grouped by
 // similarity and propagated outwards, then block-coordinate descent in which every layer is
 // re-placed exactly (capacitated assignment) given both neighbours; perturbation kicks once the
 // anchors are used up. Stops at zero cost, at the deadline, or after a run of restarts that do

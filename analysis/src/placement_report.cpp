@@ -1,4 +1,4 @@
-// JSON / text forms of PlacementResult. Keys fixed by issue 4 item 3: {"gpus", "method",
+// JSON / text forms of PlacementResult. Keys (stable, scripts read them): {"gpus", "method",
 // "placement": [[gpu of expert e] per MoE layer], "cross_gpu_fraction",
 // "baseline_cross_gpu_fraction", "max_over_mean_load", ...}.
 #include "json_util.h"

@@ -1,4 +1,4 @@
-// JSON form of StatsResult (issue 4 item 1). Keys mirror the result structs of stats*.h.
+// JSON form of StatsResult. Keys mirror the result structs of stats*.h.
 #include "json_util.h"
 #include "switchyard/analysis/stats.h"
 

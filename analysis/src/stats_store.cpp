@@ -1,4 +1,4 @@
-// StatsResult -> /stats of a result file (issue 4 item 1, "-o OUT.h5"; layout in
+// StatsResult -> /stats of a result file ("-o OUT.h5"; layout in
 // docs/hdf5-schema.md "Analysis result files").
 #include "store_util.h"
 #include "switchyard/analysis/result_files.h"

@@ -1,4 +1,4 @@
-// Text views of whole matrices for terminals and docs/analysis.md (issue 4 item 7): the
+// Text views of whole matrices for terminals and docs/analysis.md: the
 // domain x expert table per layer (Mixtral's domain-assignment figure, analysis.md 2.5) and the
 // affinity heat map (ExFlow's conditional-probability heat map, analysis.md 1.1). ASCII only, so
 // the output pastes into Markdown unchanged.

@@ -9,6 +9,9 @@
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"
 #include "torch_verbs_cli.h"
+#include "upcycle_hidden.h"
+#include "switchyard/editing/upcycle.h"
+#include <nlohmann/json.hpp>
 
 namespace sy::cli {
 
@@ -41,6 +44,24 @@ Verb add_apply(CLI::App& root) {
                 if (!job.dry_run) check_export_target(model, job.export_options);
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
+                if (recipe.edits.size() == 1 && std::holds_alternative<UpcycleEdit>(recipe.edits[0])) {
+                    SY_CHECK(!job.dry_run, UsageError, "--dry-run: an upcycle recipe has no preview; run `switchyard upcycle`");
+                    UpcycleOptions options = nlohmann::json::parse(std::get<UpcycleEdit>(recipe.edits[0]).options_json);
+                    options.dtype = job.export_options.dtype;
+                    EditOutput output;
+                    output.dir = job.export_options.output_dir;
+                    output.shard_size_bytes = job.export_options.shard_size_bytes;
+                    output.force = job.export_options.force;
+                    output.command_line = command_line();
+                    const UpcycleResult r = upcycle(model.checkpoint.dir(), options, output,
+                                                    hidden_state_fn(args->device, args->seq_len, progress, cancel), progress, cancel);
+                    progress.done();
+                    std::printf("upcycled %s: %s, %lld experts, top-%lld; %zu tensors (%.1f MB) to %s\n",
+                                model.checkpoint.dir().c_str(), r.resolved.family.c_str(),
+                                static_cast<long long>(r.resolved.experts), static_cast<long long>(r.resolved.top_k),
+                                r.tensor_count, double(r.total_bytes) / 1e6, args->output.c_str());
+                    return 0;
+                }
                 const EditJobResult result =
                     run_edit_job(model, recipe, args->record(), job, CalibrationScores{}, progress, cancel);
                 progress.done();

@@ -1,5 +1,5 @@
 #pragma once
-// Hidden verb for bench/trace_bench.sh (issue 3 item 10); not listed in --help.
+// Hidden verb for bench/trace_bench.sh; not listed in --help.
 #include "verbs.h"
 
 namespace sy::cli {

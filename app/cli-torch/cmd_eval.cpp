@@ -1,6 +1,6 @@
 // switchyard eval MODEL_DIR --data FILE [--seq-len N] [--dtype f32|bf16] [--bos auto|on|off]
 //   [--max-tokens N] [--json]
-// Mean next-token NLL and perplexity per domain and overall (issue 3 item 6); dense models too.
+// Mean next-token NLL and perplexity per domain and overall; dense models too.
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>

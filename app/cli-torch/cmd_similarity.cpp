@@ -1,6 +1,6 @@
 // switchyard similarity MODEL_DIR --data FILE --layer L [--no-align] [--json] (+ trace's
 // dataset options) -- expert x expert similarity of one MoE layer by router rows, weights
-// (as stored and after neuron-permutation alignment) and outputs (issue 4 item 4).
+// (as stored and after neuron-permutation alignment) and outputs.
 #include <cstdio>
 
 #include "run_args.h"

@@ -1,7 +1,7 @@
 // switchyard trace MODEL_DIR --data FILE [--seq-len 512] [--batch-tokens N] [--max-tokens N]
 //   [--device cpu|cuda[:i]] [--dtype f32|bf16] [--bos auto|on|off] [--router-logits]
 //   [--max-memory SIZE] [--plan] [--resume] [--force] -o OUT.h5
-// Routing of every token into an HDF5 trace (issue 3 item 5; docs/hdf5-schema.md).
+// Routing of every token into an HDF5 trace (docs/hdf5-schema.md).
 #include <cstdio>
 
 #include "run_args.h"

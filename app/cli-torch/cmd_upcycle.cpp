@@ -7,16 +7,19 @@
 #include <nlohmann/json.hpp>
 
 #include "run_args.h"
-#include "switchyard/compute/layer_input_means.h"
+#include "switchyard/core/model.h"
+#include "switchyard/core/trace_store.h"
+#include "switchyard/editing/recipe.h"
 #include "switchyard/editing/upcycle.h"
 #include "torch_verbs_cli.h"
+#include "upcycle_hidden.h"
 
 namespace sy::cli {
 namespace {
 
 struct Args {
     std::string dense, output, family, router = "random", prompts, hidden_pool = "mean", non_experts = "average";
-    std::string dtype = "keep", shard_size = "5GB", device = "cpu";
+    std::string dtype = "keep", shard_size = "5GB", device = "cpu", save_recipe;
     std::vector<std::string> sources, prompt_domains;
     int64_t experts = 0, top_k = 0, granularity = 1, seq_len = 512;
     double drop_rate = 0, router_std = 0.02;
@@ -74,23 +77,9 @@ void declare(CLI::App* cmd, Args& a) {
     cmd->add_option("--seq-len", a.seq_len, "With --router hidden: longest prompt window")
         ->check(positive())->capture_default_str();
     cmd->add_flag("--force", a.force, "Replace a non-empty output folder");
+    cmd->add_option("--save-recipe", a.save_recipe, "Also write the resolved options as a recipe for `switchyard apply`");
     add_progress_flags(cmd, a.quiet);
     cmd->add_flag("--json", a.json, R"(Print {"family", "exact", "output_at_init", "notes", "files", ...})");
-}
-
-// The forward pass behind `--router hidden` (compute/layer_input_means.h).
-HiddenStateFn hidden_state_fn(const Args& a, Progress& progress, const CancelToken& cancel) {
-    return [&a, &progress, &cancel](const Model& dense, const std::filesystem::path& prompts,
-                                    const std::vector<std::string>& domains, HiddenPool pool) {
-        LayerInputMeansOptions options;
-        options.corpus.data = {prompts};
-        options.corpus.seq_len = a.seq_len;
-        options.runner.device = a.device;
-        options.runner.dtype = a.device.rfind("cuda", 0) == 0 ? ComputeDType::bf16 : ComputeDType::f32;
-        options.domains = domains;
-        options.last_token = pool == HiddenPool::last;
-        return mean_layer_inputs(dense, options, progress, cancel).means;
-    };
 }
 
 void print(const Args& a, const UpcycleResult& r) {
@@ -124,9 +113,19 @@ Verb add_upcycle(CLI::App& root) {
                 output.command_line = command_line();
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
-                const UpcycleResult result = upcycle(args->dense, args->options(), output,
-                                                     hidden_state_fn(*args, progress, cancel), progress, cancel);
+                const UpcycleResult result =
+                    upcycle(args->dense, args->options(), output, hidden_state_fn(args->device, args->seq_len, progress, cancel),
+                            progress, cancel);
                 progress.done();
+                if (!args->save_recipe.empty()) {
+                    Recipe recipe;
+                    const Model dense = open_model(args->dense);
+                    recipe.source_path = std::filesystem::absolute(args->dense).lexically_normal().string();
+                    recipe.source_fingerprint = model_fingerprint(dense);
+                    recipe.export_settings = {args->dtype, args->shard_size};
+                    recipe.edits.push_back(UpcycleEdit{nlohmann::json(result.resolved).dump()});
+                    write_recipe(recipe, args->save_recipe);
+                }
                 print(*args, result);
                 return 0;
             }};

@@ -1,5 +1,5 @@
 #pragma once
-// Inter-layer affinity (issue 5 item 4): for a chosen layer pair (l, l+h), h = 1..3, the
+// Inter-layer affinity: for a chosen layer pair (l, l+h), h = 1..3, the
 // conditional matrix P(expert j at l+h | expert i at l) from analysis::AffinityAccumulator
 // (first-choice convention, as `switchyard affinity`), with mutual information and top-1 mass.
 #include "routing_view.h"

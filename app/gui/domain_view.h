@@ -1,5 +1,5 @@
 #pragma once
-// Domain x expert specialisation (issue 5 item 4): for one MoE layer, the share of each
+// Domain x expert specialisation: for one MoE layer, the share of each
 // domain's routed slots that go to each expert (analysis::DomainStats frequency / k), with the
 // domain's specialisation (total variation from the all-domain distribution) in its label.
 #include "routing_view.h"

@@ -1,5 +1,5 @@
 #pragma once
-// Layer-to-layer flow (issue 5 item 4): a Sankey-like diagram with one column of expert nodes
+// Layer-to-layer flow: a Sankey-like diagram with one column of expert nodes
 // per MoE layer (height = first-choice tokens) and bands between consecutive layers (width =
 // tokens moving from expert i to expert j), from the one-hop affinity counts.
 #include <vector>

@@ -11,7 +11,7 @@ class MainWindow;
 // Saves <dir>/<NN>-<view>.png of the whole window with each view in front, once the trace is done.
 int run_screenshots(MainWindow& window, const QString& dir);
 // Measures how late a 5 ms main-thread timer fires while the trace runs and prints max / p99 /
-// median of that lateness (the event-loop latency issue 5 item 3 bounds at 100 ms).
+// median of that lateness (the workbench's bound: 100 ms).
 int run_latency_bench(MainWindow& window);
 
 }  // namespace sy::gui

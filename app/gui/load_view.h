@@ -1,5 +1,5 @@
 #pragma once
-// Expert load per MoE layer (issue 5 item 4): bars for one chosen layer, or every layer as a
+// Expert load per MoE layer: bars for one chosen layer, or every layer as a
 // heat map (layers x experts), from analysis::StatsResult::loads.
 #include "routing_view.h"
 

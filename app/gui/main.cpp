@@ -1,4 +1,4 @@
-// switchyard-gui [MODEL_DIR] [--trace FILE.h5]: the workbench window (issue 5).
+// switchyard-gui [MODEL_DIR] [--trace FILE.h5]: the workbench window.
 // Extra modes for scripts: --screenshots DIR (tests/gui/screenshots.sh) and --bench-latency
 // (bench/gui_latency.sh); both drive the same window.
 #include <QApplication>

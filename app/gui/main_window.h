@@ -1,5 +1,5 @@
 #pragma once
-// The workbench window (issue 5, ../shared/docs/gui.md): model dock (tree + summary card) on
+// The workbench window (../shared/docs/gui.md): model dock (tree + summary card) on
 // the left, run panel on the right, log at the bottom, the views as tabs in the centre. It
 // wires signals only: opening, tracing and reading traces run as jobs on worker threads, and
 // every error appears as a dialog with the CLI's message while the window stays usable.

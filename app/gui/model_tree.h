@@ -1,5 +1,5 @@
 #pragma once
-// Model browser (issue 5 item 2): layers -> attention / router / experts / shared experts /
+// Model browser: layers -> attention / router / experts / shared experts /
 // dense MLP / norms, each tensor with shape, dtype, parameter count and shard file. Tensor names
 // come from the family table's formatter (sy::tensor_name), never from string patterns.
 #include <QTreeWidget>

@@ -1,5 +1,5 @@
 #pragma once
-// Expert placement (issue 5 item 4): experts coloured by the GPU analysis::place_experts puts
+// Expert placement: experts coloured by the GPU analysis::place_experts puts
 // them on, for a chosen GPU count and method, with the crossing fraction against the
 // contiguous baseline. Placement runs as a job on a worker thread (GLPK: one at a time) from the
 // one-hop affinity of the current snapshot, and re-runs as the trace grows.

@@ -1,5 +1,5 @@
 #pragma once
-// Writes a view's plot or data to a file chosen by its suffix (issue 5 item 4): .png, .svg
+// Writes a view's plot or data to a file chosen by its suffix: .png, .svg
 // (QSvgGenerator), .pdf, .csv. QCustomPlot views render as vectors; other views (tables) are
 // rendered from their widget. Main thread (it paints widgets).
 #include <QString>

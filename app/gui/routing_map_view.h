@@ -1,5 +1,5 @@
 #pragma once
-// Routing map (issue 5 item 4): tokens x MoE layers, each cell coloured by the token's
+// Routing map: tokens x MoE layers, each cell coloured by the token's
 // first-choice expert; hovering shows the token text, its experts and gate weights at that
 // layer. Draws the first tokens of the trace (RoutingSnapshot::blocks).
 #include "routing_view.h"

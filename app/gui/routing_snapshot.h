@@ -1,5 +1,5 @@
 #pragma once
-// Routing data every view draws from (issue 5 item 4). LiveRouting runs the analysis/ streaming
+// Routing data every view draws from. LiveRouting runs the analysis/ streaming
 // accumulators (stats, affinity) over batches as they are committed, whether they come from a
 // running trace (TraceBatchEvent) or from a trace file being read; snapshot() hands an
 // immutable copy to the main thread. The GUI computes nothing of its own: every number shown

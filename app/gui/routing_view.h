@@ -1,5 +1,5 @@
 #pragma once
-// Base of every central view (issue 5 item 4): holds the latest RoutingSnapshot, redraws on a
+// Base of every central view: holds the latest RoutingSnapshot, redraws on a
 // coalescing single-shot timer (40 ms, PlotJuggler's replot timer; style.md rule 9) so a burst
 // of snapshots costs one redraw, shows an empty state that says what to do, and offers export
 // of its plot (PNG/SVG/PDF) and its data (CSV) from a context menu.

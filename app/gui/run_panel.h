@@ -1,5 +1,5 @@
 #pragma once
-// Run panel (issue 5 item 3): dataset (a .jsonl/.txt file or folder, or typed text), device,
+// Run panel: dataset (a .jsonl/.txt file or folder, or typed text), device,
 // dtype, sequence length, token budget, output file; Start / Cancel; progress with tokens/s and
 // ETA (the stage text sy::run_trace reports). It only collects options: the window starts the run.
 #include <QString>

@@ -1,5 +1,5 @@
 #pragma once
-// Summary card (issue 5 item 2): family, layers, experts, top-k, shared experts, total/active
+// Summary card: family, layers, experts, top-k, shared experts, total/active
 // parameters, dtypes and files, from sy::summarize (the numbers `switchyard inspect` prints).
 #include <QLabel>
 

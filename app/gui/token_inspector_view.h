@@ -1,5 +1,5 @@
 #pragma once
-// Token inspector (issue 5 item 4): type or paste text and see each token's route through
+// Token inspector: type or paste text and see each token's route through
 // every MoE layer (experts in selection order with gate weights, cells coloured by the first
 // choice). The text goes through sy::run_trace like any dataset (a one-document .txt in a
 // temporary folder), so tokenization, BOS and routing are exactly the CLI's. Before any text is

@@ -1,5 +1,5 @@
 #pragma once
-// An existing trace file for the views (issue 5 item 5): read on a worker thread with
+// An existing trace file for the views: read on a worker thread with
 // sy::TraceReader (SWMR), fed through the same LiveRouting as a live run, then followed: while
 // a `switchyard trace` process is still writing it, new batches appear in the views.
 #include <QList>

@@ -1,5 +1,5 @@
 #pragma once
-// A trace run for the window (issue 5 item 3): sy::run_trace on its own QThread, exactly as
+// A trace run for the window: sy::run_trace on its own QThread, exactly as
 // `switchyard trace` calls it, with the live-view hook feeding a LiveRouting. Everything comes
 // back to the main thread as signals; the window never waits on the run.
 #include <QObject>

@@ -245,7 +245,7 @@ TEST(Placement, RejectsIndivisibleExpertCounts) {
     EXPECT_THROW(parse_placement_method("random"), UsageError);
 }
 
-// Issue 4's scale target for the heuristic: 256 experts x 60 MoE layers on 8 GPUs.
+// The heuristic's scale target: 256 experts x 60 MoE layers on 8 GPUs.
 TEST(PlacementIntegration, LargeClusteredInstanceReachesZeroCrossings) {
     const PlacementProblem p = problem_of(planted_clusters(60, 256, 8, 20000, 11));
     const PlacementResult r = place(p, 8, PlacementMethod::affinity, ExactSolve::automatic, 1, 60);

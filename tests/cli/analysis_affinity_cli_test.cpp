@@ -1,4 +1,4 @@
-// `switchyard affinity` and `switchyard place` on a real tiny-mixtral trace (issue 4 items 2, 3):
+// `switchyard affinity` and `switchyard place` on a real tiny-mixtral trace:
 // pair counts recounted from the raw routing, row/column sums equal to `stats`' counts (the two
 // verbs must agree), conditional rows summing to 1 under every convention, the placement's
 // evaluation recomputed from the affinity counts; and `place` finding the zero-crossing

@@ -1,5 +1,5 @@
 #pragma once
-// Shared setup of the analysis-verb CLI tests (issue 4 "Done when": every command tested on real
+// Shared setup of the analysis-verb CLI tests (every command tested on real
 // tiny-mixtral traces with asserted numbers): a trace of the bundled model on a slice of the
 // bundled corpus that spans many documents of every domain, JSON runs of the verbs, and the
 // routing read back directly with core's TraceReader so the tests can recount what the verbs

@@ -1,4 +1,4 @@
-// `switchyard compare` on real tiny-mixtral traces (issue 4 item 6): a trace against itself agrees
+// `switchyard compare` on real tiny-mixtral traces: a trace against itself agrees
 // 100%; f32 against bf16 compute of the same tokens agrees mostly (tests/compute measures 99.37%
 // identical top-k sets on longer text) and every agreement figure is recounted from the routing;
 // --datasets deltas equal the difference of the two traces' `stats` fractions.

@@ -1,4 +1,4 @@
-// `switchyard stats` on a real tiny-mixtral trace (issue 4 item 1): every number the verb prints
+// `switchyard stats` on a real tiny-mixtral trace: every number the verb prints
 // in --json is recounted here from the raw routing (core's TraceReader) or checked against an
 // invariant: counts sum to k*T, fractions to 1, domain rows to k, the balance loss equals
 // E * sum f P from the stored logits, top-token lifts follow from their counts.

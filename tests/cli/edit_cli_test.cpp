@@ -147,3 +147,17 @@ TEST(CliEditIntegration, MaskedExpertsAreNeverTracedAndRecorded) {
     expect_refused("eval " + q(mixtral()) + " --data " + q(valid()) + " --mask-experts 0:0,0:1,0:2,0:3,0:4,0:5,0:6", tmp.path() / "x",
                    "fewer than top_k");
 }
+
+TEST(CliEditIntegration, UpcycleRecipeReproducesTheUpcycle) {
+    TempDir tmp;
+    const fs::path dense = data_dir() / "models" / "tiny-llama", recipe = tmp.path() / "up.json";
+    CliResult r = run_cli("upcycle " + q(dense) + " --experts 4 --top-k 2 --drop-upcycling 0.25 --seed 3 -q -o " +
+                          q(tmp.path() / "a") + " --save-recipe " + q(recipe));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto saved = json_file(recipe);
+    EXPECT_EQ(saved["edits"][0]["op"], "upcycle");
+    EXPECT_EQ(saved["edits"][0]["experts"], 4);
+    r = run_cli("apply " + q(recipe) + " -q -o " + q(tmp.path() / "b"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    expect_same_tensors(tmp.path() / "a", tmp.path() / "b");
+}

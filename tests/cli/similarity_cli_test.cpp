@@ -1,4 +1,4 @@
-// `switchyard similarity` end to end (issue 4 item 4), through the main binary, which execs
+// `switchyard similarity` end to end, through the main binary, which execs
 // switchyard-torch: JSON shape and invariants on tiny-mixtral, the table, refused layers and
 // models with the valid MoE layers named, and Ctrl-C (exit 130).
 #include <gtest/gtest.h>

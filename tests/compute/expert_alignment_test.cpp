@@ -1,4 +1,4 @@
-// Neuron-permutation alignment of two experts (issue 4 item 4): a permuted copy is found
+// Neuron-permutation alignment of two experts: a permuted copy is found
 // exactly and scores 1, the alignment is symmetric and never lowers the similarity.
 #include <gtest/gtest.h>
 

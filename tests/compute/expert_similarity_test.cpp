@@ -1,5 +1,5 @@
-// run_expert_similarity on fixture models with a planted permuted copy of an expert (issue 4
-// item 4): aligned weights and outputs give 1 for that pair while the stored weights do not;
+// run_expert_similarity on fixture models with a planted permuted copy of an expert:
+// aligned weights and outputs give 1 for that pair while the stored weights do not;
 // matrices are symmetric with a unit diagonal; both expert layouts; shared experts excluded;
 // dense and out-of-range layers refused with the valid MoE layers named.
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 #pragma once
 // A fixture model copied into a folder with one expert replaced by a neuron-permuted copy of
-// another (issue 4 item 4): expert `dst` of `layer` becomes expert `src` with its intermediate
+// another: expert `dst` of `layer` becomes expert `src` with its intermediate
 // neurons (rows of gate and up, columns of down) reordered. The copy computes exactly what
 // `src` computes, so similarity after alignment and by outputs must be 1. Both expert layouts;
 // bytes are moved, never converted, so the copy is exact in any dtype.

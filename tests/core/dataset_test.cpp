@@ -1,4 +1,4 @@
-// Dataset reading for trace/eval (issue 3 item 4): JSONL text / input_ids / domain, .txt files,
+// Dataset reading for trace/eval: JSONL text / input_ids / domain, .txt files,
 // windows at seq_len starting at position 0, batches up to batch_tokens, max_tokens, --bos,
 // record indices and "file:line" sources, and errors that name the line.
 #include <gtest/gtest.h>

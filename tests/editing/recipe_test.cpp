@@ -67,3 +67,16 @@ TEST(Recipe, RefusesMalformedEntriesNamingThem) {
                   .find("missing \"dominant\""),
               std::string::npos);
 }
+
+TEST(Recipe, UpcycleEntriesStandAlone) {
+    const std::string one = R"({"format": "switchyard-recipe", "format_version": 1,
+        "edits": [{"op": "upcycle", "experts": 4, "top_k": 2, "exact": true}]})";
+    const Recipe r = parse_recipe(one, "r.json");
+    ASSERT_EQ(r.edits.size(), 1u);
+    EXPECT_EQ(edit_op_name(r.edits[0]), "upcycle");
+    EXPECT_EQ(std::get<UpcycleEdit>(r.edits[0]).options_json, R"({"experts":4,"top_k":2})");
+    EXPECT_EQ(recipe_to_json(parse_recipe(recipe_to_json(r), "again")), recipe_to_json(r));
+    const std::string two = R"({"format": "switchyard-recipe", "format_version": 1,
+        "edits": [{"op": "upcycle", "experts": 4, "top_k": 2}, {"op": "mask", "experts": {"0": [1]}}]})";
+    EXPECT_THROW(parse_recipe(two, "r.json"), UsageError);
+}

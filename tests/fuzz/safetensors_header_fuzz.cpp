@@ -1,4 +1,4 @@
-// libFuzzer target for the safetensors header parser (issue 2 item 8). Input: a whole file
+// libFuzzer target for the safetensors header parser. Input: a whole file
 // image (8-byte length + header + data); the parser must accept it or throw sy::Error.
 #include <cstdint>
 #include <string_view>

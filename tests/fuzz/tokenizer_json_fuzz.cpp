@@ -1,4 +1,4 @@
-// libFuzzer target for the tokenizer.json loader (issue 2 item 8). Input: a whole tokenizer.json
+// libFuzzer target for the tokenizer.json loader. Input: a whole tokenizer.json
 // text. Loading must succeed or throw sy::Error; a loaded tokenizer must encode and decode a
 // short mixed-script text (with special-token-like pieces) without crashing.
 #include <cstdint>

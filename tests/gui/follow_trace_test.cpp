@@ -1,4 +1,4 @@
-// Issue 5 item 5: a trace that a separate `switchyard trace` process is still writing opens in
+// a trace that a separate `switchyard trace` process is still writing opens in
 // the window (HDF5 SWMR) and the views keep growing until the writer is done.
 #include <gtest/gtest.h>
 

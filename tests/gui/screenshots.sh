@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Screenshots of every workbench view (issue 5 item 7), for a person to check what the window
+# Screenshots of every workbench view, for a person to check what the window
 # looks like. Runs the real window under Xvfb: opens the bundled model, traces the bundled
 # corpus, routes a line of text in the token inspector, then saves one PNG per view.
 #   tests/gui/screenshots.sh [OUT_DIR] [BUILD_DIR]     (defaults: build/screenshots, build)

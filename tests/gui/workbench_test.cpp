@@ -1,4 +1,4 @@
-// Issue 5 item 7: the real window, offscreen: open the bundled model, trace the bundled corpus,
+// the real window, offscreen: open the bundled model, trace the bundled corpus,
 // every view receives data and exports, cancel mid-run leaves a readable trace, a trace file
 // opens into the same views, errors show the CLI's message. Behaviour only, no timings.
 #include <gtest/gtest.h>

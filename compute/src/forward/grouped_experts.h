@@ -1,5 +1,5 @@
 #pragma once
-// Routed experts as one grouped GEMM per projection on CUDA (issue 3 items 1 and 8): tokens
+// Routed experts as one grouped GEMM per projection on CUDA: tokens
 // sorted by expert, `at::_grouped_mm` over the expert-stacked weights with per-expert row
 // offsets, instead of one GEMM launch per expert. `at::_grouped_mm` exists from PyTorch 2.8
 // (CUTLASS bf16 kernel on SM90+); Debian's LibTorch 1.13 has none, so there this compiles to

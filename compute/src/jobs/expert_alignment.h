@@ -1,5 +1,5 @@
 #pragma once
-// Neuron-permutation alignment of two SwiGLU experts (issue 4 item 4; analysis.md §7, the
+// Neuron-permutation alignment of two SwiGLU experts (analysis.md §7, the
 // MC-SMoE / REAP weight-matching primitive). An expert's intermediate neuron n is row n of gate
 // and up and column n of down; permuting neurons consistently leaves the expert's function
 // unchanged, so similarity "after alignment" is the largest cosine over such permutations.

@@ -1,4 +1,4 @@
-// run_expert_similarity (issue 4 item 4): weights first (seconds, or minutes of Hungarian
+// run_expert_similarity: weights first (seconds, or minutes of Hungarian
 // solves for wide experts), then the forward pass over the data for the output similarity.
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Which layer weights are resident when (issue 3 item 2):
+// Which layer weights are resident when:
 // - unbounded (max_memory_bytes == 0) or a bound above every weight: each layer is converted
 //   on first use and stays cached;
 // - bounded: only the current layer is resident (load -> compute -> release, source pages

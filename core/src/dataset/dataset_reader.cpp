@@ -1,5 +1,5 @@
-// Streaming dataset reader: one record at a time, cut into windows, packed into batches
-// (issue 3 item 4). Only the current document and the batch being filled are in memory.
+// Streaming dataset reader: one record at a time, cut into windows, packed into batches.
+// Only the current document and the batch being filled are in memory.
 #include <deque>
 #include <fstream>
 
@@ -104,7 +104,7 @@ void DatasetReader::Impl::add_document(const std::string& domain, const std::str
     const int64_t doc = docs++;
     new_docs.push_back(DocumentInfo{doc, domain, source});
     const int64_t length = static_cast<int64_t>(ids.size());
-    // Consecutive windows, each its own attention window from position 0 (issue 3 item 4).
+    // Consecutive windows, each its own attention window from position 0.
     for (int64_t start = 0; start < length; start += options.seq_len) {
         const int64_t end = std::min(length, start + options.seq_len);
         pending.push_back(Window{doc, start, std::vector<int32_t>(ids.begin() + start, ids.begin() + end)});

@@ -1,4 +1,4 @@
-// JSONL record parsing: `text` or `input_ids`, optional `domain` (issue 3 item 4).
+// JSONL record parsing: `text` or `input_ids`, optional `domain`.
 #include "dataset_record.h"
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// --bos auto|on|off (issue 3 item 4): what a `text` record turns into, resolved once per run.
+// --bos auto|on|off: what a `text` record turns into, resolved once per run.
 #include <fstream>
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-// IEEE binary16 <-> binary32 for /routing/router_logits (stored as float16, issue 3 item 5).
+// IEEE binary16 <-> binary32 for /routing/router_logits (stored as float16).
 // Converted here rather than by HDF5's soft conversion, which is slow for custom float types.
 #include <cstring>
 

@@ -1,4 +1,4 @@
-// ResultFile: analysis results in a plain HDF5 file of their own (issue 4 "-o OUT.h5"). Written
+// ResultFile: analysis results in a plain HDF5 file of their own ("-o OUT.h5"). Written
 // under a temporary name and renamed on commit, like export's staged folder, so a failed or
 // cancelled analysis never leaves a half-written OUT and never touches the input trace.
 #include "switchyard/core/result_store.h"

@@ -1,5 +1,5 @@
 #pragma once
-// Names, widths and chunk shapes of the trace layout (docs/hdf5-schema.md; issue 3 item 5).
+// Names, widths and chunk shapes of the trace layout (docs/hdf5-schema.md).
 // One place, so the writer, the reader and the docs cannot drift apart.
 #include <cstddef>
 #include <cstdint>
@@ -31,8 +31,8 @@ inline constexpr std::size_t docs_chunk = 4096;
 // flush rewrites the last, partly filled chunk of every dataset and layer, compressed to a new
 // size, and under SWMR the HDF5 1.10 writer does not reuse the space it frees (a reader may
 // still follow the old address), so every rewrite leaks about half a chunk. Chunks of a batch/8
-// bound that to ~6% of the file; whole-batch chunks measured ~40% (issue 3 item 5 asks for
-// flushing per batch, so buffering whole chunks is not an option).
+// bound that to ~6% of the file; whole-batch chunks measured ~40% (traces are
+// flushed per batch, so buffering whole chunks is not an option).
 inline std::size_t token_chunk(std::size_t row_bytes, int64_t batch_tokens) {
     std::size_t rows = 65536;
     while (rows > 256 && (rows * row_bytes > (std::size_t(256) << 10) || int64_t(rows) * 8 > batch_tokens)) rows /= 2;

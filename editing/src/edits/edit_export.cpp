@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "edit_provenance.h"
 #include "expert_math.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/compute/expert_tensors.h"
@@ -399,24 +400,19 @@ Json record_json(const Model& model, const EditPlan& plan, const EditRecord& rec
     if (!record.calibration_files.empty())
         calibration = {{"data", record.calibration_files}, {"data_sha256", record.calibration_sha256},
                        {"tokens", record.calibration_tokens}};
-    Json out{{"format", "switchyard-edit"},
-             {"format_version", edit_record_format_version},
-             {"tool_version", std::string("switchyard ") + SWITCHYARD_VERSION},
-             {"created", utc_now_iso8601()},
-             {"command_line", record.command_line},
-             {"source",
-              {{"path", fs::absolute(dir).lexically_normal().string()},
-               {"model_type", model.description.model_type},
-               {"config_sha256", sha256_file(dir / "config.json")},
-               {"model_fingerprint", model_fingerprint(model)}}},
-             {"calibration", calibration},
-             {"scores_file", record.scores_file.empty() ? Json(nullptr) : Json("switchyard-scores.h5")},
-             {"edits", edits},
-             {"notes", plan.notes},
-             {"expert_count", {{"before", model.description.num_experts.empty() ? 0 : model.description.num_experts[0]},
-                               {"after", plan.expert_count()}}},
-             {"expert_map", expert_map_json(plan)},
-             {"tensors", tensors_json(model, changes, result)}};
+    Json out = edit_record_head({dir}, record.command_line);
+    out["source"]["model_type"] = model.description.model_type;
+    out["source"]["model_fingerprint"] = model_fingerprint(model);
+    const Json rest{{"calibration", calibration},
+                    {"scores_file", record.scores_file.empty() ? Json(nullptr) : Json("switchyard-scores.h5")},
+                    {"edits", edits},
+                    {"notes", plan.notes},
+                    {"expert_count",
+                     {{"before", model.description.num_experts.empty() ? 0 : model.description.num_experts[0]},
+                      {"after", plan.expert_count()}}},
+                    {"expert_map", expert_map_json(plan)},
+                    {"tensors", tensors_json(model, changes, result)}};
+    for (const auto& [key, value] : rest.items()) out[key] = value;
     // An edit of an edited model keeps the earlier record, so the chain back to the original
     // checkpoint stays readable.
     const fs::path previous = dir / "switchyard-edit.json";

@@ -272,7 +272,9 @@ EditPlan identity_plan(const ModelDescription& d) {
 EditPlan apply_edit(const Model& model, EditPlan plan, const Edit& edit, Progress& progress, const CancelToken& cancel) {
     if (const auto* prune = std::get_if<PruneEdit>(&edit)) return apply_prune(std::move(plan), *prune);
     if (const auto* merge = std::get_if<MergeEdit>(&edit)) return apply_merge(model, std::move(plan), *merge, progress, cancel);
-    return apply_mask(std::move(plan), std::get<MaskEdit>(edit), model.description);
+    if (const auto* mask = std::get_if<MaskEdit>(&edit)) return apply_mask(std::move(plan), *mask, model.description);
+    throw UsageError("an upcycle entry turns a dense model into an MoE one: `switchyard apply` runs it on its own, "
+                     "not inside an expert edit");
 }
 
 EditPlan plan_edits(const Model& model, const std::vector<Edit>& edits, Progress& progress, const CancelToken& cancel) {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -55,6 +56,13 @@ Json to_json(const MergeEdit& e) {
 }
 
 Json to_json(const MaskEdit& e) { return {{"op", "mask"}, {"experts", experts_json(e.experts)}}; }
+
+Json to_json(const UpcycleEdit& e) {
+    Json out{{"op", "upcycle"}};
+    const Json options = Json::parse(e.options_json);   // items() refers into it
+    for (const auto& [key, value] : options.items()) out[key] = value;
+    return out;
+}
 
 // Parsing: every failure names the file and the entry.
 class Reader {
@@ -140,7 +148,14 @@ Edit edit_from(const Json& entry, const Reader& in) {
     }
     if (op == "merge") return merge_from(entry, in);
     if (op == "mask") return MaskEdit{in.experts(in.field(entry, "experts"))};
-    in.fail("unknown op \"" + op + "\" (supported: prune, merge, mask)");
+    if (op == "upcycle") {
+        Json options = entry;
+        options.erase("op");
+        // What `upcycle` reports beside its options is not an option.
+        for (const char* key : {"exact", "output_at_init"}) options.erase(key);
+        return UpcycleEdit{options.dump()};
+    }
+    in.fail("unknown op \"" + op + "\" (supported: prune, merge, mask, upcycle)");
 }
 
 }  // namespace
@@ -188,6 +203,11 @@ Recipe parse_recipe(const std::string& text, const std::string& origin) {
     if (!edits.is_array()) top.fail("\"edits\" must be a list");
     for (std::size_t i = 0; i < edits.size(); ++i)
         recipe.edits.push_back(edit_from(edits[i], Reader(origin + ": edits[" + std::to_string(i) + "]")));
+    const bool upcycles = std::any_of(recipe.edits.begin(), recipe.edits.end(),
+                                      [](const Edit& e) { return std::holds_alternative<UpcycleEdit>(e); });
+    if (upcycles && recipe.edits.size() > 1)
+        top.fail("an upcycle entry makes a new MoE model from a dense one and stands alone in its recipe; "
+                 "edit the upcycled model with a second recipe");
     return recipe;
 }
 

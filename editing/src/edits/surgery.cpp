@@ -106,7 +106,8 @@ Edit resolve_prune(const Model& model, const PruneRequest& request, const Calibr
 
 MergeRouter default_merge_router(const Calibration& calibration) {
     // Measured on tiny-mixtral (docs/surgery.md "Router rows of collapsed groups"): the fitted
-    // row gives the lower held-out NLL; without calibration data it cannot be fitted.
+    // row gives the lower held-out NLL at 8->6 experts, the dominant member's at 8->4; fitted
+    // stays the default for the moderate ratios most merges use. Without data it cannot be fitted.
     return calibration.has_data() ? MergeRouter::fitted : MergeRouter::dominant;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Inter-layer expert affinity (issue 4 item 2; ExFlow, analysis.md 1.1): counts N[i,j] of tokens
+// Inter-layer expert affinity (ExFlow, analysis.md 1.1): counts N[i,j] of tokens
 // at expert i of MoE layer l and expert j of MoE layer l+h, the conditional matrix
 // A_{l,h}[i,j] = P(expert j at l+h | expert i at l), the Markov prediction from chained one-hop
 // matrices, mutual information, and top-m row mass.

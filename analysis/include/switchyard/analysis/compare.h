@@ -1,5 +1,5 @@
 #pragma once
-// `switchyard compare` (issue 4 item 6). Two traces of the same tokens (two checkpoints, dtypes
+// `switchyard compare`. Two traces of the same tokens (two checkpoints, dtypes
 // or devices): per-layer routing agreement, per-expert load drift, the tokens whose routes
 // changed most (OLMoE "router saturation", analysis.md 2.8; 2.11 row 10). Two traces of
 // different data on one model: load and affinity deltas from their stats / affinity results.

@@ -1,5 +1,5 @@
 #pragma once
-// Expert -> GPU placement per MoE layer (issue 4 item 3; analysis.md 1.1 ExFlow, 1.3 MoETuner,
+// Expert -> GPU placement per MoE layer (analysis.md 1.1 ExFlow, 1.3 MoETuner,
 // 4.6 EPLB) and its evaluation on a trace's layer-to-layer transitions.
 //
 // Cost model (ExFlow "context-coherent" EP, analysis.md 1.1): a token sits on the GPU of its

@@ -1,5 +1,5 @@
 #pragma once
-// `-o OUT.h5` of the analysis verbs (issue 4): each result written into a ResultFile (core's
+// `-o OUT.h5` of the analysis verbs: each result written into a ResultFile (core's
 // plain-HDF5 writer) under one top-level group per verb. The layout is the contract in
 // docs/hdf5-schema.md, "Analysis result files": groups per layer (`layer_<l>`, l = model-layer
 // index) or layer pair (`<from>_<to>`), n-d datasets for vectors and matrices, attributes for

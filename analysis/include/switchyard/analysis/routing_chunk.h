@@ -1,5 +1,5 @@
 #pragma once
-// A contiguous token range of a routing trace, as plain arrays (issue 4). Every analysis in this
+// A contiguous token range of a routing trace, as plain arrays. Every analysis in this
 // library is a streaming accumulator fed RoutingChunks in token order, so traces larger than
 // memory are read chunk by chunk; nothing here knows about HDF5 (the trace reader lives in core).
 //

@@ -1,5 +1,5 @@
 #pragma once
-// `switchyard stats` (issue 4 item 1): every per-layer routing statistic, accumulated over a
+// `switchyard stats`: every per-layer routing statistic, accumulated over a
 // trace streamed chunk by chunk. Memory is independent of the trace length (the token table is
 // bounded by the vocabulary, see stats_tokens.h; LBL keeps one double per window per layer).
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Domain x expert selection frequency and specialisation (issue 4 item 1; analysis.md 2.3
+// Domain x expert selection frequency and specialisation (analysis.md 2.3
 // "domain selection frequency", 2.5 Mixtral Fig 7, 2.11 row 3).
 #include <cstdint>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// Per-layer expert counts and load-imbalance metrics (issue 4 item 1; analysis.md 0, 2.7).
+// Per-layer expert counts and load-imbalance metrics (analysis.md 0, 2.7).
 #include <cstdint>
 #include <vector>
 

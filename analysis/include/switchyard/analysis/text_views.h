@@ -1,5 +1,5 @@
 #pragma once
-// Whole-matrix text views (issue 4 item 7, the paper figures in docs/analysis.md): printed by
+// Whole-matrix text views (the paper figures in docs/analysis.md): printed by
 // `switchyard stats --show domains` and `switchyard affinity --heatmap`. Thread: any.
 #include <string>
 

@@ -1,6 +1,6 @@
 #pragma once
-// One call per CLI verb / GUI job: a whole trace file streamed through the accumulators
-// (issue 4 items 1, 2, 3, 6). Memory is bounded by the chunk size, never the trace length.
+// One call per CLI verb / GUI job: a whole trace file streamed through the accumulators.
+// Memory is bounded by the chunk size, never the trace length.
 #include <cstdint>
 
 #include "switchyard/analysis/affinity.h"

@@ -1,5 +1,5 @@
 #pragma once
-// Expert x expert similarity of one MoE layer (issue 4 item 4), the groundwork expert merging
+// Expert x expert similarity of one MoE layer, the groundwork expert merging
 // builds on (analysis.md §7: HC-SMoE output features, MC-SMoE/REAP weight matching):
 //   router             cosine of the two experts' router rows (gate.weight [E, H])
 //   weights_unaligned  cosine of the experts' weights [gate; up; down^T] as stored

@@ -2,7 +2,7 @@
 // The machine's own GEMM speed for given shapes, measured with the same LibTorch call the
 // forward pass makes (x · wᵀ, weights stored [out, in] as in the checkpoint). Used by
 // bench/trace_bench.sh to express the trace's achieved GFLOP/s as a fraction of what this
-// machine can do (issue 3 item 10). No torch in this header. Compute thread only.
+// machine can do. No torch in this header. Compute thread only.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// The trace and eval jobs (issue 3 items 4-6): stream a dataset through ModelRunner batch by
+// The trace and eval jobs: stream a dataset through ModelRunner batch by
 // batch; trace records routing into an HDF5 trace (trace_store.h, docs/hdf5-schema.md), eval
 // sums next-token loss per domain. Both are called the same way by the CLI and the GUI
 // (style.md 4.2): plain options, a Progress sink and a CancelToken. No torch here.
@@ -31,7 +31,7 @@ struct CorpusOptions {
     BosMode bos = BosMode::automatic;           // for `text` records
 };
 
-// One batch just committed to the trace file, as appended (live views, issue 5). References are
+// One batch just committed to the trace file, as appended (live views). References are
 // valid only during the callback.
 struct TraceBatchEvent {
     const TraceMeta& meta;

@@ -1,5 +1,5 @@
 #pragma once
-// Datasets for trace and eval (issue 3 item 4), read as a stream of batches so a 10 GB corpus
+// Datasets for trace and eval, read as a stream of batches so a 10 GB corpus
 // never sits in memory: JSONL records with `text` (tokenized with the model's tokenizer) or
 // `input_ids` (used verbatim: no BOS/EOS, no packing, no padding), optional `domain`; `.txt`
 // files as one document each. Documents longer than seq_len are cut into consecutive windows,

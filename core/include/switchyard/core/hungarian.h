@@ -1,7 +1,7 @@
 #pragma once
 // Minimum-cost assignment (Hungarian method, O(n^2 m)). Lives in core because two libraries
 // need it and neither may depend on the other: sy_analysis (torch-free) re-places experts with
-// it, sy_compute matches intermediate neurons of two experts with it (issue 4 item 4).
+// it, sy_compute matches intermediate neurons of two experts with it.
 // Pure functions, any thread.
 #include <vector>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Analysis result files (issue 4: `stats/affinity/place/compare -o OUT.h5`): small HDF5 files of
+// Analysis result files (`stats/affinity/place/compare -o OUT.h5`): small HDF5 files of
 // plain groups, n-d datasets and scalar attributes that h5py reads without Switchyard. The layout
 // of each verb's file is documented in docs/hdf5-schema.md ("Analysis result files"). No HDF5
 // headers here (style.md rule 15).

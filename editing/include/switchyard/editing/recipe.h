@@ -67,7 +67,13 @@ struct MaskEdit {
 
 inline constexpr float mask_bias_value = -1.0e9f;
 
-using Edit = std::variant<PruneEdit, MergeEdit, MaskEdit>;
+// Dense -> MoE upcycling (upcycle.h): the resolved UpcycleOptions as a JSON object. It makes a new
+// model rather than editing experts, so a recipe holding it holds nothing else.
+struct UpcycleEdit {
+    std::string options_json = "{}";
+};
+
+using Edit = std::variant<PruneEdit, MergeEdit, MaskEdit, UpcycleEdit>;
 
 struct RecipeExport {
     std::string dtype = "keep";       // keep, bf16, f16, f32
@@ -81,7 +87,7 @@ struct Recipe {
     std::string source_fingerprint;   // its model_fingerprint()
 };
 
-std::string edit_op_name(const Edit& edit);   // "prune", "merge", "mask"
+std::string edit_op_name(const Edit& edit);   // "prune", "merge", "mask", "upcycle"
 
 // JSON text of the recipe (format "switchyard-recipe", format_version), and back. Parsing throws
 // UsageError naming `origin` and the entry ("recipe.json: edits[1]: unknown op \"split\"").
