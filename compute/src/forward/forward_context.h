@@ -8,9 +8,14 @@
 
 #include "forward/batch_layout.h"
 #include "forward/rope.h"
+#include "switchyard/compute/model_patch.h"
 #include "switchyard/core/model_config.h"
 
 namespace sy {
+
+// [layers] of [E] bool on `device`, true where an expert is masked (ForwardContext::masks);
+// undefined tensors for layers without masks. Defined in model_runner.cpp.
+std::vector<torch::Tensor> expert_mask_tensors(const ModelDescription& model, const ExpertMask& mask, torch::Device device);
 
 struct ForwardContext {
     const ModelDescription& model;

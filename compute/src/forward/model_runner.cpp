@@ -83,8 +83,14 @@ void notify(RoutingObserver& observer, const ModelDescription& model, int layer,
     observer.on_layer_routing(view);
 }
 
-// [layers] of [E] bool on `device`, true where an expert is masked.
-std::vector<torch::Tensor> mask_tensors(const ModelDescription& d, const ExpertMask& mask, torch::Device device) {
+void notify_layer_input(RoutingObserver& observer, int layer, const torch::Tensor& h) {
+    const torch::Tensor host = h.to(torch::kCPU).to(torch::kFloat32).contiguous();
+    observer.on_layer_input(layer, host.data_ptr<float>(), host.size(0), host.size(1));
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> expert_mask_tensors(const ModelDescription& d, const ExpertMask& mask, torch::Device device) {
     std::vector<torch::Tensor> masks(static_cast<std::size_t>(d.num_layers));
     for (const auto& [layer, experts] : mask) {
         torch::Tensor m = torch::zeros({d.experts_in_layer(layer)}, torch::kBool);
@@ -94,12 +100,6 @@ std::vector<torch::Tensor> mask_tensors(const ModelDescription& d, const ExpertM
     return masks;
 }
 
-void notify_layer_input(RoutingObserver& observer, int layer, const torch::Tensor& h) {
-    const torch::Tensor host = h.to(torch::kCPU).to(torch::kFloat32).contiguous();
-    observer.on_layer_input(layer, host.data_ptr<float>(), host.size(0), host.size(1));
-}
-
-}  // namespace
 
 int64_t Batch::token_count() const {
     int64_t count = 0;
@@ -136,7 +136,7 @@ ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
       loader(m, o.dtype, device),
       schedule(loader, plan, o.max_memory_bytes) {
     check_expert_mask(m.description, o.masked_experts, "--mask-experts");
-    masks = mask_tensors(m.description, o.masked_experts, device);
+    masks = expert_mask_tensors(m.description, o.masked_experts, device);
     loader.set_patch(o.patch.get());
     rope_frequencies(m.description);   // unsupported rope types fail here, not mid-run
     embedding = loader.load(TensorRole::token_embedding);

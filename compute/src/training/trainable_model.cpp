@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "device.h"
+#include "forward/forward_context.h"
 #include "forward/rope.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
@@ -18,16 +19,6 @@ namespace sy {
 namespace {
 
 using Role = TensorRole;
-
-std::vector<torch::Tensor> mask_tensors(const ModelDescription& d, const ExpertMask& mask, torch::Device device) {
-    std::vector<torch::Tensor> masks(static_cast<std::size_t>(d.num_layers));
-    for (const auto& [layer, experts] : mask) {
-        torch::Tensor m = torch::zeros({d.experts_in_layer(layer)}, torch::kBool);
-        for (int e : experts) m[e] = true;
-        masks[static_cast<std::size_t>(layer)] = m.to(device);
-    }
-    return masks;
-}
 
 torch::Tensor& expert_part(ExpertWeights& expert, Role role) {
     return role == Role::expert_gate ? expert.gate : role == Role::expert_up ? expert.up : expert.down;
@@ -69,7 +60,7 @@ TrainableModel::TrainableModel(const Model& model, const RunnerOptions& runner, 
       m_refs(refs) {
     const ModelDescription& d = model.description;
     check_expert_mask(d, runner.masked_experts, "--mask-experts");
-    m_masks = mask_tensors(d, runner.masked_experts, m_device);
+    m_masks = expert_mask_tensors(d, runner.masked_experts, m_device);
     m_loader.set_patch(runner.patch.get());
     rope_frequencies(d);   // unsupported rope types fail here, before any weight is loaded
     torch::NoGradGuard no_grad;
