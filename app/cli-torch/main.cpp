@@ -11,7 +11,7 @@
 #include "torch_verbs_cli.h"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Switchyard forward-pass verbs: trace routing to HDF5, evaluate loss, compare experts, upcycle"};
+    CLI::App app{"Switchyard forward-pass verbs: trace routing to HDF5, evaluate loss, compare experts, edit, upcycle, train experts"};
     app.name("switchyard");   // users type `switchyard trace`; help should say so
     app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);
     app.require_subcommand(1);
@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
                                      sy::cli::add_similarity(app), sy::cli::add_score(app),
                                      sy::cli::add_prune(app),      sy::cli::add_merge(app),
                                      sy::cli::add_apply(app),      sy::cli::add_upcycle(app),
+                                     sy::cli::add_unlearn(app),    sy::cli::add_tune(app),
                                      sy::cli::add_bench_matmul(app)};
     return sy::cli::parse_and_run(app, verbs, argc, argv);
 }

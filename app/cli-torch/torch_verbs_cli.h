@@ -13,5 +13,7 @@ Verb add_prune(CLI::App& root);
 Verb add_merge(CLI::App& root);
 Verb add_apply(CLI::App& root);
 Verb add_upcycle(CLI::App& root);
+Verb add_unlearn(CLI::App& root);
+Verb add_tune(CLI::App& root);
 
 }  // namespace sy::cli

@@ -12,7 +12,7 @@
 namespace sy::cli {
 namespace {
 
-constexpr const char* k_torch_verbs[] = {"trace", "eval", "similarity", "score", "prune", "merge", "apply", "upcycle"};
+constexpr const char* k_torch_verbs[] = {"trace", "eval", "similarity", "score", "prune", "merge", "apply", "upcycle", "unlearn", "tune"};
 
 std::filesystem::path own_directory() {
     std::error_code ec;

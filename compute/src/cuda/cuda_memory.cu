@@ -19,4 +19,19 @@ std::string free_memory_note() {
     return note;
 }
 
+bool device_memory(int index, unsigned long long& free_bytes, unsigned long long& total_bytes) {
+    int current = 0;
+    size_t free_now = 0, total_now = 0;
+    const bool ok = cudaGetDevice(&current) == cudaSuccess && cudaSetDevice(index) == cudaSuccess &&
+                    cudaMemGetInfo(&free_now, &total_now) == cudaSuccess;
+    cudaSetDevice(current);
+    if (!ok) {
+        cudaGetLastError();   // as above: leave no sticky error for torch
+        return false;
+    }
+    free_bytes = free_now;
+    total_bytes = total_now;
+    return true;
+}
+
 }  // namespace sy::cuda

@@ -11,4 +11,8 @@ namespace sy::cuda {
 // error). Never throws.
 std::string free_memory_note();
 
+// Free and total bytes of CUDA device `index` (the training plan's budget); false when the
+// runtime cannot tell. Leaves the current device as it was. Never throws.
+bool device_memory(int index, unsigned long long& free_bytes, unsigned long long& total_bytes);
+
 }  // namespace sy::cuda

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "moe_block.h"
+#include "forward/moe_block.h"
 #include "switchyard/compute/parallel_job.h"
 #include "switchyard/compute/rank_group.h"
 

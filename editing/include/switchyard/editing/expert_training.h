@@ -1,0 +1,127 @@
+#pragma once
+// Expert surgery by training (`switchyard unlearn`, `switchyard tune`), on the training engine of
+// compute/ (training.h):
+// - unlearn: UOE / SEUF (Zhuang et al., ACL 2025, arXiv 2411.18797; shared/docs/editing.md §3):
+//   the expert most affiliated with the forget data (mean router probability over its tokens,
+//   ranked over all MoE layers) and its layer's router train on the forget loss (NPO or gradient
+//   ascent), a retain cross-entropy and the router anchor that keeps the expert selected;
+// - tune: ESFT (Wang et al., EMNLP 2024, arXiv 2407.01906; editing.md §4.1): per MoE layer the
+//   smallest set of routed experts whose relevance (gate score or token share) reaches P trains
+//   on next-token cross-entropy; routers, shared experts and everything else stay frozen.
+// The result is written by the streamed export with only the trained tensors replaced, and
+// switchyard-edit.json lists them with the sha256 of their input and output bytes.
+// No torch here. Thread rules as trace_job.h.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "switchyard/compute/training.h"
+#include "switchyard/core/expert_scores.h"
+#include "switchyard/editing/export.h"
+
+namespace sy {
+
+struct RankedExpert {
+    int layer = 0;      // model layer
+    int expert = 0;
+    double score = 0;   // the relevance it was chosen by
+};
+
+// UOE attribution (editing.md §3 step 1): every routed expert of every MoE layer by mean router
+// probability over the scored tokens, highest first (ties: lower layer, then lower expert).
+std::vector<RankedExpert> rank_by_affinity(const ExpertScores& scores);
+
+enum class EsftScore {
+    gate,    // ESFT-Gate: mean gate weight per token (0 where not chosen), from the gate mass
+    token,   // ESFT-Token: share of the layer's top-k slots
+};
+EsftScore parse_esft_score(const std::string& text);   // "esft-gate" | "esft-token"; UsageError
+// ESFT selection (editing.md §4.1): per MoE layer the scores normalised to sum 1 within the
+// layer, sorted, and the smallest prefix whose cumulative share reaches `threshold` (0, 1].
+std::vector<RankedExpert> esft_select(const ExpertScores& scores, EsftScore score, double threshold);
+
+// Options of both verbs' training runs.
+struct SurgeryTraining {
+    RunnerOptions runner;
+    int64_t seq_len = 128;
+    std::optional<int64_t> steps;    // none: the verb's default
+    std::optional<double> lr;        // none: the verb's default
+    int64_t max_tokens = 0;          // > 0: at most this many tokens read from each data set
+    int64_t batch_tokens = 2048;     // tokens of each data stream per step
+    int64_t accumulation = 1;
+    uint64_t seed = 0;
+    LrSchedule schedule = LrSchedule::cosine;
+    int64_t warmup_steps = 0;
+    double clip_norm = 1.0;
+    double weight_decay = 0.0;
+    ActivationCheckpointing checkpointing = ActivationCheckpointing::automatic;
+    std::vector<std::filesystem::path> eval_data;   // evaluated before and after (default: the training data)
+};
+
+struct UnlearnOptions {
+    std::vector<std::filesystem::path> forget, retain;
+    std::optional<std::pair<int, int>> expert;   // --expert L:E; none: the most affine expert
+    // The baseline SEUF compares with: every decoder-layer tensor trains (all_layer_parameters),
+    // no anchor. Not an expert surgery; for comparison tables.
+    bool whole_model = false;
+    TokenLoss method = TokenLoss::npo;
+    double anchor_weight = 1.0;      // alpha of L_anchor
+    double retain_weight = 3.0;      // lambda of the retain loss (docs/training.md: chosen on tiny-mixtral)
+    double npo_beta = 0.1;
+    SurgeryTraining training;
+};
+
+struct TuneOptions {
+    std::vector<std::filesystem::path> data;
+    enum class Select { esft_gate, esft_token, all, listed } select = Select::esft_gate;
+    double threshold = 0;                     // 0: 0.1 for esft-gate, 0.2 for esft-token (ESFT's values)
+    std::vector<std::pair<int, int>> experts; // Select::listed
+    SurgeryTraining training;
+    // Default steps and learning rate: chosen on a held-out slice of the data (held-out NLL
+    // every `eval_every` steps, stop after `patience` evaluations without a new best).
+    double holdout = 0.1;
+};
+
+// A verb resolved against its model and data, before any weight is loaded: what trains and how.
+struct SurgeryPlan {
+    std::string op;                             // "unlearn" | "tune"
+    std::vector<RankedExpert> experts;          // trained routed experts (with their scores)
+    std::vector<RankedExpert> ranking;          // unlearn: the top of the affinity ranking
+    std::vector<ParameterRef> parameters;
+    TrainingOptions training;
+    std::string details_json;                   // the resolved entry of switchyard-edit.json
+};
+
+// Refuse forget and retain data that share a document (the same record text / token ids, or
+// the same file). UsageError naming both files.
+void check_disjoint_data(const std::vector<std::filesystem::path>& forget, const std::vector<std::filesystem::path>& retain);
+
+// Resolve (validating everything: dense model for unlearn, unknown experts, lr <= 0, data)
+// and, for automatic choices, score the data with one calibration pass (progress, cancel).
+SurgeryPlan plan_unlearn(const Model& model, const UnlearnOptions& options, Progress& progress, const CancelToken& cancel);
+SurgeryPlan plan_tune(const Model& model, const TuneOptions& options, Progress& progress, const CancelToken& cancel);
+
+// Where a run keeps its log and resumable state while it runs: OUT.training/ beside OUT
+// (the output folder itself appears only when the export completes).
+std::filesystem::path training_work_dir(const std::filesystem::path& output_dir);
+// Sets log_file, state_dir, resume and run_id (model fingerprint + resolved options).
+void set_run_files(const Model& model, SurgeryPlan& plan, const std::filesystem::path& output_dir, bool resume,
+                   const std::string& command_line);
+
+// Writes the model with the trained tensors replaced (rounded to their stored dtype, or
+// options.dtype); every other tensor goes through the plain export unchanged. Copies the
+// training log into the output and writes switchyard-edit.json (edits: [the plan's entry],
+// tensors.changed: name, input_sha256, output_sha256, plus the before/after evaluations).
+ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const TrainingResult& result,
+                            const ExportOptions& options, Progress& progress, const CancelToken& cancel);
+
+// Refuses (UsageError) trained tensors the export cannot store (FP8 without --out-dtype).
+void check_trained_export(const Model& model, const std::vector<ParameterRef>& parameters, const ExportOptions& options);
+
+// The text report both verbs print: chosen experts, NLL per domain before/after, selection rates.
+std::string surgery_report(const SurgeryPlan& plan, const TrainingResult& result);
+
+}  // namespace sy

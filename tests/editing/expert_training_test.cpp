@@ -1,0 +1,232 @@
+// unlearn / tune (expert_training.h) on the trained tiny-mixtral and the four-domain corpus
+// samples: forgetting python raises python's NLL more than any retained domain's, tuning on json
+// lowers json's NLL, the export replaces only the trained tensors (every other tensor's bytes
+// equal the plain export's, on every MoE fixture family), and bad input is refused.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "editing_fixtures.h"
+#include "switchyard/core/checkpoint.h"
+#include "switchyard/core/errors.h"
+#include "switchyard/core/sha256.h"
+#include "switchyard/editing/expert_training.h"
+
+namespace sy {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TempDir;
+
+// The records of `file` whose domain is (or, with `keep` false, is not) `domain`, as a new file.
+fs::path domain_file(const fs::path& dir, const std::string& file, const std::string& domain, bool keep) {
+    const fs::path out = dir / ((keep ? "" : "not-") + domain + "-" + file);
+    std::ifstream in(test::corpus(file));
+    std::ofstream o(out);
+    std::string line;
+    while (std::getline(in, line))
+        if ((nlohmann::json::parse(line).value("domain", "") == domain) == keep) o << line << "\n";
+    return out;
+}
+
+SurgeryTraining small_training() {
+    SurgeryTraining t;
+    t.seq_len = 128;
+    t.batch_tokens = 1024;
+    t.seed = 3;
+    t.eval_data = {test::corpus("valid-sample.jsonl")};
+    return t;
+}
+
+std::map<std::string, double> domain_nll(const EvalReport& r) {
+    std::map<std::string, double> out;
+    for (const auto& [domain, stats] : r.domains) out[domain] = stats.mean_nll;
+    return out;
+}
+
+// Every tensor of `b` equals `a`'s, except the listed names.
+void expect_identical_except(const fs::path& a, const fs::path& b, const std::set<std::string>& changed) {
+    const Checkpoint ca = Checkpoint::open(a), cb = Checkpoint::open(b);
+    ASSERT_EQ(ca.tensors().size(), cb.tensors().size());
+    int differing = 0;
+    for (const TensorInfo& t : ca.tensors()) {
+        const TensorInfo* other = cb.find(t.name);
+        ASSERT_NE(other, nullptr) << t.name;
+        ASSERT_EQ(t.dtype, other->dtype) << t.name;
+        ASSERT_EQ(t.shape, other->shape) << t.name;
+        const bool same = std::memcmp(ca.view(t).data, cb.view(*other).data, t.nbytes()) == 0;
+        if (changed.count(t.name)) differing += !same;
+        else EXPECT_TRUE(same) << t.name << " changed but was not trained";
+    }
+    EXPECT_EQ(differing, static_cast<int>(changed.size()));
+}
+
+std::set<std::string> changed_names(const fs::path& out) {
+    std::ifstream in(out / "switchyard-edit.json");
+    const nlohmann::json record = nlohmann::json::parse(in);
+    std::set<std::string> names;
+    const Checkpoint c = Checkpoint::open(out);
+    for (const auto& t : record.at("tensors").at("changed")) {
+        names.insert(t.at("name").get<std::string>());
+        const TensorInfo& info = c.at(t.at("name").get<std::string>());
+        EXPECT_EQ(t.at("output_sha256").get<std::string>(), sha256_hex(c.view(info).data, info.nbytes()));
+        EXPECT_NE(t.at("input_sha256"), t.at("output_sha256"));
+    }
+    return names;
+}
+
+TEST(ExpertTrainingIntegration, UnlearningPythonRaisesItsNllMostAndTouchesOneExpert) {
+    TempDir dir;
+    const Model model = open_model(test::model_dir("tiny-mixtral"));
+    UnlearnOptions o;
+    o.forget = {domain_file(dir.path(), "train-sample.jsonl", "python", true)};
+    o.retain = {domain_file(dir.path(), "train-sample.jsonl", "python", false)};
+    o.training = small_training();
+    NullProgress progress;
+    CancelToken cancel;
+    SurgeryPlan plan = plan_unlearn(model, o, progress, cancel);
+    ASSERT_EQ(plan.experts.size(), 1u);
+    ASSERT_EQ(plan.parameters.size(), 4u);   // gate, up, down and the layer's router
+    EXPECT_EQ(plan.parameters.back().role, TensorRole::router);
+    EXPECT_EQ(plan.ranking.front().layer, plan.experts.front().layer);
+    const fs::path out = dir.path() / "out";
+    set_run_files(model, plan, out, false, "test");
+    const TrainingResult result = run_training(model, plan.training, progress, cancel);
+    const std::map<std::string, double> before = domain_nll(result.before.at(0)), after = domain_nll(result.after.at(0));
+    const double python = after.at("python") - before.at("python");
+    EXPECT_GT(python, 0.3);
+    for (const char* kept : {"english", "c", "json"}) EXPECT_LT(after.at(kept) - before.at(kept), python / 3) << kept;
+    // The anchor keeps the target expert chosen on forget tokens.
+    EXPECT_GT(result.after.at(0).selection_rate.at(0), 0.0);
+
+    ExportOptions export_options;
+    export_options.output_dir = out;
+    export_trained(model, plan, result, export_options, progress, cancel);
+    ExportOptions plain_options;
+    plain_options.output_dir = dir.path() / "plain";
+    export_checkpoint(model, plain_options, progress, cancel);
+    const std::set<std::string> changed = changed_names(out);
+    EXPECT_EQ(changed.size(), 4u);
+    expect_identical_except(plain_options.output_dir, out, changed);
+    EXPECT_TRUE(fs::exists(out / "training-log.h5"));
+}
+
+TEST(ExpertTrainingIntegration, TuningOnJsonLowersJsonNll) {
+    TempDir dir;
+    const Model model = open_model(test::model_dir("tiny-mixtral"));
+    TuneOptions o;
+    o.data = {domain_file(dir.path(), "train-sample.jsonl", "json", true)};
+    o.training = small_training();
+    o.training.steps = 20;
+    o.training.lr = 1e-4;   // 13 json documents: a larger rate overfits them within 20 steps
+    NullProgress progress;
+    CancelToken cancel;
+    SurgeryPlan plan = plan_tune(model, o, progress, cancel);
+    EXPECT_GE(plan.experts.size(), 4u);   // at least one per MoE layer
+    EXPECT_LT(plan.experts.size(), 32u);  // not every expert
+    for (const ParameterRef& ref : plan.parameters) EXPECT_GE(ref.expert, 0) << "routers stay frozen";
+    const TrainingResult result = run_training(model, plan.training, progress, cancel);
+    const std::map<std::string, double> before = domain_nll(result.before.at(0)), after = domain_nll(result.after.at(0));
+    // The model already learnt json: the gain is small (docs/training.md measures the full corpus).
+    EXPECT_LT(after.at("json"), before.at("json") - 0.002);
+    for (const char* other : {"english", "c", "python"}) EXPECT_LT(after.at(other) - before.at(other), 0.01) << other;
+}
+
+TEST(ExpertTrainingIntegration, ExportChangesOnlyTrainedTensorsOnEveryMoeFamily) {
+    for (const std::string& name : test::moe_fixtures()) {
+        SCOPED_TRACE(name);
+        TempDir dir;
+        const Model model = open_model(test::model_dir(name));
+        TuneOptions o;
+        o.data = {test::corpus("valid-mixed.jsonl")};
+        o.select = TuneOptions::Select::listed;
+        const int layer = model.description.moe_layers.front();
+        o.experts = {{layer, 1}};
+        o.training = small_training();
+        o.training.eval_data.clear();
+        o.training.steps = 2;
+        o.training.lr = 1e-2;
+        o.training.max_tokens = 512;
+        NullProgress progress;
+        CancelToken cancel;
+        SurgeryPlan plan = plan_tune(model, o, progress, cancel);
+        const TrainingResult result = run_training(model, plan.training, progress, cancel);
+        ExportOptions options;
+        options.output_dir = dir.path() / "out";
+        if (name == "tiny-deepseek-v3-fp8") {   // trained FP8 experts need a float dtype
+            EXPECT_THROW(check_trained_export(model, plan.parameters, options), UsageError);
+            options.dtype = ExportDType::bf16;
+        }
+        export_trained(model, plan, result, options, progress, cancel);
+        ExportOptions plain = options;
+        plain.output_dir = dir.path() / "plain";
+        export_checkpoint(model, plain, progress, cancel);
+        const std::set<std::string> changed = changed_names(options.output_dir);
+        EXPECT_EQ(changed.size(), 3u);
+        expect_identical_except(plain.output_dir, options.output_dir, changed);
+        const Model reopened = open_model(options.output_dir);   // loads back
+        EXPECT_EQ(reopened.description.num_layers, model.description.num_layers);
+    }
+}
+
+TEST(ExpertTraining, BadInputIsRefusedBeforeAnythingRuns) {
+    TempDir dir;
+    const Model model = open_model(test::model_dir("tiny-mixtral"));
+    NullProgress progress;
+    CancelToken cancel;
+    UnlearnOptions o;
+    o.forget = {domain_file(dir.path(), "train-sample.jsonl", "python", true)};
+    o.retain = {test::corpus("train-sample.jsonl")};   // holds the python documents too
+    o.training = small_training();
+    EXPECT_THROW(plan_unlearn(model, o, progress, cancel), UsageError);
+    o.retain = {domain_file(dir.path(), "train-sample.jsonl", "python", false)};
+    o.expert = std::make_pair(1, 8);   // experts 0..7
+    EXPECT_THROW(plan_unlearn(model, o, progress, cancel), UsageError);
+    o.expert = std::make_pair(9, 0);   // layers 0..3
+    EXPECT_THROW(plan_unlearn(model, o, progress, cancel), UsageError);
+    o.expert.reset();
+    o.training.lr = 0.0;
+    EXPECT_THROW(plan_unlearn(model, o, progress, cancel), UsageError);
+    o.training.lr = -1e-3;
+    EXPECT_THROW(plan_unlearn(model, o, progress, cancel), UsageError);
+    o.training.lr.reset();
+    const Model dense = open_model(test::model_dir("tiny-llama"));
+    EXPECT_THROW(plan_unlearn(dense, o, progress, cancel), UsageError);
+    TuneOptions t;
+    t.data = {test::corpus("valid-mixed.jsonl")};
+    EXPECT_THROW(plan_tune(dense, t, progress, cancel), UsageError);   // ESFT needs routed experts
+    t.select = TuneOptions::Select::all;
+    t.training.steps = 1;
+    const SurgeryPlan all = plan_tune(dense, t, progress, cancel);   // a dense model's MLPs
+    EXPECT_EQ(all.parameters.size(), 3u * static_cast<std::size_t>(dense.description.num_layers));
+}
+
+TEST(ExpertTraining, EsftTakesTheSmallestPrefixReachingTheThreshold) {
+    ExpertScores scores;
+    LayerExpertScores l;
+    l.layer = 2;
+    l.experts = 4;
+    l.gate_mass = {1.0, 6.0, 2.0, 1.0};          // shares 0.1, 0.6, 0.2, 0.1
+    l.frequency = {0.25, 0.25, 0.25, 0.25};
+    l.mean_prob = {0.1, 0.5, 0.3, 0.1};
+    scores.layers = {l};
+    std::vector<RankedExpert> chosen = esft_select(scores, EsftScore::gate, 0.1);
+    ASSERT_EQ(chosen.size(), 1u);
+    EXPECT_EQ(chosen[0].expert, 1);
+    chosen = esft_select(scores, EsftScore::gate, 0.75);
+    ASSERT_EQ(chosen.size(), 2u);
+    EXPECT_EQ(chosen[1].expert, 2);
+    chosen = esft_select(scores, EsftScore::token, 0.5);   // ties: lower index first
+    ASSERT_EQ(chosen.size(), 2u);
+    EXPECT_EQ(chosen[0].expert, 0);
+    EXPECT_EQ(chosen[1].expert, 1);
+    EXPECT_THROW(esft_select(scores, EsftScore::gate, 0.0), UsageError);
+    const std::vector<RankedExpert> ranked = rank_by_affinity(scores);
+    EXPECT_EQ(ranked.front().expert, 1);
+    EXPECT_EQ(ranked.front().layer, 2);
+}
+
+}  // namespace
+}  // namespace sy
