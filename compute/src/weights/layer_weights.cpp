@@ -1,0 +1,176 @@
+#include "weights/layer_weights.h"
+
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+#include "weights/layer_tensors.h"
+#include "weights/model_patch_apply.h"
+
+namespace sy {
+namespace {
+
+using Role = TensorRole;
+
+// Fused v5 layout: gate_up_proj[e] holds gate rows first, then up rows (formats.md §0.2); the
+// loader brings gpt-oss's tensors and biases into the same form.
+ExpertWeights split_fused(const torch::Tensor& gate_up, const torch::Tensor& down) {
+    const int64_t width = gate_up.size(0) / 2;
+    return {gate_up.narrow(0, 0, width), gate_up.narrow(0, width, width), down, {}, {}, {}};
+}
+
+void attach_biases(ExpertWeights& expert, const torch::Tensor& gate_up_bias, const torch::Tensor& down_bias) {
+    const int64_t width = gate_up_bias.size(0) / 2;
+    expert.gate_bias = gate_up_bias.narrow(0, 0, width);
+    expert.up_bias = gate_up_bias.narrow(0, width, width);
+    expert.down_bias = down_bias;
+}
+
+bool has_biases(const WeightLoader& loader) { return loader.model().description.family->has_expert_biases(); }
+
+ExpertWeights load_expert(const WeightLoader& loader, int layer, int expert) {
+    if (loader.model().layout != ExpertLayout::fused)
+        return {loader.load(Role::expert_gate, layer, expert), loader.load(Role::expert_up, layer, expert),
+                loader.load(Role::expert_down, layer, expert), {}, {}, {}};
+    ExpertWeights weights = split_fused(loader.load_fused_slice(Role::expert_gate_up, layer, expert),
+                                        loader.load_fused_slice(Role::expert_down, layer, expert));
+    if (has_biases(loader))
+        attach_biases(weights, loader.load_fused_slice(Role::expert_gate_up_bias, layer, expert),
+                      loader.load_fused_slice(Role::expert_down_bias, layer, expert));
+    return weights;
+}
+
+// Per-expert layout stacked for grouped GEMM: each expert is loaded and copied into its slice,
+// so the transient is one expert, not a second copy of the layer.
+StackedExperts stack_experts(const WeightLoader& loader, int layer, int64_t count) {
+    const ExpertWeights first = load_expert(loader, layer, 0);
+    const int64_t width = first.gate.size(0);
+    StackedExperts stacked;
+    stacked.gate_up = torch::empty({count, 2 * width, first.gate.size(1)}, first.gate.options());
+    stacked.down = torch::empty({count, first.down.size(0), first.down.size(1)}, first.down.options());
+    for (int e = 0; e < count; ++e) {
+        const ExpertWeights expert = e == 0 ? first : load_expert(loader, layer, e);
+        stacked.gate_up[e].narrow(0, 0, width).copy_(expert.gate);
+        stacked.gate_up[e].narrow(0, width, width).copy_(expert.up);
+        stacked.down[e].copy_(expert.down);
+    }
+    return stacked;
+}
+
+// gpt-oss: views into the whole (v5-form) tensors and biases; never stacked for grouped GEMM,
+// whose kernel has no biases and only SiLU.
+void load_biased_experts(const WeightLoader& loader, int layer, int64_t count, LayerWeights& out) {
+    const torch::Tensor gate_up = loader.load(Role::expert_gate_up, layer), down = loader.load(Role::expert_down, layer);
+    const torch::Tensor gate_up_bias = loader.load(Role::expert_gate_up_bias, layer);
+    const torch::Tensor down_bias = loader.load(Role::expert_down_bias, layer);
+    for (int64_t e = 0; e < count; ++e) {
+        out.experts.push_back(split_fused(gate_up[e], down[e]));
+        attach_biases(out.experts.back(), gate_up_bias[e], down_bias[e]);
+    }
+}
+
+void load_all_experts(const WeightLoader& loader, int layer, int64_t count, LayerWeights& out) {
+    out.experts.reserve(static_cast<std::size_t>(count));
+    if (has_biases(loader)) {
+        load_biased_experts(loader, layer, count, out);
+        return;
+    }
+    if (loader.model().layout == ExpertLayout::fused) {
+        // Views into the two whole tensors: one conversion each, no per-expert copies. The
+        // fused [E, 2I, H] / [E, H, I] tensors already are the grouped GEMM's stacked weights.
+        out.stacked = {loader.load(Role::expert_gate_up, layer), loader.load(Role::expert_down, layer)};
+    } else if (grouped_gemm_available(loader.device(), torch_compute_dtype(loader.dtype()))) {
+        out.stacked = stack_experts(loader, layer, count);
+    } else {
+        for (int e = 0; e < count; ++e) out.experts.push_back(load_expert(loader, layer, e));
+        return;
+    }
+    for (int64_t e = 0; e < count; ++e) out.experts.push_back(split_fused(out.stacked.gate_up[e], out.stacked.down[e]));
+}
+
+void release_experts(const WeightLoader& loader, const LayerTensorRoles& roles, int layer, int expert) {
+    for (Role role : roles.experts) loader.release(role, layer, expert);
+}
+
+}  // namespace
+
+const torch::Tensor& LayerWeights::at(TensorRole role) const {
+    auto it = common.find(role);
+    if (it == common.end())
+        throw std::logic_error("layer " + std::to_string(layer) + ": weight " + std::string(tensor_role_name(role)) +
+                               " was not loaded");
+    return it->second;
+}
+
+torch::Tensor LayerWeights::find(TensorRole role) const {
+    auto it = common.find(role);
+    return it == common.end() ? torch::Tensor() : it->second;
+}
+
+std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int layer, bool with_experts) {
+    const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
+    auto weights = std::make_shared<LayerWeights>();
+    weights->layer = layer;
+    for (Role role : roles.common) weights->common.emplace(role, loader.load(role, layer));
+    if (with_experts && roles.expert_count > 0) load_all_experts(loader, layer, roles.expert_count, *weights);
+    apply_layer_patch(loader, *weights);
+    return weights;
+}
+
+void release_layer_sources(const WeightLoader& loader, int layer) {
+    const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
+    for (Role role : roles.common) loader.release(role, layer);
+    if (roles.expert_count == 0) return;
+    if (loader.model().layout == ExpertLayout::fused) release_experts(loader, roles, layer, -1);
+    else
+        for (int e = 0; e < roles.expert_count; ++e) release_experts(loader, roles, layer, e);
+}
+
+std::vector<torch::Tensor> take_tensors(LayerWeights&& weights) {
+    std::vector<torch::Tensor> tensors;
+    for (ExpertWeights& e : weights.experts)
+        for (torch::Tensor* t : {&e.gate, &e.up, &e.down, &e.gate_bias, &e.up_bias, &e.down_bias})
+            tensors.push_back(std::move(*t));
+    weights.experts.clear();
+    tensors.push_back(std::move(weights.stacked.gate_up));
+    tensors.push_back(std::move(weights.stacked.down));
+    for (auto& entry : weights.common) tensors.push_back(std::move(entry.second));
+    weights.common.clear();
+    return tensors;
+}
+
+void warm_layer_sources(const WeightLoader& loader, int layer) {
+    const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
+    for (Role role : roles.common) loader.will_need(role, layer);
+    if (roles.expert_count == 0) return;
+    if (loader.model().layout == ExpertLayout::fused) {
+        for (Role role : roles.experts) loader.will_need(role, layer, -1);
+        return;
+    }
+    for (int e = 0; e < roles.expert_count; ++e)   // the order load_all_experts reads them in
+        for (Role role : roles.experts) loader.will_need(role, layer, e);
+}
+
+ExpertWeights ResidentExperts::acquire(int expert) { return m_weights.experts.at(static_cast<std::size_t>(expert)); }
+
+ExpertWeights StreamedExperts::acquire(int expert) {
+    // The MoE block has dropped its copy of the previous expert by now; its tensors become this
+    // expert's destinations instead of fresh pages (WeightLoader::recycle checks they are unshared).
+    // (Not a braced list: std::initializer_list copies, which would leave a second reference.)
+    std::vector<torch::Tensor> previous;
+    for (torch::Tensor* t : {&m_last.gate, &m_last.up, &m_last.down, &m_last.gate_bias, &m_last.up_bias, &m_last.down_bias})
+        if (t->defined()) previous.push_back(std::move(*t));
+    m_loader.recycle(std::move(previous));
+    std::optional<ExpertWeights> replaced = patched_expert(m_loader, m_layer, expert);
+    m_last = replaced ? std::move(*replaced) : load_expert(m_loader, m_layer, expert);
+    return m_last;
+}
+
+void StreamedExperts::release(int expert) {
+    // A fused tensor holds every expert: its pages go with the layer (release_layer_sources).
+    if (m_loader.model().layout == ExpertLayout::fused) return;
+    const LayerTensorRoles roles = layer_tensor_roles(m_loader.model().description, m_loader.model().layout, m_layer);
+    release_experts(m_loader, roles, m_layer, expert);
+}
+
+}  // namespace sy

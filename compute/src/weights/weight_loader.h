@@ -1,0 +1,96 @@
+#pragma once
+// Checkpoint tensor (by family role) -> torch tensor in the compute dtype on the compute device.
+// FP8 tensors with a `_scale_inv` sibling are dequantised (formats.md §5.2); fused v5 expert
+// tensors can be loaded whole or one expert slice at a time (streaming). Thread-safe: const
+// methods only read the checkpoint, whose mapping is thread-safe, so a prefetch thread may load
+// while the compute thread runs.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "switchyard/compute/model_runner.h"
+#include "switchyard/core/model.h"
+#include "weights/tensor_file_reader.h"
+
+namespace sy {
+
+// Dtype a role is converted to: the compute dtype, except what HF keeps in f32:
+// e_score_correction_bias (the DeepSeek router runs in f32, formats.md §2.5), the norm weights
+// of families that multiply them in f32 (gpt-oss `_keep_in_fp32_modules`, Qwen3-Next's
+// `(x * (1 + w.float()))`) and Qwen3-Next's A_log / dt_bias (`A_log.float()`, `a.float() + dt_bias`).
+torch::ScalarType role_dtype(const FamilySpec& family, TensorRole role, ComputeDType dtype);
+torch::ScalarType torch_compute_dtype(ComputeDType dtype);
+
+// Bytes of the converted tensor of `role` (whole tensor; fused experts: all E; MXFP4 weights
+// count their dequantised elements).
+uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role, int layer = -1, int expert = -1);
+// Bytes the same load reads from the checkpoint: the stored tensor plus its FP8 `_scale_inv`.
+uint64_t file_bytes(const Model& model, TensorRole role, int layer = -1, int expert = -1);
+
+class WeightLoader {
+public:
+    WeightLoader(const Model& model, ComputeDType dtype, torch::Device device);
+
+    // Whole tensor. `layer` for per-layer roles, `expert` for per-expert roles (per_expert layout).
+    // Fused expert tensors come back in the v5 form whatever the family stores: gate_up [E, 2I, H]
+    // (gate rows, then up rows), down [E, H, I], gate_up bias [E, 2I] (gate, then up). gpt-oss's
+    // interleaved in x out tensors (and their MXFP4 blocks) are rearranged into it here.
+    // Zero-centred norm weights (Qwen3-Next, x * (1 + w)) come back as 1 + w.
+    torch::Tensor load(TensorRole role, int layer = -1, int expert = -1) const;
+    // One expert of a fused tensor [E, ...] -> [...] in the same v5 form, converting only that
+    // slice (FP8 fused tensors are dequantised whole first: LibTorch 1.13 has no float8 views).
+    torch::Tensor load_fused_slice(TensorRole role, int layer, int expert) const;
+    // Hint that the mapped source pages (and the `_scale_inv`) can be dropped. load() and
+    // load_fused_slice() call it themselves (plain dtypes are read with pread and never touch
+    // the mapping; FP8 goes through it).
+    void release(TensorRole role, int layer = -1, int expert = -1) const;
+    // Background readahead of the source bytes (see TensorFileReader::will_need); any thread.
+    void will_need(TensorRole role, int layer = -1, int expert = -1) const;
+
+    // Streaming: tensors of a finished layer, reused as destinations of later loads of the same
+    // shape, dtype and device. Fresh memory costs the kernel a page zeroing per byte (26% of the
+    // CPU time of a streamed 12 GB trace, bench/README.md "Trace throughput"). Only tensors no
+    // one else references are kept; a load that finds no match frees the whole pool first, so
+    // loading a layer never holds more than max(previous layer, this layer). Any thread.
+    void recycle(std::vector<torch::Tensor> tensors) const;
+
+    // The in-memory edit applied to every layer this loader builds (edit preview); null for
+    // none. Set before the first load; the patch must outlive the loader.
+    void set_patch(const ModelPatch* patch) { m_patch = patch; }
+    const ModelPatch* patch() const { return m_patch; }
+
+    const Model& model() const { return m_model; }
+    ComputeDType dtype() const { return m_dtype; }
+    torch::Device device() const { return m_device; }
+
+private:
+    std::string name_of(TensorRole role, int layer, int expert) const;
+    torch::Tensor convert(const std::string& name, torch::ScalarType target) const;
+    torch::Tensor dequantize(const TensorInfo& info, const TensorInfo& scale) const;
+    // gpt-oss MXFP4 weight `name` ([E, in, out] logical): experts [first, first + count) as f32
+    // [count, out, in] (the blocks' own orientation).
+    torch::Tensor dequantize_mxfp4(const std::string& name, int64_t first, int64_t count) const;
+    torch::Tensor load_mxfp4(TensorRole role, const std::string& name, torch::ScalarType target) const;
+    // Family storage form -> v5 form (see load()); `slice` is one expert without the E dim.
+    torch::Tensor to_v5_form(TensorRole role, torch::Tensor t, bool from_mxfp4, bool slice) const;
+    torch::Tensor finish(TensorRole role, torch::Tensor t) const;   // zero-centred norms
+    // Bytes [begin, begin + numel(shape) * source element size) of a non-FP8 tensor, read from
+    // the file and converted to `options` (dtype, device) in bounded chunks.
+    torch::Tensor read(const TensorInfo& info, uint64_t begin, torch::IntArrayRef shape,
+                       const torch::TensorOptions& options) const;
+
+    const Model& m_model;
+    ComputeDType m_dtype;
+    torch::Device m_device;
+    torch::Tensor take_buffer(torch::IntArrayRef shape, const torch::TensorOptions& options) const;
+
+    TensorFileReader m_reader;
+    const ModelPatch* m_patch = nullptr;
+    mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
+    mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
+    mutable torch::Tensor m_staging;            // read()'s conversion buffer, kept between loads (m_pool_mutex)
+};
+
+}  // namespace sy

@@ -1,0 +1,101 @@
+#include "weights/weight_schedule.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "switchyard/core/errors.h"
+#include "torch_errors.h"
+
+namespace sy {
+namespace {
+
+std::string mib(uint64_t bytes) {
+    std::ostringstream out;
+    out.precision(1);
+    out << std::fixed << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+    return out.str();
+}
+
+// Peak of holding layer l and l+1 together (prefetch), over all adjacent pairs.
+uint64_t largest_adjacent_pair(const MemoryPlan& plan) {
+    uint64_t pair = plan.layer_bytes.empty() ? 0 : plan.layer_bytes.front();
+    for (std::size_t l = 1; l < plan.layer_bytes.size(); ++l)
+        pair = std::max(pair, plan.layer_bytes[l - 1] + plan.layer_bytes[l]);
+    return pair;
+}
+
+}  // namespace
+
+WeightSchedule::WeightSchedule(const WeightLoader& loader, const MemoryPlan& plan, uint64_t max_memory_bytes)
+    : m_loader(loader), m_stream_experts(plan.layer_bytes.size(), false), m_cache(plan.layer_bytes.size()) {
+    if (max_memory_bytes == 0 || max_memory_bytes >= plan.total_weight_bytes) return;
+    if (max_memory_bytes < plan.min_max_memory_bytes)
+        throw OutOfMemory("--max-memory " + std::to_string(max_memory_bytes) + " bytes is below the smallest workable bound of " +
+                          std::to_string(plan.min_max_memory_bytes) + " bytes (" + mib(plan.min_max_memory_bytes) +
+                          ": resident weights plus the largest layer with its experts streamed one at a time)");
+    bool any_streamed = false;
+    for (std::size_t l = 0; l < plan.layer_bytes.size(); ++l) {
+        m_stream_experts[l] = plan.resident_bytes + plan.layer_bytes[l] > max_memory_bytes;
+        any_streamed = any_streamed || m_stream_experts[l];
+    }
+    const bool pairs_fit = plan.resident_bytes + largest_adjacent_pair(plan) <= max_memory_bytes;
+    m_residency = !any_streamed && pairs_fit ? Residency::stream_layers_prefetch : Residency::stream_layers;
+}
+
+WeightSchedule::~WeightSchedule() {
+    if (m_prefetch.valid()) m_prefetch.wait();
+    if (m_warm.valid()) m_warm.wait();
+}
+
+std::shared_ptr<LayerWeights> WeightSchedule::load(int layer) const {
+    return load_layer_weights(m_loader, layer, !experts_streamed(layer));
+}
+
+std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_layer) {
+    const auto index = static_cast<std::size_t>(layer);
+    if (m_residency == Residency::cache_all) {
+        if (!m_cache[index]) {
+            m_cache[index] = load(layer);
+            release_layer_sources(m_loader, layer);   // converted copies stay; mapped pages can go
+        }
+        return m_cache[index];
+    }
+    std::shared_ptr<LayerWeights> weights;
+    if (m_prefetch.valid() && m_prefetched_layer == layer) weights = m_prefetch.get();   // rethrows its error
+    else reset(), weights = load(layer);
+    m_current = weights;
+    if (m_residency == Residency::stream_layers && next_layer >= 0) {
+        if (m_warm.valid()) m_warm.wait();
+        // Own thread: posix_fadvise may block while the device queue is full.
+        m_warm = std::async(std::launch::async, [this, next_layer] { warm_layer_sources(m_loader, next_layer); });
+    }
+    if (m_residency == Residency::stream_layers_prefetch && next_layer >= 0) {
+        m_prefetched_layer = next_layer;
+        // std::async(launch::async) runs on its own std::thread; errors surface in get().
+        m_prefetch = std::async(std::launch::async, [this, next_layer] { return load(next_layer); });
+    }
+    return weights;
+}
+
+void WeightSchedule::finish(int layer) {
+    if (m_residency == Residency::cache_all) return;
+    release_layer_sources(m_loader, layer);
+    // The caller has dropped its reference; if nothing else holds the layer, its memory becomes
+    // the next load's destination instead of going back to the kernel.
+    if (m_current && m_current->layer == layer && m_current.use_count() == 1)
+        m_loader.recycle(take_tensors(std::move(*m_current)));
+    m_current.reset();
+}
+
+void WeightSchedule::reset() {
+    if (m_prefetch.valid()) {
+        try {
+            m_prefetch.get();
+        } catch (const Error&) {
+            // The prefetch belonged to an interrupted run; the next load reports its own errors.
+        }
+    }
+    m_prefetched_layer = -1;
+}
+
+}  // namespace sy

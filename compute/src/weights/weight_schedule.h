@@ -1,0 +1,52 @@
+#pragma once
+// Which layer weights are resident when (issue 3 item 2):
+// - unbounded (max_memory_bytes == 0) or a bound above every weight: each layer is converted
+//   on first use and stays cached;
+// - bounded: only the current layer is resident (load -> compute -> release, source pages
+//   dropped); a layer larger than the bound streams its experts one at a time; when two
+//   adjacent layers fit, the next layer is loaded on a worker thread while this one computes;
+//   when they do not, the next layer's file bytes are read ahead into the page cache (which
+//   is not this process's memory) while this one computes.
+// Only the compute thread calls these methods; the prefetch thread only runs the loader.
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "weights/layer_weights.h"
+#include "weights/memory_plan.h"
+
+namespace sy {
+
+enum class Residency { cache_all, stream_layers, stream_layers_prefetch };
+
+class WeightSchedule {
+public:
+    // Throws OutOfMemory (message holds the smallest workable bound) when `max_memory_bytes` is
+    // non-zero and below plan.min_max_memory_bytes.
+    WeightSchedule(const WeightLoader& loader, const MemoryPlan& plan, uint64_t max_memory_bytes);
+    ~WeightSchedule();
+
+    // Weights of `layer`; `next_layer` (or -1) is prefetched when the schedule allows.
+    std::shared_ptr<const LayerWeights> acquire(int layer, int next_layer);
+    // Done with `layer`: streaming schedules drop it and release its source pages.
+    void finish(int layer);
+    // Waits for and drops any prefetch left over from an interrupted run.
+    void reset();
+
+    bool experts_streamed(int layer) const { return m_stream_experts.at(static_cast<std::size_t>(layer)); }
+    Residency residency() const { return m_residency; }
+
+private:
+    std::shared_ptr<LayerWeights> load(int layer) const;
+
+    const WeightLoader& m_loader;
+    Residency m_residency = Residency::cache_all;
+    std::vector<bool> m_stream_experts;                    // per layer
+    std::vector<std::shared_ptr<LayerWeights>> m_cache;    // cache_all only
+    int m_prefetched_layer = -1;
+    std::future<std::shared_ptr<LayerWeights>> m_prefetch;
+    std::future<void> m_warm;
+    std::shared_ptr<LayerWeights> m_current;   // streaming: the layer being computed, recycled by finish()   // page-cache readahead of the next layer (stream_layers)
+};
+
+}  // namespace sy
