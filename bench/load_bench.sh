@@ -4,8 +4,8 @@
 # (hidden 2048, 128 experts of width 768, top-8; 2.75 GB in two shards) and two Mixtral-style
 # layers (hidden 1024, 8 experts of width 3584, top-2; 0.50 GB). For each, in one run:
 #   - plain read of the shards: warm (page cache) and cold (evicted) GB/s, 16 MiB preads;
-#   - `switchyard-torch bench-load`: every weight loaded as trace loads it, warm and cold,
-#     in source bytes per second, and as a fraction of the plain read;
+#   - `switchyard-torch bench-load`: every weight loaded as trace loads it, warm and cold (the
+#     faster of two runs each), in source bytes per second, and as a fraction of the plain read;
 #   - `switchyard trace` and `switchyard eval` (whole process, warm cache, --progress json):
 #     time to the first finished batch (first token out), marginal tok/s after it, whole wall;
 #   - the eager PyTorch reference (bench/torch_reference.py, Debian's python3-torch, its own
@@ -16,7 +16,8 @@
 # usage: bench/load_bench.sh [BUILD_DIR] [TOKENS] [BATCH_TOKENS] [DTYPE] [SHAPES]
 #   defaults: build 4096 1024 f32 "qwen3 mixtral". SY_BENCH_QWEN3=DIR / SY_BENCH_MIXTRAL=DIR
 #   reuse (and keep) generated checkpoints; otherwise they are written to temporary folders
-#   and deleted at the end. SY_BENCH_NO_REFERENCE=1 skips the PyTorch reference.
+#   and deleted at the end. SY_BENCH_NO_REFERENCE=1 skips the PyTorch reference;
+#   SY_BENCH_BASELINE_BIN=PATH also times another switchyard-torch's load (before/after).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}; tokens=${2:-4096}; batch=${3:-1024}; dtype=${4:-f32}; shapes=${5:-qwen3 mixtral}
@@ -53,10 +54,22 @@ for shape in $shapes; do
   shards=("$model"/*.safetensors)
   before=$(cut -d' ' -f1 /proc/loadavg)
   plain=$(lb plain-read "${shards[@]}")
-  lb warm "${shards[@]}"
-  warm_load=$("$bin" bench-load "$model" --dtype "$dtype")
-  lb evict "${shards[@]}"
-  cold_load=$("$bin" bench-load "$model" --dtype "$dtype")
+  # Faster of two runs each (the VM is shared); with SY_BENCH_BASELINE_BIN, that binary's load
+  # is timed in alternation with this one's, for a before/after in the same conditions.
+  faster() { "$PY" -c "import json,sys; print(min(sys.argv[1:], key=lambda r: json.loads(r)['seconds']))" "$@"; }
+  load_runs() {  # BIN -> "warm_json cold_json"
+    local w1 w2 c1 c2
+    lb warm "${shards[@]}"; w1=$("$1" bench-load "$model" --dtype "$dtype")
+    w2=$("$1" bench-load "$model" --dtype "$dtype")
+    lb evict "${shards[@]}"; c1=$("$1" bench-load "$model" --dtype "$dtype")
+    lb evict "${shards[@]}"; c2=$("$1" bench-load "$model" --dtype "$dtype")
+    echo "$(faster "$w1" "$w2")"; echo "$(faster "$c1" "$c2")"
+  }
+  mapfile -t loads < <(load_runs "$bin")
+  warm_load=${loads[0]}; cold_load=${loads[1]}
+  if [ -n "${SY_BENCH_BASELINE_BIN:-}" ]; then
+    mapfile -t base_loads < <(load_runs "$SY_BENCH_BASELINE_BIN")
+  fi
   lb warm "${shards[@]}"
   common=(--data "$work/ids.jsonl" --max-tokens "$tokens" --batch-tokens "$batch" --dtype "$dtype" --progress json)
   lb timed "$work/trace.json" -- "$bin" trace "$model" "${common[@]}" --force -o "$work/trace.h5" >/dev/null
@@ -68,7 +81,7 @@ for shape in $shapes; do
     ref=$(lb summary "$work/ref.json")
   fi
   after=$(cut -d' ' -f1 /proc/loadavg)
-  source_gb=$(calc "$(field "$warm_load" source_bytes) / 1e9")
+  source_gb=$(printf %.2f "$(calc "$(field "$warm_load" source_bytes) / 1e9")")
   echo
   echo "## $shape ($source_gb GB BF16, $dtype compute; load average $before -> $after)"
   echo "plain read: warm $(printf %.2f "$(field "$plain" warm_gb_per_s)") GB/s, cold $(printf %.2f "$(field "$plain" cold_gb_per_s)") GB/s"
@@ -78,6 +91,12 @@ for shape in $shapes; do
     gbs=$(calc "$(field "$run" source_bytes) / $(field "$run" seconds) / 1e9")
     printf "bench-load %s: %.2f s wall, %.2f s CPU, %.2f GB/s of source = %.0f%% of the plain read\n" \
       "$which" "$(field "$run" seconds)" "$(field "$run" cpu_seconds)" "$gbs" "$(calc "100 * $gbs / $base")"
+    if [ -n "${SY_BENCH_BASELINE_BIN:-}" ]; then
+      b=$([ $which = warm ] && echo "${base_loads[0]}" || echo "${base_loads[1]}")
+      printf "  baseline binary %s: %.2f s wall, %.2f s CPU (this build: %.2fx faster wall, %.2fx less CPU)\n" \
+        "$which" "$(field "$b" seconds)" "$(field "$b" cpu_seconds)" \
+        "$(calc "$(field "$b" seconds) / $(field "$run" seconds)")" "$(calc "$(field "$b" cpu_seconds) / $(field "$run" cpu_seconds)")"
+    fi
   done
   echo
   echo "| run | first batch done s | marginal tok/s | later batch s | whole s | CPU s | whole vs reference |"
