@@ -1,9 +1,10 @@
 #pragma once
-// Token inspector (issue 5 item 4): type or paste text and see each token's route through
+// Token inspector: type or paste text and see each token's route through
 // every MoE layer (experts in selection order with gate weights, cells coloured by the first
 // choice). The text goes through sy::run_trace like any dataset (a one-document .txt in a
 // temporary folder), so tokenization, BOS and routing are exactly the CLI's. Before any text is
-// routed, it shows the first tokens of the current trace.
+// routed, it shows the first tokens of the current trace. The requests share one ModelRunner
+// per opened model, so only the first one loads the weights.
 #include <QTemporaryDir>
 #include <memory>
 
@@ -31,7 +32,11 @@ public:
     // Routes `text` (main thread; the forward pass runs on a worker).
     void route_text(const QString& text);
     int token_rows() const;
+    // Times the current model's weights were loaded for routing text (1 after any number of
+    // requests on one model, device and dtype).
+    int model_loads() const;
     bool busy() const { return m_busy; }
+    struct RunnerSlot;   // the loaded model the requests share (token_inspector_view.cpp)
 
 signals:
     void routed();
@@ -49,6 +54,7 @@ private:
     QTableWidget* m_table = nullptr;
     std::shared_ptr<const sy::Model> m_model;
     std::shared_ptr<const RoutingSnapshot> m_routed;   // result of the typed text, if any
+    std::shared_ptr<RunnerSlot> m_runner;              // per set_model: weights loaded once
     QString m_device = QStringLiteral("cpu"), m_dtype = QStringLiteral("f32");
     bool m_busy = false;
     const TokenBlock* m_preview_first = nullptr;   // first block of the trace the preview shows

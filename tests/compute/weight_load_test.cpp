@@ -8,8 +8,10 @@
 
 #include "runner_fixtures.h"
 #include "switchyard/compute/expert_tensors.h"
+#include "switchyard/compute/trace_job.h"
 #include "switchyard/core/tensor_convert.h"
 #include "switchyard/core/tensor_names.h"
+#include "switchyard/core/trace_store.h"
 
 namespace sy::test {
 namespace {
@@ -75,6 +77,39 @@ TEST_P(WeightLoadIntegration, FirstBatchEqualsLaterBatches) {
     for (std::size_t l = 0; l < first_routing.layers.size(); ++l) {
         EXPECT_EQ(first_routing.layers[l].ids, second_routing.layers[l].ids) << "layer " << l;
         EXPECT_TRUE(same_bits(first_routing.layers[l].weights, second_routing.layers[l].weights)) << "layer " << l;
+    }
+}
+
+// A trace given a loaded runner uses it (the token inspector's requests share one): the same
+// routing as a trace that loads its own, and the runner's options in /meta.
+TEST(WeightLoad, TraceReusesAGivenRunner) {
+    const Model model = open_model(fixture_model_dir("tiny-mixtral"));
+    TempDir tmp;
+    TraceOptions options;
+    options.corpus.data = {data_dir() / "corpus" / "valid-sample.jsonl"};
+    options.corpus.max_tokens = 512;
+    options.corpus.seq_len = 256;
+    NullProgress progress;
+    CancelToken cancel;
+    options.output = tmp.path() / "own.h5";
+    run_trace(model, options, progress, cancel);
+    RunnerOptions bf16;
+    bf16.dtype = ComputeDType::bf16;
+    options.reuse_runner = std::make_shared<ModelRunner>(model, RunnerOptions{});
+    options.runner = bf16;   // ignored: the reused runner's options apply
+    for (const char* name : {"reused-1.h5", "reused-2.h5"}) {
+        options.output = tmp.path() / name;
+        run_trace(model, options, progress, cancel);
+    }
+    const TraceReader own = TraceReader::open(tmp.path() / "own.h5");
+    for (const char* name : {"reused-1.h5", "reused-2.h5"}) {
+        const TraceReader reused = TraceReader::open(tmp.path() / name);
+        EXPECT_EQ(reused.meta().dtype, "f32") << name;
+        ASSERT_EQ(reused.token_count(), own.token_count()) << name;
+        for (int m = 0; m < static_cast<int>(own.meta().moe_layers.size()); ++m) {
+            EXPECT_EQ(reused.routing(m, 0, own.token_count()).topk_ids, own.routing(m, 0, own.token_count()).topk_ids)
+                << name << " MoE layer " << m;
+        }
     }
 }
 

@@ -158,15 +158,20 @@ ComputeDType parse_compute_dtype(const std::string& text) {
 
 std::string compute_dtype_name(ComputeDType dtype) { return dtype == ComputeDType::bf16 ? "bf16" : "f32"; }
 
-TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress& progress, const CancelToken& cancel) {
+TraceSummary run_trace(const Model& model, const TraceOptions& requested, Progress& progress, const CancelToken& cancel) {
     refuse_dense(model);
+    TraceOptions options = requested;   // a reused runner's own options are the ones recorded in /meta
+    if (options.reuse_runner) options.runner = options.reuse_runner->options();
     CorpusOptions corpus_options = options.corpus;
     corpus_options.max_tokens = resumed_max_tokens(options);
     PreparedCorpus corpus = prepare_corpus(model, corpus_options);
     DatasetReader reader(corpus.options, corpus.tokenizer ? &*corpus.tokenizer : nullptr);
     const TraceMeta meta = make_trace_meta(model, options, corpus, reader);
     check_trace_output_is_no_input(model, options.output, reader.files());
-    ModelRunner runner(model, options.runner);   // device and --max-memory refused before any file is touched
+    // Device and --max-memory are refused before any file is touched.
+    const std::shared_ptr<ModelRunner> runner_owner =
+        options.reuse_runner ? options.reuse_runner : std::make_shared<ModelRunner>(model, options.runner);
+    ModelRunner& runner = *runner_owner;
     DatasetBatch batch;
     bool have_batch = read_first_batch(options, reader, batch);   // bad data refused before any file is touched
     TraceWriter writer = options.resume ? resume_writer(options, meta, reader, cancel)
