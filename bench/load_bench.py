@@ -3,7 +3,10 @@
 
   plain-read FILE...      read the files once to warm the page cache, then time a second
                           sequential read in 16 MiB preads (warm); then evict and time a third
-                          (cold, the disk); prints JSON {bytes, warm_gb_per_s, cold_gb_per_s}
+                          (cold, the disk); then write twice the files' bytes (an f32 load's
+                          output) into fresh anonymous memory and again into the same memory;
+                          prints JSON {bytes, warm_gb_per_s, cold_gb_per_s,
+                          fresh_write_gb_per_s, warm_write_gb_per_s}
   evict FILE...           drop the files from the page cache
   warm FILE...            read the files into the page cache
   timed OUT.json -- CMD   runs CMD, timestamps every line it prints (stdout and stderr) that is
@@ -15,10 +18,28 @@
                           marginal_tok_s: tokens after the first batch / their time,
                           first_batch_s, later_batch_s: mean of the later batches}
 """
-import json, os, subprocess, sys, threading, time
+import json, mmap, os, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trace_bench import evict, read_all  # noqa: E402  (16 MiB preads; posix_fadvise DONTNEED)
+
+CHUNK = 16 << 20
+
+
+def first_touch(nbytes):
+    """GB/s of writing nbytes into fresh anonymous memory (the kernel zeroes each page on its
+    first touch) and of writing them again (warm), 16 MiB memcpys into one mapping."""
+    src = bytes(CHUNK)
+    m = mmap.mmap(-1, nbytes)
+    rates = []
+    for _ in range(2):
+        m.seek(0)
+        start = time.monotonic()
+        for offset in range(0, nbytes - CHUNK + 1, CHUNK):
+            m.write(src)
+        rates.append(nbytes / (time.monotonic() - start) / 1e9)
+    m.close()
+    return rates
 
 
 def plain_read(paths):
@@ -26,7 +47,9 @@ def plain_read(paths):
     total, warm = read_all(paths)
     evict(paths)
     _, cold = read_all(paths)
-    print(json.dumps({"bytes": total, "warm_gb_per_s": total / warm / 1e9, "cold_gb_per_s": total / cold / 1e9}))
+    fresh, rewrite = first_touch(2 * total // CHUNK * CHUNK)   # what an f32 load of BF16 writes
+    print(json.dumps({"bytes": total, "warm_gb_per_s": total / warm / 1e9, "cold_gb_per_s": total / cold / 1e9,
+                      "fresh_write_gb_per_s": fresh, "warm_write_gb_per_s": rewrite}))
 
 
 def timed(out, cmd):

@@ -54,22 +54,23 @@ for shape in $shapes; do
   shards=("$model"/*.safetensors)
   before=$(cut -d' ' -f1 /proc/loadavg)
   plain=$(lb plain-read "${shards[@]}")
-  # Faster of two runs each (the VM is shared); with SY_BENCH_BASELINE_BIN, that binary's load
-  # is timed in alternation with this one's, for a before/after in the same conditions.
+  # Faster of two runs each (the VM is shared, and a run that must first reclaim page cache for
+  # its fresh memory pays for it). With SY_BENCH_BASELINE_BIN, that binary's runs alternate
+  # with this one's (A B A B), for a before/after in the same conditions.
   faster() { "$PY" -c "import json,sys; print(min(sys.argv[1:], key=lambda r: json.loads(r)['seconds']))" "$@"; }
-  load_runs() {  # BIN -> "warm_json cold_json"
-    local w1 w2 c1 c2
-    lb warm "${shards[@]}"; w1=$("$1" bench-load "$model" --dtype "$dtype")
-    w2=$("$1" bench-load "$model" --dtype "$dtype")
-    lb evict "${shards[@]}"; c1=$("$1" bench-load "$model" --dtype "$dtype")
-    lb evict "${shards[@]}"; c2=$("$1" bench-load "$model" --dtype "$dtype")
-    echo "$(faster "$w1" "$w2")"; echo "$(faster "$c1" "$c2")"
-  }
-  mapfile -t loads < <(load_runs "$bin")
-  warm_load=${loads[0]}; cold_load=${loads[1]}
-  if [ -n "${SY_BENCH_BASELINE_BIN:-}" ]; then
-    mapfile -t base_loads < <(load_runs "$SY_BENCH_BASELINE_BIN")
-  fi
+  bins=("$bin"); [ -n "${SY_BENCH_BASELINE_BIN:-}" ] && bins+=("$SY_BENCH_BASELINE_BIN")
+  declare -A runs=()
+  for mode in warm cold; do
+    for round in 1 2; do
+      for i in "${!bins[@]}"; do
+        if [ $mode = warm ]; then lb warm "${shards[@]}"; else lb evict "${shards[@]}"; fi
+        runs[$mode$i]+="$("${bins[$i]}" bench-load "$model" --dtype "$dtype")"$'\n'
+      done
+    done
+  done
+  pick() { mapfile -t r <<< "${runs[$1]%$'\n'}"; faster "${r[@]}"; }
+  warm_load=$(pick warm0); cold_load=$(pick cold0)
+  if [ -n "${SY_BENCH_BASELINE_BIN:-}" ]; then base_loads=("$(pick warm1)" "$(pick cold1)"); fi
   lb warm "${shards[@]}"
   common=(--data "$work/ids.jsonl" --max-tokens "$tokens" --batch-tokens "$batch" --dtype "$dtype" --progress json)
   lb timed "$work/trace.json" -- "$bin" trace "$model" "${common[@]}" --force -o "$work/trace.h5" >/dev/null
@@ -84,7 +85,8 @@ for shape in $shapes; do
   source_gb=$(printf %.2f "$(calc "$(field "$warm_load" source_bytes) / 1e9")")
   echo
   echo "## $shape ($source_gb GB BF16, $dtype compute; load average $before -> $after)"
-  echo "plain read: warm $(printf %.2f "$(field "$plain" warm_gb_per_s)") GB/s, cold $(printf %.2f "$(field "$plain" cold_gb_per_s)") GB/s"
+  echo "plain read: warm $(printf %.2f "$(field "$plain" warm_gb_per_s)") GB/s, cold $(printf %.2f "$(field "$plain" cold_gb_per_s)") GB/s;" \
+    "writing 2x those bytes: fresh memory $(printf %.2f "$(field "$plain" fresh_write_gb_per_s)") GB/s, again $(printf %.2f "$(field "$plain" warm_write_gb_per_s)") GB/s"
   for which in warm cold; do
     run=$([ $which = warm ] && echo "$warm_load" || echo "$cold_load")
     base=$(field "$plain" ${which}_gb_per_s)
