@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -10,6 +11,10 @@
 namespace sy {
 
 int load_threads() {
+    if (const char* text = std::getenv("SY_LOAD_THREADS")) {
+        const int threads = std::atoi(text);
+        if (threads >= 1) return std::min(threads, 64);
+    }
     const unsigned hardware = std::thread::hardware_concurrency();
     return static_cast<int>(std::clamp(hardware, 1u, 8u));
 }

@@ -9,8 +9,8 @@
 
 namespace sy {
 
-// Threads a load uses: the machine's hardware threads (std::thread::hardware_concurrency),
-// at most 8.
+// Threads a load uses: SY_LOAD_THREADS when set to a positive number (at most 64), otherwise
+// the machine's hardware threads (std::thread::hardware_concurrency), at most 8.
 int load_threads();
 
 // Calls task(i) for every i in [0, count), on up to load_threads() threads (the caller's
