@@ -15,7 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libpcre2-dev libicu-dev
   libglpk-dev
-  python3 python3-h5py python3-pandas
+  python3 python3-h5py python3-pandas python3-torch   # python3-torch: bench/torch_reference.py
   dpkg-dev groff-base zsh
 )
 
