@@ -16,7 +16,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libpcre2-dev libicu-dev
   libglpk-dev
   libgloo-dev
-  python3 python3-h5py python3-pandas
+  python3 python3-h5py python3-pandas python3-torch   # python3-torch: bench/torch_reference.py
   dpkg-dev groff-base zsh
 )
 

@@ -1,11 +1,16 @@
 // switchyard-torch bench-matmul --shape NAME:M,K,N... [--dtype f32|bf16]... [--device cpu] [--seconds S]
 // The machine's GEMM GFLOP/s for the model's shapes, measured with the forward pass's own call
-// (bench/trace_bench.sh divides the trace's achieved GFLOP/s by it). Hidden: a benchmark tool,
-// not a user verb. Prints one tab-separated row per shape and dtype.
+// (bench/trace_bench.sh divides the trace's achieved GFLOP/s by it). Prints one tab-separated
+// row per shape and dtype.
+// switchyard-torch bench-load MODEL_DIR [--dtype f32|bf16] [--device cpu]
+// Loads every weight as trace does and prints {"source_bytes", "loaded_bytes", "seconds",
+// "cpu_seconds"} (bench/load_bench.sh). Both hidden: benchmark tools, not user verbs.
 #include <cstdio>
 
 #include "cmd_bench_matmul.h"
+#include "switchyard/compute/load_bench.h"
 #include "switchyard/compute/matmul_bench.h"
+#include "switchyard/core/model.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/compute/trace_job.h"
 
@@ -50,6 +55,26 @@ Verb add_bench_matmul(CLI::App& root) {
                         std::printf("%s\t%s\t%lld\t%lld\t%lld\t%.6f\t%.2f\n", t.shape.name.c_str(), dtype.c_str(),
                                     static_cast<long long>(t.shape.m), static_cast<long long>(t.shape.k),
                                     static_cast<long long>(t.shape.n), t.seconds, t.gflops());
+                return 0;
+            }};
+}
+
+Verb add_bench_load(CLI::App& root) {
+    auto* cmd = root.add_subcommand("bench-load", "Time loading every weight (benchmark helper)");
+    cmd->group("");   // hidden from --help
+    struct Args {
+        std::string model_dir, dtype = "f32", device = "cpu";
+    };
+    auto args = std::make_shared<Args>();
+    cmd->add_option("MODEL_DIR", args->model_dir, "Model folder")->required();
+    cmd->add_option("--dtype", args->dtype, "Compute dtype")->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
+    cmd->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
+    return {cmd, [args]() {
+                const Model model = open_model(args->model_dir);
+                const LoadTiming t = time_weight_load(model, parse_compute_dtype(args->dtype), args->device);
+                std::printf("{\"source_bytes\": %llu, \"loaded_bytes\": %llu, \"seconds\": %.6f, \"cpu_seconds\": %.6f}\n",
+                            static_cast<unsigned long long>(t.source_bytes), static_cast<unsigned long long>(t.loaded_bytes),
+                            t.seconds, t.cpu_seconds);
                 return 0;
             }};
 }

@@ -23,6 +23,6 @@ int main(int argc, char** argv) {
                                      sy::cli::add_prune(app),      sy::cli::add_merge(app),
                                      sy::cli::add_apply(app),      sy::cli::add_upcycle(app),
                                      sy::cli::add_unlearn(app),    sy::cli::add_tune(app),
-                                     sy::cli::add_bench_matmul(app)};
+                                     sy::cli::add_bench_matmul(app), sy::cli::add_bench_load(app)};
     return sy::cli::parse_and_run(app, verbs, argc, argv);
 }

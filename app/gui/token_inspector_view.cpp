@@ -9,6 +9,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <mutex>
 
 #include <QGuiApplication>
 
@@ -24,9 +25,23 @@ namespace {
 
 constexpr int64_t trace_preview_tokens = 256;
 
+}  // namespace
+
+// The runner the inspector's requests share: built by the first request (on its worker
+// thread), reused by the next ones, so each request pays the forward pass, not the load.
+// Requests run one at a time (route_text refuses while busy); a new model gets a new slot.
+struct TokenInspectorView::RunnerSlot {
+    std::mutex mutex;
+    std::shared_ptr<sy::ModelRunner> runner;
+    int loads = 0;   // runners built in this slot
+};
+
+namespace {
+
 // Runs the text through run_trace in a temporary folder and returns its routing.
 std::shared_ptr<const RoutingSnapshot> route(std::shared_ptr<const sy::Model> model, const QString& text,
-                                             const QString& device, const QString& dtype) {
+                                             const QString& device, const QString& dtype,
+                                             TokenInspectorView::RunnerSlot& slot) {
     QTemporaryDir dir;
     if (!dir.isValid()) throw sy::IoError("cannot create a temporary folder for the token inspector");
     const QString input = dir.filePath(QStringLiteral("text.txt"));
@@ -44,6 +59,11 @@ std::shared_ptr<const RoutingSnapshot> route(std::shared_ptr<const sy::Model> mo
         if (!live) live = std::make_unique<LiveRouting>(event.meta, "typed text");
         live->add(event.batch, event.first_token, event.first_doc);
     };
+    {
+        std::lock_guard<std::mutex> lock(slot.mutex);
+        if (!slot.runner) slot.runner = std::make_shared<sy::ModelRunner>(*model, options.runner), ++slot.loads;
+        options.reuse_runner = slot.runner;
+    }
     sy::NullProgress progress;
     sy::CancelToken cancel;
     sy::run_trace(*model, options, progress, cancel);
@@ -132,7 +152,16 @@ QString TokenInspectorView::cell_text(int row, int column) const {
 
 int TokenInspectorView::token_rows() const { return m_table->rowCount(); }
 
+int TokenInspectorView::model_loads() const {
+    if (!m_runner) return 0;
+    std::lock_guard<std::mutex> lock(m_runner->mutex);
+    return m_runner->loads;
+}
+
 void TokenInspectorView::set_model(std::shared_ptr<const sy::Model> model, QString device, QString dtype) {
+    // Same model, device and dtype (a trace started on it): the loaded weights stay valid.
+    if (!m_runner || model != m_model || device != m_device || dtype != m_dtype)
+        m_runner = std::make_shared<RunnerSlot>();   // a running request keeps the old one
     m_model = std::move(model);
     m_device = std::move(device);
     m_dtype = std::move(dtype);
@@ -151,7 +180,10 @@ void TokenInspectorView::route_text(const QString& text) {
     m_route->setEnabled(false);
     m_status->setText(tr("routing…"));
     run_job<const RoutingSnapshot>(
-        this, [model = m_model, text, device = m_device, dtype = m_dtype]() { return route(model, text, device, dtype); },
+        this,
+        [model = m_model, text, device = m_device, dtype = m_dtype, slot = m_runner]() {
+            return route(model, text, device, dtype, *slot);
+        },
         [this](std::shared_ptr<const RoutingSnapshot> result) {
             m_busy = false;
             m_route->setEnabled(true);

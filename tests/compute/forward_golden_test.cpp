@@ -105,12 +105,7 @@ TEST_P(ForwardGoldenIntegration, Bf16StaysCloseToGoldens) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ForwardGoldenIntegration, ::testing::ValuesIn(fixture_names()),
-                         [](const auto& info) {
-                             std::string id = info.param;
-                             for (char& c : id)
-                                 if (c == '-') c = '_';
-                             return id;
-                         });
+                         fixture_test_name);
 
 }  // namespace
 }  // namespace sy::test

@@ -1,6 +1,8 @@
 #pragma once
 // Shared helpers for the ModelRunner tests: where each fixture model and its goldens live, the
 // golden batch, and an observer that keeps every MoE layer's routing.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,6 +31,14 @@ inline const std::vector<std::string>& fixture_names() {
         "tiny-olmoe", "tiny-deepseek-v3", "tiny-deepseek-v3-fp8", "tiny-glm4-moe", "tiny-minimax-m2",
         "tiny-gpt-oss", "tiny-gpt-oss-bf16", "tiny-qwen3-next"};
     return names;
+}
+
+// gtest parameter name of a fixture: "tiny-qwen3-moe" -> "tiny_qwen3_moe".
+inline std::string fixture_test_name(const ::testing::TestParamInfo<std::string>& info) {
+    std::string name = info.param;
+    for (char& c : name)
+        if (c == '-') c = '_';
+    return name;
 }
 
 // input_ids [B, T] -> one sequence per row.

@@ -120,3 +120,31 @@ TEST(TensorConvert, Fp8BlockQuantisationRoundTrips) {
             EXPECT_NEAR(back, v, std::fabs(v) * 0.07f + 1e-6f) << r << "," << c;
         }
 }
+
+// The vectorised widening must agree bit for bit with the scalar conversion, for every bf16
+// bit pattern (NaNs, infinities, subnormals, both zeros) and every tail length, also when the
+// input lies in the upper half of the output buffer (how the weight loader uses it).
+TEST(TensorConvert, Bf16ToF32MatchesScalarAllPatternsAndInPlace) {
+    std::vector<uint16_t> all(65536);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i * 40503u);   // a permutation
+    const auto bits = [](float f) {
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        return u;
+    };
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{9},
+                          std::size_t{15}, std::size_t{17}, std::size_t{65536}}) {
+        SCOPED_TRACE("n " + std::to_string(n));
+        std::vector<float> separate(n);
+        sy::bf16_to_f32(all.data(), separate.data(), n);
+        std::vector<float> in_place(n);
+        auto* upper = reinterpret_cast<uint16_t*>(in_place.data()) + n;
+        std::memcpy(upper, all.data(), n * sizeof(uint16_t));
+        sy::bf16_to_f32(upper, in_place.data(), n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const uint32_t expected = bits(sy::bf16_bits_to_f32(all[i]));
+            ASSERT_EQ(bits(separate[i]), expected) << "value " << i;
+            ASSERT_EQ(bits(in_place[i]), expected) << "in place, value " << i;
+        }
+    }
+}

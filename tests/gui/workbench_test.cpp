@@ -99,6 +99,13 @@ TEST(GuiWorkbenchIntegration, TraceFillsEveryViewAndEveryViewExports) {
     ASSERT_TRUE(wait_until([&]() { return routed || !window.last_error().isEmpty(); }));
     ASSERT_TRUE(routed) << window.last_error().toStdString();
     EXPECT_GT(window.token_inspector()->token_rows(), 3);
+    // A second request reuses the weights the first one loaded.
+    routed = false;
+    window.token_inspector()->route_text(QStringLiteral("print(add(1, 2))"));
+    ASSERT_TRUE(wait_until([&]() { return routed || !window.last_error().isEmpty(); }));
+    ASSERT_TRUE(routed) << window.last_error().toStdString();
+    EXPECT_GT(window.token_inspector()->token_rows(), 3);
+    EXPECT_EQ(window.token_inspector()->model_loads(), 1);
     // Save the current trace.
     const QString copy = q(dir.path() / "saved.h5");
     ASSERT_TRUE(window.save_trace_as(copy));

@@ -161,6 +161,7 @@ ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
     masks = expert_mask_tensors(m.description, o.masked_experts, device);
     loader.set_patch(o.patch.get());
     rope_frequencies(m.description);   // unsupported rope types fail here, not mid-run
+    if (m.description.num_layers > 0) schedule.prefetch(0);   // overlaps the embeddings below
     embedding = loader.load(TensorRole::token_embedding);
     head.final_norm = loader.load(TensorRole::final_norm);
     head.lm_head = m.description.tie_word_embeddings ? embedding : loader.load(TensorRole::lm_head);

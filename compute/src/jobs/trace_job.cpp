@@ -151,7 +151,7 @@ struct TraceInput {
     PreparedCorpus corpus;
     std::optional<DatasetReader> reader;
     std::optional<TraceMeta> meta;
-    std::unique_ptr<ModelRunner> runner;
+    std::shared_ptr<ModelRunner> runner;   // TraceOptions::reuse_runner, or our own
     std::optional<DatasetBatch> first;   // read ahead, before the output is touched
 
     void open(const Model& model, const TraceOptions& options, int64_t max_tokens) {
@@ -255,7 +255,9 @@ ComputeDType parse_compute_dtype(const std::string& text) {
 
 std::string compute_dtype_name(ComputeDType dtype) { return dtype == ComputeDType::bf16 ? "bf16" : "f32"; }
 
-TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress& progress, const CancelToken& cancel) {
+TraceSummary run_trace(const Model& model, const TraceOptions& requested, Progress& progress, const CancelToken& cancel) {
+    TraceOptions options = requested;   // a reused runner's own options are the ones recorded in /meta
+    if (options.reuse_runner) options.runner = options.reuse_runner->options();
     refuse_dense(model);
     BatchRounds rounds(options.runner.ranks.get());
     TraceInput in;
@@ -265,7 +267,8 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
     const std::vector<int64_t> start = rounds.share_from_collector([&]() -> std::vector<int64_t> {
         in.open(model, options, resumed_max_tokens(options));
         check_trace_output_is_no_input(model, options.output, in.reader->files());
-        in.runner = std::make_unique<ModelRunner>(model, options.runner);   // device, --max-memory refused here
+        in.runner = options.reuse_runner ? options.reuse_runner   // device, --max-memory refused here
+                                         : std::make_shared<ModelRunner>(model, options.runner);
         in.read_first(options);   // bad data refused before any file is touched
         writer.emplace(options.resume ? TraceWriter::resume(options.output, *in.meta)
                                       : TraceWriter::create(options.output, *in.meta, options.overwrite));
@@ -273,7 +276,7 @@ TraceSummary run_trace(const Model& model, const TraceOptions& options, Progress
     });
     if (!rounds.collector()) {
         in.open(model, options, start.at(0));
-        in.runner = std::make_unique<ModelRunner>(model, options.runner);
+        in.runner = options.reuse_runner ? options.reuse_runner : std::make_shared<ModelRunner>(model, options.runner);
         in.read_first(options);
     }
     const int64_t docs = options.resume ? skip_to(*in.reader, start.at(1), options.output, cancel) : 0;

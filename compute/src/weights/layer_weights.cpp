@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <stdexcept>
 
 #include "switchyard/core/errors.h"
 #include "weights/layer_tensors.h"
 #include "weights/model_patch_apply.h"
+#include "weights/parallel_load.h"
 
 namespace sy {
 namespace {
@@ -28,6 +30,24 @@ void attach_biases(ExpertWeights& expert, const torch::Tensor& gate_up_bias, con
 }
 
 bool has_biases(const WeightLoader& loader) { return loader.model().description.family->has_expert_biases(); }
+
+// CPU loads run on several threads (weights/parallel_load.h); device loads stay on the
+// calling thread, in the order the device's stream would serialise them anyway.
+void run_load_tasks(const WeightLoader& loader, int64_t count, const std::function<void(int64_t)>& task) {
+    if (loader.device().is_cpu()) {
+        parallel_tasks(count, task);
+        return;
+    }
+    for (int64_t i = 0; i < count; ++i) task(i);
+}
+
+std::vector<torch::Tensor> load_roles(const WeightLoader& loader, const std::vector<Role>& roles, int layer) {
+    std::vector<torch::Tensor> tensors(roles.size());
+    run_load_tasks(loader, static_cast<int64_t>(roles.size()), [&](int64_t i) {
+        tensors[static_cast<std::size_t>(i)] = loader.load(roles[static_cast<std::size_t>(i)], layer);
+    });
+    return tensors;
+}
 
 ExpertWeights load_expert(const WeightLoader& loader, int layer, int expert) {
     if (loader.model().layout != ExpertLayout::fused)
@@ -83,11 +103,15 @@ void load_all_experts(const WeightLoader& loader, int layer, int64_t count, Laye
     if (loader.model().layout == ExpertLayout::fused) {
         // Views into the two whole tensors: one conversion each, no per-expert copies. The
         // fused [E, 2I, H] / [E, H, I] tensors already are the grouped GEMM's stacked weights.
-        out.stacked = {loader.load(Role::expert_gate_up, layer), loader.load(Role::expert_down, layer)};
+        const std::vector<torch::Tensor> fused = load_roles(loader, {Role::expert_gate_up, Role::expert_down}, layer);
+        out.stacked = {fused[0], fused[1]};
     } else if (grouped_gemm_available(loader.device(), torch_compute_dtype(loader.dtype()))) {
         out.stacked = stack_experts(loader, layer, count);
     } else {
-        for (int e = 0; e < count; ++e) out.experts.push_back(load_expert(loader, layer, e));
+        out.experts.resize(static_cast<std::size_t>(count));
+        run_load_tasks(loader, count, [&](int64_t e) {
+            out.experts[static_cast<std::size_t>(e)] = load_expert(loader, layer, static_cast<int>(e));
+        });
         return;
     }
     for (int64_t e = 0; e < count; ++e) out.experts.push_back(split_fused(out.stacked.gate_up[e], out.stacked.down[e]));
@@ -116,7 +140,8 @@ std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int
     const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
     auto weights = std::make_shared<LayerWeights>();
     weights->layer = layer;
-    for (Role role : roles.common) weights->common.emplace(role, loader.load(role, layer));
+    const std::vector<torch::Tensor> common = load_roles(loader, roles.common, layer);
+    for (std::size_t i = 0; i < roles.common.size(); ++i) weights->common.emplace(roles.common[i], common[i]);
     if (with_experts && roles.expert_count > 0) load_all_experts(loader, layer, roles.expert_count, *weights);
     apply_layer_patch(loader, *weights);
     return weights;

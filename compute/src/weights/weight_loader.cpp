@@ -85,7 +85,8 @@ torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType t
     return dequantize(info, *scale).to(options);
 }
 
-// Same dtype on the CPU: one pread straight into the result. Otherwise pread into a small
+// Same dtype on the CPU: one pread straight into the result; bf16 -> f32 on the CPU: read and
+// widened in place in the result. Otherwise pread into a small
 // staging buffer and convert/upload chunk by chunk, so the transient stays at kStagingBytes
 // whatever the tensor's size (a 1 GB embedding converted to f32 would otherwise hold both).
 torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::IntArrayRef shape,
@@ -98,6 +99,21 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
     if (out.is_cpu()) advise_huge_pages(out.data_ptr(), out.nbytes());
     if (out.is_cpu() && out.scalar_type() == source) {
         m_reader.read(info, begin, numel * source_size, out.data_ptr());
+        return out;
+    }
+    if (out.is_cpu() && source == torch::kBFloat16 && out.scalar_type() == torch::kFloat32) {
+        // No staging buffer: each piece is read into the upper half of the f32 result and
+        // widened in place (bf16_to_f32 allows exactly this overlap), so the bytes pass through
+        // the cache once and no memory besides the result is touched. Pieces of 1 MiB keep the
+        // read data in cache until it is widened.
+        constexpr uint64_t kPiece = uint64_t{512} << 10;   // values: 1 MiB of bf16
+        auto* values = out.data_ptr<float>();
+        auto* upper = reinterpret_cast<uint16_t*>(values) + numel;
+        for (uint64_t done = 0; done < numel; done += kPiece) {
+            const uint64_t n = std::min(kPiece, numel - done);
+            m_reader.read(info, begin + done * source_size, n * source_size, upper + done);
+            bf16_to_f32(upper + done, values + done, n);
+        }
         return out;
     }
     const uint64_t chunk = std::min(numel, kStagingBytes / source_size);

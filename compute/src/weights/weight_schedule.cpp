@@ -55,9 +55,12 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
     const auto index = static_cast<std::size_t>(layer);
     if (m_residency == Residency::cache_all) {
         if (!m_cache[index]) {
-            m_cache[index] = load(layer);
+            if (m_prefetch.valid() && m_prefetched_layer == layer) m_cache[index] = m_prefetch.get();   // rethrows its error
+            else m_cache[index] = load(layer);
             release_layer_sources(m_loader, layer);   // converted copies stay; mapped pages can go
         }
+        // The first batch loads each layer on a worker thread while the one before computes.
+        if (next_layer >= 0) prefetch(next_layer);
         return m_cache[index];
     }
     std::shared_ptr<LayerWeights> weights;
@@ -77,6 +80,19 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
     return weights;
 }
 
+void WeightSchedule::prefetch(int layer) {
+    if (m_residency != Residency::cache_all || m_cache.at(static_cast<std::size_t>(layer))) return;
+    if (m_prefetch.valid()) {
+        if (m_prefetched_layer == layer) return;
+        // Only one load in flight: a finished one goes into the cache, a running one is waited for.
+        const int done = m_prefetched_layer;
+        m_cache[static_cast<std::size_t>(done)] = m_prefetch.get();
+        release_layer_sources(m_loader, done);
+    }
+    m_prefetched_layer = layer;
+    m_prefetch = std::async(std::launch::async, [this, layer] { return load(layer); });
+}
+
 void WeightSchedule::finish(int layer) {
     if (m_residency == Residency::cache_all) return;
     release_layer_sources(m_loader, layer);
@@ -88,6 +104,8 @@ void WeightSchedule::finish(int layer) {
 }
 
 void WeightSchedule::reset() {
+    // A cached layer loading in the background is still wanted: acquire() takes it.
+    if (m_residency == Residency::cache_all) return;
     if (m_prefetch.valid()) {
         try {
             m_prefetch.get();

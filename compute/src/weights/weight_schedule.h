@@ -1,7 +1,8 @@
 #pragma once
 // Which layer weights are resident when:
 // - unbounded (max_memory_bytes == 0) or a bound above every weight: each layer is converted
-//   on first use and stays cached;
+//   once and stays cached; layer l + 1 loads on a worker thread while layer l computes (and
+//   layer 0 while the runner loads the embeddings), so the first batch overlaps the load;
 // - bounded: only the current layer is resident (load -> compute -> release, source pages
 //   dropped); a layer larger than the bound streams its experts one at a time; when two
 //   adjacent layers fit, the next layer is loaded on a worker thread while this one computes;
@@ -30,7 +31,11 @@ public:
     std::shared_ptr<const LayerWeights> acquire(int layer, int next_layer);
     // Done with `layer`: streaming schedules drop it and release its source pages.
     void finish(int layer);
-    // Waits for and drops any prefetch left over from an interrupted run.
+    // cache_all: starts loading `layer` on a worker thread unless it is cached or loading
+    // (acquire() calls it for the next layer; ModelRunner for layer 0 while it loads the
+    // embeddings). Other schedules prefetch in acquire() only.
+    void prefetch(int layer);
+    // Streaming schedules: waits for and drops any prefetch left over from an interrupted run.
     void reset();
 
     bool experts_streamed(int layer) const { return m_stream_experts.at(static_cast<std::size_t>(layer)); }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,11 @@ struct TraceOptions {
     // Called on the job's thread after each batch is flushed (so the file already holds it);
     // an exception thrown here stops the run like a failed batch. May be empty.
     std::function<void(const TraceBatchEvent&)> on_batch;
+    // A runner of the same model to use instead of building one from `runner` (whose options
+    // then do not apply): its loaded weights serve every call, so a caller that traces short
+    // texts one after another (the workbench's token inspector) loads the model once. Used by
+    // one job at a time. May be null.
+    std::shared_ptr<ModelRunner> reuse_runner;
 };
 
 struct TraceSummary {

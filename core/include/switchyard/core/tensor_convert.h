@@ -1,5 +1,6 @@
 #pragma once
 // Per-tensor dtype conversion on demand (no LibTorch). Float formats only.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -28,6 +29,12 @@ uint16_t f32_to_bf16_bits(float value);
 uint16_t f32_to_f16_bits(float value);
 float bf16_bits_to_f32(uint16_t bits);
 float f16_bits_to_f32(uint16_t bits);
+// n bf16 values (raw bits) -> f32, exactly (a bf16 is the top half of an f32), vectorised.
+// In place is allowed in one arrangement: `in` == reinterpret_cast<uint16_t*>(out) + n, i.e.
+// the bf16 bytes were read into the upper half of the f32 destination; values are widened front
+// to back and each store ends at or before the next unread input, so nothing is overwritten
+// before it is read. This is how the weight loader converts with no staging buffer.
+void bf16_to_f32(const uint16_t* in, float* out, std::size_t n);
 float f8_e4m3_bits_to_f32(uint8_t bits);
 float f8_e5m2_bits_to_f32(uint8_t bits);
 // f32 -> float8_e4m3fn, round to nearest even, saturating to +-448 (the format has no

@@ -1,0 +1,124 @@
+// The weight loader's conversions (BF16 read into the f32 result and widened in place, tensors
+// loaded on several threads, layers prefetched while the previous one computes) must give
+// exactly what a plain conversion of the stored values gives, and a runner's first batch
+// exactly what its later batches give.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "runner_fixtures.h"
+#include "switchyard/compute/expert_tensors.h"
+#include "switchyard/compute/trace_job.h"
+#include "switchyard/core/tensor_convert.h"
+#include "switchyard/core/tensor_names.h"
+#include "switchyard/core/trace_store.h"
+
+namespace sy::test {
+namespace {
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Stored values of expert `e`'s `role` tensor, converted by core's scalar code: the per-expert
+// tensor, or slice e of the fused [E, ...] tensor.
+std::vector<float> stored_f32(const Model& model, TensorRole role, int layer, int expert, int64_t rows_from = 0,
+                              int64_t rows = -1) {
+    const FamilySpec& family = *model.description.family;
+    const bool fused = model.layout == ExpertLayout::fused;
+    const TensorInfo& info = model.checkpoint.at(tensor_name(family, role, layer, fused ? -1 : expert, model.layout));
+    std::vector<float> all = to_f32(model.checkpoint.view(info));
+    const int64_t per_expert = fused ? info.numel() / info.shape.at(0) : info.numel();
+    const int64_t cols = info.shape.back();
+    const int64_t begin = (fused ? expert * per_expert : 0) + rows_from * cols;
+    const int64_t count = rows < 0 ? per_expert : rows * cols;
+    return std::vector<float>(all.begin() + begin, all.begin() + begin + count);
+}
+
+class WeightLoadIntegration : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(WeightLoadIntegration, ExpertsAndRoutersAreTheStoredValuesBitForBit) {
+    const Model model = open_model(fixture_model_dir(GetParam()));
+    const bool fused = model.layout == ExpertLayout::fused;
+    for (int layer : model.description.moe_layers) {
+        SCOPED_TRACE("layer " + std::to_string(layer));
+        const int experts = model.description.experts_in_layer(layer);
+        for (int e = 0; e < experts; ++e) {
+            const std::vector<float> gate = load_expert_part_f32(model, layer, e, ExpertPart::gate);
+            const std::vector<float> up = load_expert_part_f32(model, layer, e, ExpertPart::up);
+            const std::vector<float> down = load_expert_part_f32(model, layer, e, ExpertPart::down);
+            if (fused) {
+                const int64_t width = static_cast<int64_t>(down.size()) / model.description.hidden_size;
+                EXPECT_TRUE(same_bits(gate, stored_f32(model, TensorRole::expert_gate_up, layer, e, 0, width))) << "expert " << e;
+                EXPECT_TRUE(same_bits(up, stored_f32(model, TensorRole::expert_gate_up, layer, e, width, width))) << "expert " << e;
+                EXPECT_TRUE(same_bits(down, stored_f32(model, TensorRole::expert_down, layer, e))) << "expert " << e;
+            } else {
+                EXPECT_TRUE(same_bits(gate, stored_f32(model, TensorRole::expert_gate, layer, e))) << "expert " << e;
+                EXPECT_TRUE(same_bits(up, stored_f32(model, TensorRole::expert_up, layer, e))) << "expert " << e;
+                EXPECT_TRUE(same_bits(down, stored_f32(model, TensorRole::expert_down, layer, e))) << "expert " << e;
+            }
+        }
+        const TensorInfo& router = model.checkpoint.at(tensor_name(*model.description.family, TensorRole::router, layer, -1, model.layout));
+        EXPECT_TRUE(same_bits(load_router_f32(model, layer), to_f32(model.checkpoint.view(router))));
+    }
+}
+
+// The first batch overlaps loading with compute (layer l + 1 loads while l runs); later
+// batches use the cached layers. Same logits and routing, bit for bit.
+TEST_P(WeightLoadIntegration, FirstBatchEqualsLaterBatches) {
+    const Model model = open_model(fixture_model_dir(GetParam()));
+    const Batch batch = golden_batch(read_goldens(fixture_goldens(GetParam())));
+    ModelRunner runner(model, RunnerOptions{});
+    RecordingObserver first_routing, second_routing;
+    const BatchOutput first = runner.run(batch, &first_routing, true);
+    const BatchOutput second = runner.run(batch, &second_routing, true);
+    EXPECT_TRUE(same_bits(first.logits, second.logits));
+    ASSERT_EQ(first_routing.layers.size(), second_routing.layers.size());
+    for (std::size_t l = 0; l < first_routing.layers.size(); ++l) {
+        EXPECT_EQ(first_routing.layers[l].ids, second_routing.layers[l].ids) << "layer " << l;
+        EXPECT_TRUE(same_bits(first_routing.layers[l].weights, second_routing.layers[l].weights)) << "layer " << l;
+    }
+}
+
+// A trace given a loaded runner uses it (the token inspector's requests share one): the same
+// routing as a trace that loads its own, and the runner's options in /meta.
+TEST(WeightLoad, TraceReusesAGivenRunner) {
+    const Model model = open_model(fixture_model_dir("tiny-mixtral"));
+    TempDir tmp;
+    TraceOptions options;
+    options.corpus.data = {data_dir() / "corpus" / "valid-sample.jsonl"};
+    options.corpus.max_tokens = 512;
+    options.corpus.seq_len = 256;
+    NullProgress progress;
+    CancelToken cancel;
+    options.output = tmp.path() / "own.h5";
+    run_trace(model, options, progress, cancel);
+    RunnerOptions bf16;
+    bf16.dtype = ComputeDType::bf16;
+    options.reuse_runner = std::make_shared<ModelRunner>(model, RunnerOptions{});
+    options.runner = bf16;   // ignored: the reused runner's options apply
+    for (const char* name : {"reused-1.h5", "reused-2.h5"}) {
+        options.output = tmp.path() / name;
+        run_trace(model, options, progress, cancel);
+    }
+    const TraceReader own = TraceReader::open(tmp.path() / "own.h5");
+    for (const char* name : {"reused-1.h5", "reused-2.h5"}) {
+        const TraceReader reused = TraceReader::open(tmp.path() / name);
+        EXPECT_EQ(reused.meta().dtype, "f32") << name;
+        ASSERT_EQ(reused.token_count(), own.token_count()) << name;
+        for (int m = 0; m < static_cast<int>(own.meta().moe_layers.size()); ++m) {
+            EXPECT_EQ(reused.routing(m, 0, own.token_count()).topk_ids, own.routing(m, 0, own.token_count()).topk_ids)
+                << name << " MoE layer " << m;
+        }
+    }
+}
+
+// BF16 checkpoints of both layouts, several families (gpt-oss's interleaved experts and
+// DeepSeek FP8 go through other conversions, tested with their families).
+INSTANTIATE_TEST_SUITE_P(Bf16Fixtures, WeightLoadIntegration,
+                         ::testing::Values("tiny-qwen3-moe", "tiny-qwen3-moe-fused", "tiny-olmoe", "tiny-deepseek-v3",
+                                           "tiny-glm4-moe"),
+                         fixture_test_name);
+
+}  // namespace
+}  // namespace sy::test
