@@ -60,14 +60,8 @@ Verb add_apply(CLI::App& root) {
                                 r.tensor_count, double(r.total_bytes) / 1e6, args->output.c_str());
                     return 0;
                 }
-                const EditJobResult result =
-                    run_edit_job(model, recipe, args->record(), job, CalibrationScores{}, progress, cancel);
-                progress.done();
-                std::fputs(edit_report("apply", result, CalibrationScores{}).c_str(), stdout);
-                if (result.exported)
-                    std::printf("wrote %zu tensors (%.1f MB) to %s\n", result.exported->tensor_count,
-                                double(result.exported->total_bytes) / 1e6, args->output.c_str());
-                return 0;
+                return run_edit_and_report("apply", model, recipe, args->record(), job, CalibrationScores{}, progress,
+                                           cancel);
             }};
 }
 

@@ -70,13 +70,7 @@ Verb add_merge(CLI::App& root) {
                 Recipe recipe;
                 recipe.edits.push_back(resolve_merge(model, request, scores, calibration, progress, cancel));
                 recipe.export_settings = {args->out_dtype, args->shard_size};
-                const EditJobResult result = run_edit_job(model, recipe, args->record(), job, scores, progress, cancel);
-                progress.done();
-                std::fputs(edit_report("merge", result, scores).c_str(), stdout);
-                if (result.exported)
-                    std::printf("wrote %zu tensors (%.1f MB) to %s\n", result.exported->tensor_count,
-                                double(result.exported->total_bytes) / 1e6, args->output.c_str());
-                return 0;
+                return run_edit_and_report("merge", model, recipe, args->record(), job, scores, progress, cancel);
             }};
 }
 

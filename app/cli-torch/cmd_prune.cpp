@@ -50,13 +50,7 @@ Verb add_prune(CLI::App& root) {
                 Recipe recipe;
                 recipe.edits.push_back(resolve_prune(model, request, scores));
                 recipe.export_settings = {args->out_dtype, args->shard_size};
-                const EditJobResult result = run_edit_job(model, recipe, args->record(), job, scores, progress, cancel);
-                progress.done();
-                std::fputs(edit_report("prune", result, scores).c_str(), stdout);
-                if (result.exported)
-                    std::printf("wrote %zu tensors (%.1f MB) to %s\n", result.exported->tensor_count,
-                                double(result.exported->total_bytes) / 1e6, args->output.c_str());
-                return 0;
+                return run_edit_and_report("prune", model, recipe, args->record(), job, scores, progress, cancel);
             }};
 }
 

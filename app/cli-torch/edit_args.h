@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "export_flags.h"
 #include "run_args.h"
 #include "switchyard/editing/surgery.h"
 
@@ -35,15 +36,7 @@ struct EditArgs : RunArgs {
         cmd->add_flag("--force", force, "Replace a non-empty output folder");
     }
 
-    ExportOptions export_options() const {
-        ExportOptions options;
-        options.output_dir = output;
-        options.dtype = parse_export_dtype(out_dtype);
-        options.shard_size_bytes = parse_byte_size(shard_size);
-        options.force = force;
-        options.command_line = command_line();
-        return options;
-    }
+    ExportOptions export_options() const { return export_options_from_flags(output, out_dtype, shard_size, force); }
 
     EditRecord record() const {
         EditRecord r;

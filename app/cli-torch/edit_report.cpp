@@ -75,4 +75,16 @@ std::string edit_report(const std::string& verb, const EditJobResult& result, co
     return out;
 }
 
+int run_edit_and_report(const std::string& verb, const Model& model, const Recipe& recipe, const EditRecord& record,
+                        const EditJobOptions& job, const CalibrationScores& scores, StderrProgress& progress,
+                        const CancelToken& cancel) {
+    const EditJobResult result = run_edit_job(model, recipe, record, job, scores, progress, cancel);
+    progress.done();
+    std::fputs(edit_report(verb, result, scores).c_str(), stdout);
+    if (result.exported)
+        std::printf("wrote %zu tensors (%.1f MB) to %s\n", result.exported->tensor_count,
+                    double(result.exported->total_bytes) / 1e6, job.export_options.output_dir.c_str());
+    return 0;
+}
+
 }  // namespace sy::cli

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "export_flags.h"
 #include "progress_stderr.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/model.h"
@@ -85,15 +86,7 @@ struct TrainingArgs {
         return t;
     }
 
-    ExportOptions export_options() const {
-        ExportOptions o;
-        o.output_dir = output;
-        o.dtype = parse_export_dtype(out_dtype);
-        o.shard_size_bytes = parse_byte_size(shard_size);
-        o.force = force;
-        o.command_line = command_line();
-        return o;
-    }
+    ExportOptions export_options() const { return export_options_from_flags(output, out_dtype, shard_size, force); }
 
     // Checks what can be checked before the data is read (output folder, its dtype).
     void check_output(const Model& model) const {

@@ -1,4 +1,5 @@
 // switchyard export MODEL_DIR -o OUT_DIR [--shard-size 5GB] [--dtype keep|bf16|f16|f32] [--force]
+#include "export_flags.h"
 #include "progress_stderr.h"
 #include "switchyard/core/model.h"
 #include "switchyard/editing/export.h"
@@ -22,12 +23,8 @@ Verb add_export(CLI::App& root) {
     cmd->add_flag("--force", args->force, "Replace a non-empty output folder");
     add_progress_flags(cmd, args->quiet);
     return {cmd, [args, &root]() {
-                ExportOptions options;
-                options.output_dir = args->output_dir;
-                options.shard_size_bytes = parse_byte_size(args->shard_size);
-                options.dtype = parse_export_dtype(args->dtype);
-                options.force = args->force;
-                options.command_line = command_line();
+                const ExportOptions options =
+                    export_options_from_flags(args->output_dir, args->dtype, args->shard_size, args->force);
                 const Model model = open_model(args->model_dir);
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
