@@ -13,17 +13,6 @@
 namespace sy {
 namespace {
 
-DType stored_dtype(DType source, ExportDType requested) {
-    if (!dtype_is_float(source)) return source;
-    switch (requested) {
-        case ExportDType::bf16: return DType::bf16;
-        case ExportDType::f16: return DType::f16;
-        case ExportDType::f32: return DType::f32;
-        case ExportDType::keep: break;
-    }
-    return source;
-}
-
 // Dtype of a role's tensor in the checkpoint (per-expert name of expert 0, or the fused tensor).
 DType role_dtype(const Model& model, TensorRole role, int layer) {
     const FamilySpec& spec = *model.description.family;
@@ -58,7 +47,7 @@ PlanPatch patch_for_plan(const Model& model, const EditPlan& plan, ExportDType d
         std::vector<bool> occupied(static_cast<std::size_t>(l.original_experts), false);
         LayerPatch lp;
         std::vector<float> router, bias;
-        const DType router_dtype = stored_dtype(role_dtype(model, TensorRole::router, l.layer), dtype);
+        const DType router_dtype = converted_dtype(role_dtype(model, TensorRole::router, l.layer), dtype);
         for (const PlannedExpert& p : l.experts) {
             occupied[static_cast<std::size_t>(p.home)] = true;
             if (!p.is_copy() || p.copy_source() != p.home) {
@@ -75,14 +64,14 @@ PlanPatch patch_for_plan(const Model& model, const EditPlan& plan, ExportDType d
             }
             if (bias_role && p.bias_source != p.home) {
                 if (p.bias_source >= 0 && bias.empty()) bias = load_score_bias_f32(model, l.layer);
-                const DType bias_dtype = stored_dtype(role_dtype(model, *bias_role, l.layer), dtype);
+                const DType bias_dtype = converted_dtype(role_dtype(model, *bias_role, l.layer), dtype);
                 lp.score_bias[p.home] = p.bias_source >= 0 ? bias[static_cast<std::size_t>(p.bias_source)]
                                                            : rounded({p.bias_value}, bias_dtype, 1, 1, model, "bias")[0];
             }
         }
         for (int e = 0; e < l.original_experts; ++e)
             if (!occupied[static_cast<std::size_t>(e)]) out.masks[l.layer].push_back(e);
-        expert_dtype[l.layer] = stored_dtype(role_dtype(model, TensorRole::expert_down, l.layer), dtype);
+        expert_dtype[l.layer] = converted_dtype(role_dtype(model, TensorRole::expert_down, l.layer), dtype);
         patch->layers[l.layer] = std::move(lp);
     }
     const Model* m = &model;
