@@ -1,5 +1,5 @@
 #pragma once
-// The training engine (editing.md §0 primitive P6, §3, §4, §8 item 6): gradient descent on an
+// The training engine (editing.md §0 primitive P6, §3, §4, §8): gradient descent on an
 // explicit set of tensors of a checkpoint (whole per-layer tensors, or one routed expert's slice
 // of a fused expert tensor) while every other tensor is frozen: no gradient, no optimizer state,
 // never written. The forward pass is the one trace and eval run (compute/src/forward), with
