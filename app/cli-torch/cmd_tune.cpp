@@ -1,8 +1,9 @@
 // switchyard tune MODEL --data FILE -o OUT [--select esft-gate|esft-token|all --threshold P |
 //   --experts L:E,...] [--steps N] [--lr LR] ...
 // ESFT (editing.md §4.1): only the experts relevant to the data train; routers, shared experts
-// and everything else stay frozen. `--select all` trains every routed expert (or a dense
-// model's MLPs).
+// and everything else stay frozen. `--select all` trains every routed expert and the routers,
+// with the load-balancing loss (continued training of an upcycled model, docs/upcycling.md),
+// or a dense model's MLPs.
 #include "switchyard/core/expert_selection.h"
 #include "torch_verbs_cli.h"
 #include "training_args.h"
@@ -13,8 +14,8 @@ Verb add_tune(CLI::App& root) {
     auto* cmd = root.add_subcommand("tune", "Specialise a model by training only the experts relevant to the data (ESFT)");
     struct Args : TrainingArgs {
         std::vector<std::string> data;
-        std::string select = "esft-gate", experts;
-        double threshold = 0, holdout = 0.1;
+        std::string select = "esft-gate", experts, routers = "auto";
+        double threshold = 0, holdout = 0.1, load_balance = 0;
     };
     auto args = std::make_shared<Args>();
     args->declare(cmd);
@@ -30,7 +31,12 @@ Verb add_tune(CLI::App& root) {
     cmd->add_option("--holdout", args->holdout,
                     "Share of the data held out to choose the default --steps (early stop) and --lr")
         ->capture_default_str();
-    return {cmd, [args, experts]() {
+    cmd->add_option("--routers", args->routers, "Train the routers: auto (with --select all on a MoE model), train, freeze")
+        ->check(CLI::IsMember({"auto", "train", "freeze"}))
+        ->capture_default_str();
+    auto* balance = cmd->add_option("--load-balance", args->load_balance,
+                                    "Weight of the load-balancing loss (default 0.01 when routers train, else 0)");
+    return {cmd, [args, experts, balance]() {
                 const CancelToken& cancel = install_cancel_handler();
                 const Model model = open_model(args->model_dir);
                 args->check_output(model);
@@ -46,6 +52,8 @@ Verb add_tune(CLI::App& root) {
                                                               : TuneOptions::Select::esft_gate;
                 }
                 o.threshold = args->threshold;
+                if (args->routers != "auto") o.train_routers = args->routers == "train";
+                if (balance->count()) o.load_balance = args->load_balance;
                 o.holdout = args->holdout;
                 o.training = args->training();
                 StderrProgress progress(args->quiet);

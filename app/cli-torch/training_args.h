@@ -120,6 +120,7 @@ inline int run_surgery(const Model& model, SurgeryPlan& plan, const TrainingArgs
     std::error_code ec;
     std::filesystem::remove_all(training_work_dir(args.output), ec);   // its log is in the output now
     progress.done();
+    std::fputs(format_load_summary(result).c_str(), stderr);
     std::fputs(surgery_report(plan, result).c_str(), stdout);
     std::printf("wrote %zu tensors (%.1f MB) to %s; %zu trained tensors, %lld parameters\n", exported.tensor_count,
                 double(exported.total_bytes) / 1e6, args.output.c_str(), plan.parameters.size(),

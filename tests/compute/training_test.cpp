@@ -184,6 +184,54 @@ TEST(TrainingEngine, CheckpointedLayersComputeTheSameUpdate) {
             most = std::max(most, double(std::abs(plain.tensors[i].values[j] - checkpointed.tensors[i].values[j])));
         EXPECT_LT(most, 1e-5) << parameter_name(plain.tensors[i].ref);
     }
+    // The expert load counts the forward pass once: a checkpointed layer's re-run adds nothing.
+    ASSERT_EQ(plain.load_cv.size(), 2u);
+    ASSERT_EQ(checkpointed.load_cv.size(), 2u);
+    for (std::size_t m = 0; m < plain.load_cv[0].size(); ++m)
+        EXPECT_NEAR(plain.load_cv[0][m], checkpointed.load_cv[0][m], 1e-9) << "layer " << plain.load_layers[m];
+}
+
+// Routers alone, with and without the load-balancing term: the load CV is reported per step and
+// MoE layer, lies between 0 and the collapse value sqrt(E/k - 1), and the balance term lowers it.
+TEST(TrainingEngine, LoadBalanceLossLowersTheLoadCv) {
+    const Model model = mixtral();
+    TrainingOptions options = expert_options();
+    options.parameters.clear();
+    for (int l : model.description.moe_layers) options.parameters.push_back({TensorRole::router, l, -1});
+    options.evaluations.clear();
+    options.streams[0].holdout = 0;
+    options.optimizer.lr = 3e-2;
+    options.optimizer.warmup_steps = 0;
+    options.optimizer.schedule = LrSchedule::constant;
+    options.steps = 12;
+    NullProgress progress;
+    CancelToken cancel;
+    const TrainingResult free_run = run_training(model, options, progress, cancel);
+    RoutingLoss balance;
+    balance.kind = RoutingLoss::Kind::load_balance;
+    balance.weight = 1.0;
+    options.streams[0].routing = {balance};
+    const TrainingResult balanced = run_training(model, options, progress, cancel);
+
+    const std::size_t layers = model.description.moe_layers.size();
+    ASSERT_EQ(balanced.load_layers, model.description.moe_layers);
+    ASSERT_EQ(balanced.load_cv.size(), 12u);
+    ASSERT_EQ(balanced.load_cv_collapsed.size(), layers);
+    EXPECT_NEAR(balanced.load_cv_collapsed[0], std::sqrt(8.0 / 2.0 - 1.0), 1e-12);   // tiny-mixtral: 8 experts, top-2
+    double free_last = 0, balanced_last = 0;
+    for (std::size_t m = 0; m < layers; ++m) {
+        for (const auto& row : balanced.load_cv) {
+            ASSERT_EQ(row.size(), layers);
+            EXPECT_GE(row[m], 0.0);
+            EXPECT_LE(row[m], balanced.load_cv_collapsed[m] + 1e-9);
+        }
+        // Steps 1 of both runs route with the same weights and data.
+        EXPECT_DOUBLE_EQ(free_run.load_cv[0][m], balanced.load_cv[0][m]);
+        free_last += free_run.load_cv.back()[m] / double(layers);
+        balanced_last += balanced.load_cv.back()[m] / double(layers);
+    }
+    EXPECT_LT(balanced_last, free_last) << "mean CV at the last step, with the balance term vs without";
+    EXPECT_NE(format_load_summary(balanced).find("collapsed 1.732"), std::string::npos) << format_load_summary(balanced);
 }
 
 TEST(TrainingEngine, BadOptionsAreRefusedBeforeLoading) {

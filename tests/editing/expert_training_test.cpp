@@ -203,6 +203,63 @@ TEST(ExpertTraining, BadInputIsRefusedBeforeAnythingRuns) {
     EXPECT_EQ(all.parameters.size(), 3u * static_cast<std::size_t>(dense.description.num_layers));
 }
 
+// Continued training of an upcycled model: `--select all` on a MoE model trains every router
+// too, with the load-balancing term at Switch's 0.01; ESFT's selections keep routers frozen.
+TEST(ExpertTraining, SelectAllTrainsRoutersWithTheBalanceLoss) {
+    const Model model = open_model(test::model_dir("tiny-mixtral"));
+    const ModelDescription& d = model.description;
+    NullProgress progress;
+    CancelToken cancel;
+    TuneOptions t;
+    t.data = {test::corpus("valid-mixed.jsonl")};
+    t.training.steps = 1;
+    t.training.lr = 1e-3;
+    t.select = TuneOptions::Select::all;
+    const auto routers = [](const SurgeryPlan& plan) {
+        std::vector<int> layers;
+        for (const ParameterRef& ref : plan.parameters)
+            if (ref.role == TensorRole::router) layers.push_back(ref.layer);
+        return layers;
+    };
+    const SurgeryPlan all = plan_tune(model, t, progress, cancel);
+    EXPECT_EQ(routers(all), d.moe_layers);
+    EXPECT_EQ(all.parameters.size(), d.moe_layers.size() * (1 + 3 * static_cast<std::size_t>(d.experts_in_layer(d.moe_layers[0]))));
+    ASSERT_EQ(all.training.streams[0].routing.size(), 1u);
+    EXPECT_EQ(all.training.streams[0].routing[0].kind, RoutingLoss::Kind::load_balance);
+    EXPECT_DOUBLE_EQ(all.training.streams[0].routing[0].weight, k_default_load_balance);
+    const nlohmann::json details = nlohmann::json::parse(all.details_json);
+    EXPECT_EQ(details["routers"], true);
+    EXPECT_DOUBLE_EQ(details["load_balance"].get<double>(), 0.01);
+
+    t.train_routers = false;   // --routers freeze: the experts only, no balance term by default
+    const SurgeryPlan frozen = plan_tune(model, t, progress, cancel);
+    EXPECT_TRUE(routers(frozen).empty());
+    EXPECT_TRUE(frozen.training.streams[0].routing.empty());
+
+    t.train_routers.reset();
+    t.select = TuneOptions::Select::listed;   // ESFT-style: routers frozen unless asked
+    t.experts = {{1, 2}};
+    t.load_balance = 0.1;
+    const SurgeryPlan listed = plan_tune(model, t, progress, cancel);
+    EXPECT_TRUE(routers(listed).empty());
+    ASSERT_EQ(listed.training.streams[0].routing.size(), 1u);
+    EXPECT_DOUBLE_EQ(listed.training.streams[0].routing[0].weight, 0.1);
+    t.load_balance = -1.0;
+    EXPECT_THROW(plan_tune(model, t, progress, cancel), UsageError);
+
+    const Model dense = open_model(test::model_dir("tiny-llama"));
+    TuneOptions u;
+    u.data = t.data;
+    u.training.steps = 1;
+    u.select = TuneOptions::Select::all;
+    EXPECT_TRUE(plan_tune(dense, u, progress, cancel).training.streams[0].routing.empty());
+    u.load_balance = 0.01;
+    EXPECT_THROW(plan_tune(dense, u, progress, cancel), UsageError);   // no router to balance
+    u.load_balance.reset();
+    u.train_routers = true;
+    EXPECT_THROW(plan_tune(dense, u, progress, cancel), UsageError);
+}
+
 TEST(ExpertTraining, EsftTakesTheSmallestPrefixReachingTheThreshold) {
     ExpertScores scores;
     LayerExpertScores l;

@@ -17,16 +17,26 @@
 namespace sy {
 namespace {
 
-// Where the routing terms of a pass go: values (detached doubles, for the log) and/or the
-// weighted sum with autograd (for backward).
+// Where the routing of a pass goes: the terms' values (detached doubles, for the log) and/or
+// their weighted sum with autograd (for backward), and the experts' slot counts (`load`, set in
+// the forward pass only, so a checkpointed layer's re-run does not count twice).
 struct TermSink {
     const ModelDescription* model = nullptr;
     const RoutingObjective* objective = nullptr;
     std::vector<double>* values = nullptr;
     torch::Tensor* weighted = nullptr;
+    std::vector<torch::Tensor>* load = nullptr;
 
-    bool active() const { return objective && !objective->terms.empty() && (values || weighted); }
+    bool active() const { return load || (objective && !objective->terms.empty() && (values || weighted)); }
     void add(int layer, const Routing& routing) const {
+        if (load) {
+            torch::NoGradGuard no_grad;
+            const int64_t experts = routing.probs.size(1);
+            const torch::Tensor counts = torch::bincount(routing.ids.reshape({-1}), {}, experts).to(torch::kFloat32);
+            torch::Tensor& slot = (*load)[static_cast<std::size_t>(layer)];
+            slot = slot.defined() ? slot + counts : counts;
+        }
+        if (!objective) return;
         for (std::size_t i = 0; i < objective->terms.size(); ++i) {
             const RoutingLoss& term = objective->terms[i];
             if (term.kind == RoutingLoss::Kind::anchor && term.layer != layer) continue;
@@ -115,8 +125,9 @@ MicroBatchResult train_micro_batch(TrainableModel& model, const Batch& batch, co
     MicroBatchResult result;
     result.tokens = p.layout.tokens;
     result.routing_values.assign(routing.terms.size(), 0.0);
+    result.expert_load.resize(static_cast<std::size_t>(d.num_layers));
     const int first = model.first_trained_layer(), layers = d.num_layers;
-    const TermSink record{&d, &routing, &result.routing_values, nullptr};
+    const TermSink record{&d, &routing, &result.routing_values, nullptr, &result.expert_load};
     torch::Tensor h;
     {
         torch::NoGradGuard no_grad;
@@ -135,7 +146,7 @@ MicroBatchResult train_micro_batch(TrainableModel& model, const Batch& batch, co
             inputs.push_back(h);
             h = run_layer(model, ctx, l, h, true, record);
         } else {
-            h = run_layer(model, ctx, l, h, true, TermSink{&d, &routing, &result.routing_values, &aux});
+            h = run_layer(model, ctx, l, h, true, TermSink{&d, &routing, &result.routing_values, &aux, &result.expert_load});
         }
     }
     cancel.throw_if_cancelled();

@@ -23,6 +23,9 @@ struct RoutingObjective {
 struct MicroBatchResult {
     double token_value = 0;              // this micro-batch's part of the stream's loss
     std::vector<double> routing_values;  // per RoutingObjective::terms, its part of the term
+    // Per model layer: top-k slots each expert took in the forward pass, [E] f32 on the device
+    // (undefined for dense layers); the training log's load CV.
+    std::vector<torch::Tensor> expert_load;
     int64_t tokens = 0;
 };
 

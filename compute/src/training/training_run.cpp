@@ -60,7 +60,48 @@ std::string progress_text(const char* phase, int64_t step, int64_t steps, double
     return text;
 }
 
+// Per MoE layer of `model`: CV of the slot counts summed over a step's micro-batches (every
+// stream), summed over the processes of a data-parallel run first.
+std::vector<double> load_cv(const ModelDescription& d, const std::vector<torch::Tensor>& load, const torch::Device& device,
+                            GradientReducer* reducer) {
+    if (d.moe_layers.empty()) return {};
+    std::vector<torch::Tensor> parts;
+    for (int l : d.moe_layers) {
+        const torch::Tensor& counts = load[static_cast<std::size_t>(l)];
+        parts.push_back(counts.defined() ? counts
+                                         : torch::zeros({d.experts_in_layer(l)}, torch::TensorOptions(torch::kFloat32).device(device)));
+    }
+    torch::Tensor all = torch::cat(parts).contiguous();
+    if (reducer) reducer->all_reduce_sum(all.data_ptr<float>(), all.numel());
+    all = all.to(torch::kCPU).to(torch::kFloat64);
+    std::vector<double> out;
+    int64_t offset = 0;
+    for (int l : d.moe_layers) {
+        const torch::Tensor counts = all.narrow(0, offset, d.experts_in_layer(l));
+        offset += counts.numel();
+        const double mean = counts.mean().item<double>();
+        out.push_back(mean > 0 ? counts.std(/*unbiased=*/false).item<double>() / mean : std::nan(""));
+    }
+    return out;
+}
+
 }  // namespace
+
+std::string format_load_summary(const TrainingResult& r) {
+    if (r.load_layers.empty() || r.load_cv.empty()) return {};
+    const std::size_t steps = r.load_cv.size(), tail = std::max<std::size_t>(1, steps / 10);
+    std::string out = "expert load CV per MoE layer (0 = balanced; collapsed = every token on the same k experts):\n";
+    for (std::size_t m = 0; m < r.load_layers.size(); ++m) {
+        double last = 0;
+        for (std::size_t s = steps - tail; s < steps; ++s) last += r.load_cv[s][m];
+        last /= double(tail);
+        char line[200];
+        std::snprintf(line, sizeof line, "  layer %2d: %.3f at step 1 -> %.3f (mean of the last %zu steps); collapsed %.3f\n",
+                      r.load_layers[m], r.load_cv.front()[m], last, tail, r.load_cv_collapsed[m]);
+        out += line;
+    }
+    return out;
+}
 
 TrainingRun::TrainingRun(const Model& model, const TrainingOptions& options, Progress& progress, const CancelToken& cancel)
     : m_model(model), m_options(options), m_progress(progress), m_cancel(cancel), m_start(std::chrono::steady_clock::now()) {}
@@ -205,6 +246,7 @@ void TrainingRun::start_log() {
     meta.run_json = m_options.run_json;
     for (const TrainingStream& s : m_options.streams) meta.streams.push_back(s.name);
     meta.routing = m_routing_names;
+    meta.load_layers.assign(m_model.description.moe_layers.begin(), m_model.description.moe_layers.end());
     if (m_resumed) {
         m_log.emplace(TrainingLog::resume(m_options.log_file, meta, m_step));
         return;
@@ -218,6 +260,7 @@ StepOutcome TrainingRun::step(double lr) {
     StepOutcome out;
     std::vector<SamplerCursor> cursors;
     for (const StreamRuntime& s : m_streams) cursors.push_back(s.sampler->cursor());
+    std::vector<torch::Tensor> load(static_cast<std::size_t>(m_model.description.num_layers));
     try {
         for (StreamRuntime& s : m_streams) {
             const TrainingStream& spec = *s.spec;
@@ -241,6 +284,8 @@ StepOutcome TrainingRun::step(double lr) {
                                                              m_plan.checkpointing, m_cancel);
                 stream_loss += r.token_value;
                 for (std::size_t i = 0; i < routing.size(); ++i) routing[i] += r.routing_values[i];
+                for (std::size_t l = 0; l < load.size(); ++l)
+                    if (r.expert_load[l].defined()) load[l] = load[l].defined() ? load[l] + r.expert_load[l] : r.expert_load[l];
             }
             out.stream_loss.push_back(stream_loss);
             out.loss += spec.weight * stream_loss;
@@ -256,6 +301,7 @@ StepOutcome TrainingRun::step(double lr) {
         for (std::size_t i = 0; i < m_streams.size(); ++i) m_streams[i].sampler->set_cursor(cursors[i]);
         throw;
     }
+    out.load_cv = guard_torch("expert load", [&] { return load_cv(m_model.description, load, m_trainable->device(), m_options.reducer); });
     if (GradientReducer* reducer = m_options.reducer) {
         torch::NoGradGuard no_grad;
         for (torch::Tensor& master : m_trainable->masters()) {
@@ -323,6 +369,7 @@ void TrainingRun::report(int64_t step, const StepOutcome& outcome, double lr) {
         row.loss = outcome.loss;
         row.stream_loss = outcome.stream_loss;
         row.routing_loss = outcome.routing_loss;
+        row.load_cv = outcome.load_cv;
         row.grad_norm = outcome.grad_norm;
         row.tokens = outcome.tokens;
         row.tokens_per_second = rate;
@@ -353,6 +400,7 @@ void TrainingRun::run_steps(int64_t first, int64_t last) {
         m_tokens += outcome.tokens;
         m_tokens_this_run += outcome.tokens;
         m_step = s;
+        m_load_cv.push_back(outcome.load_cv);
         report(s, outcome, lr);
         const bool evaluate = (m_options.eval_every > 0 && s % m_options.eval_every == 0) || s == last;
         if (evaluate && after_evaluation(s)) break;
@@ -396,6 +444,11 @@ void TrainingRun::finish(TrainingResult& result) {
     result.checkpointing = m_plan.checkpointing;
     result.seconds = m_train_seconds;
     result.tokens_per_second = m_train_seconds > 0 ? double(m_tokens_this_run) / m_train_seconds : 0;
+    const ModelDescription& d = m_model.description;
+    result.load_layers = d.moe_layers;
+    for (int l : d.moe_layers)
+        result.load_cv_collapsed.push_back(std::sqrt(std::max(0.0, double(d.experts_in_layer(l)) / double(std::max<int64_t>(d.top_k, 1)) - 1.0)));
+    if (!d.moe_layers.empty()) result.load_cv = m_load_cv;
     if (m_log) m_log->close();
 }
 

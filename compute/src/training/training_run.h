@@ -27,6 +27,7 @@ struct StreamRuntime {
 struct StepOutcome {
     double loss = 0;
     std::vector<double> stream_loss, routing_loss;
+    std::vector<double> load_cv;        // per MoE layer (TrainingResult::load_cv)
     double grad_norm = 0;
     int64_t tokens = 0;
 };
@@ -66,6 +67,7 @@ private:
     std::vector<std::string> m_routing_names;
     std::vector<EvalReport> m_before;
     std::vector<double> m_heldout_before;
+    std::vector<std::vector<double>> m_load_cv;   // per step of this process run
     double m_lr = 0;
     int64_t m_step = 0;                 // completed steps
     int64_t m_best_step = 0;

@@ -31,6 +31,7 @@ const Column k_lr = {"/steps/lr", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
 const Column k_loss = {"/steps/loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
 const Column k_stream_loss = {"/steps/stream_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
 const Column k_routing_loss = {"/steps/routing_loss", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
+const Column k_load_cv = {"/steps/load_cv", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
 const Column k_grad_norm = {"/steps/grad_norm", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
 const Column k_tokens = {"/steps/tokens", H5T_STD_I64LE, H5T_NATIVE_INT64};
 const Column k_rate = {"/steps/tokens_per_second", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE};
@@ -89,6 +90,12 @@ TrainingLogMeta read_meta(hid_t file, const std::string& where) {
     meta.run_json = h5::read_string_attribute(file, "run", where);
     meta.streams = read_names(file, "/steps/stream_names", where);
     meta.routing = read_names(file, "/steps/routing_names", where);
+    if (H5Lexists(file, "/steps/load_layers", H5P_DEFAULT) > 0) {
+        h5::Handle dataset = h5::open_dataset(file, "/steps/load_layers", 0, where);
+        const hsize_t m = h5::dataset_dims(dataset, where)[0];
+        meta.load_layers.resize(static_cast<std::size_t>(m));
+        if (m) h5::read_box(dataset, H5T_NATIVE_INT32, {0}, {m}, meta.load_layers.data(), where);
+    }
     return meta;
 }
 
@@ -121,6 +128,7 @@ struct TrainingLog::Impl {
             {k_step, 0}, {k_lr, 0}, {k_loss, 0}, {k_stream_loss, meta.streams.size()}, {k_grad_norm, 0},
             {k_tokens, 0}, {k_rate, 0}, {k_seconds, 0}};
         if (!meta.routing.empty()) columns.push_back({k_routing_loss, meta.routing.size()});
+        if (!meta.load_layers.empty()) columns.push_back({k_load_cv, meta.load_layers.size()});
         return columns;
     }
     void open_columns() {
@@ -161,6 +169,10 @@ TrainingLog TrainingLog::create(const fs::path& path, const TrainingLogMeta& met
     create_column(impl->file, k_heldout_nll, meta.streams.size(), impl->where);
     write_names(impl->file, "stream_names", meta.streams, impl->where);
     if (!meta.routing.empty()) write_names(impl->file, "routing_names", meta.routing, impl->where);
+    if (!meta.load_layers.empty()) {
+        h5::Handle group(h5::check_id(H5Gopen2(impl->file, "/steps", H5P_DEFAULT), impl->where, "missing group /steps"));
+        h5::write_int_dataset(group, "load_layers", meta.load_layers, impl->where);
+    }
     impl->start_swmr();
     impl->flush();
     return TrainingLog(std::move(impl));
@@ -181,8 +193,8 @@ TrainingLog TrainingLog::resume(const fs::path& path, const TrainingLogMeta& met
                                              "cannot reopen the training log"));
     }
     const TrainingLogMeta stored = read_meta(impl->file, impl->where);
-    SY_CHECK(stored.streams == meta.streams && stored.routing == meta.routing, UsageError,
-             impl->where + ": this log records other data streams or routing losses than the resumed run");
+    SY_CHECK(stored.streams == meta.streams && stored.routing == meta.routing && stored.load_layers == meta.load_layers,
+             UsageError, impl->where + ": this log records other data streams, routing losses or MoE layers than the resumed run");
     impl->meta = stored;
     impl->open_columns();
     // Rows after the resumable state's step were logged by steps that state does not hold.
@@ -205,12 +217,16 @@ TrainingLog TrainingLog::resume(const fs::path& path, const TrainingLogMeta& met
 void TrainingLog::append(const TrainingStepRow& row) {
     Impl& impl = *m_impl;
     SY_CHECK(impl.file.valid(), UsageError, impl.where + ": the training log is closed");
-    SY_CHECK(row.stream_loss.size() == impl.meta.streams.size() && row.routing_loss.size() == impl.meta.routing.size(),
+    SY_CHECK(row.stream_loss.size() == impl.meta.streams.size() && row.routing_loss.size() == impl.meta.routing.size() &&
+                 row.load_cv.size() == impl.meta.load_layers.size(),
              ShapeMismatch, impl.where + ": a step row has " + std::to_string(row.stream_loss.size()) + " stream and " +
-                 std::to_string(row.routing_loss.size()) + " routing losses, expected " +
-                 std::to_string(impl.meta.streams.size()) + " and " + std::to_string(impl.meta.routing.size()));
-    const void* values[] = {&row.step, &row.lr, &row.loss, row.stream_loss.data(), &row.grad_norm,
-                            &row.tokens, &row.tokens_per_second, &row.seconds, row.routing_loss.data()};
+                 std::to_string(row.routing_loss.size()) + " routing losses and " + std::to_string(row.load_cv.size()) +
+                 " load values, expected " + std::to_string(impl.meta.streams.size()) + ", " +
+                 std::to_string(impl.meta.routing.size()) + " and " + std::to_string(impl.meta.load_layers.size()));
+    std::vector<const void*> values = {&row.step, &row.lr, &row.loss, row.stream_loss.data(), &row.grad_norm,
+                                       &row.tokens, &row.tokens_per_second, &row.seconds};
+    if (!impl.meta.routing.empty()) values.push_back(row.routing_loss.data());
+    if (!impl.meta.load_layers.empty()) values.push_back(row.load_cv.data());
     const auto columns = impl.step_columns();
     for (std::size_t i = 0; i < columns.size(); ++i)
         h5::append_rows(impl.steps[i], columns[i].first.mem_type, 0, impl.step_rows, 1, values[i], impl.where);
@@ -247,19 +263,21 @@ TrainingLogContents read_training_log(const fs::path& path) {
     if (!file.valid()) file = h5::Handle(h5::check_id(H5Fopen(where.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), where, "cannot open"));
     TrainingLogContents out;
     out.meta = read_meta(file, where);
-    const std::size_t s = out.meta.streams.size(), r = out.meta.routing.size();
+    const std::size_t s = out.meta.streams.size(), r = out.meta.routing.size(), m = out.meta.load_layers.size();
     const auto step = read_column<int64_t>(file, k_step, 0, where), tokens = read_column<int64_t>(file, k_tokens, 0, where);
     const auto lr = read_column<double>(file, k_lr, 0, where), loss = read_column<double>(file, k_loss, 0, where);
     const auto grad = read_column<double>(file, k_grad_norm, 0, where), rate = read_column<double>(file, k_rate, 0, where);
     const auto seconds = read_column<double>(file, k_seconds, 0, where);
     const auto stream_loss = read_column<double>(file, k_stream_loss, s, where);
     const auto routing_loss = r ? read_column<double>(file, k_routing_loss, r, where) : std::vector<double>();
+    const auto load_cv = m ? read_column<double>(file, k_load_cv, m, where) : std::vector<double>();
     for (std::size_t i = 0; i < step.size(); ++i) {
         TrainingStepRow row;
         row.step = step[i], row.lr = lr[i], row.loss = loss[i], row.grad_norm = grad[i];
         row.tokens = tokens[i], row.tokens_per_second = rate[i], row.seconds = seconds[i];
         row.stream_loss.assign(stream_loss.begin() + i * s, stream_loss.begin() + (i + 1) * s);
         if (r) row.routing_loss.assign(routing_loss.begin() + i * r, routing_loss.begin() + (i + 1) * r);
+        if (m) row.load_cv.assign(load_cv.begin() + i * m, load_cv.begin() + (i + 1) * m);
         out.steps.push_back(std::move(row));
     }
     const auto held_step = read_column<int64_t>(file, k_heldout_step, 0, where);

@@ -250,6 +250,14 @@ SurgeryPlan plan_tune(const Model& model, const TuneOptions& o, Progress& progre
     SY_CHECK(!d.moe_layers.empty() || o.select == Select::all, UsageError,
              model.checkpoint.dir().string() + " (" + d.model_type +
                  ") is a dense model: it has no routed experts to select (use --select all to train its MLPs)");
+    const bool moe = !d.moe_layers.empty();
+    const bool routers = o.train_routers.value_or(o.select == Select::all && moe);
+    const std::string dense = model.checkpoint.dir().string() + " (" + d.model_type + ") is a dense model: it has no router";
+    SY_CHECK(!routers || moe, UsageError, "--routers train: " + dense);
+    const double load_balance = o.load_balance.value_or(routers ? k_default_load_balance : 0.0);
+    SY_CHECK(std::isfinite(load_balance) && load_balance >= 0, UsageError,
+             "--load-balance must be finite and >= 0, found " + std::to_string(load_balance));
+    SY_CHECK(load_balance == 0 || moe, UsageError, "--load-balance: " + dense);
     SurgeryPlan plan;
     plan.op = "tune";
     double threshold = o.threshold;
@@ -257,7 +265,6 @@ SurgeryPlan plan_tune(const Model& model, const TuneOptions& o, Progress& progre
     if (o.select == Select::listed) {
         SY_CHECK(!o.experts.empty(), UsageError, "--experts lists no expert");
         for (const auto& [layer, expert] : o.experts) add_expert_parameters(plan, {layer, expert, std::nan("")});
-        check_parameters(model, plan.parameters);
     } else if (o.select == Select::all) {
         select = "all";
         for (int l = 0; l < d.num_layers; ++l) {
@@ -267,7 +274,6 @@ SurgeryPlan plan_tune(const Model& model, const TuneOptions& o, Progress& progre
             }
             for (int e = 0; e < d.experts_in_layer(l); ++e) add_expert_parameters(plan, {l, e, std::nan("")});
         }
-        check_parameters(model, plan.parameters);
     } else {
         const EsftScore kind = o.select == Select::esft_gate ? EsftScore::gate : EsftScore::token;
         select = kind == EsftScore::gate ? "esft-gate" : "esft-token";
@@ -278,10 +284,19 @@ SurgeryPlan plan_tune(const Model& model, const TuneOptions& o, Progress& progre
             add_expert_parameters(plan, e);
         SY_CHECK(!plan.parameters.empty(), UsageError, "the training data reached no expert");
     }
+    if (routers)
+        for (int l : d.moe_layers) plan.parameters.push_back({TensorRole::router, l, -1});
+    check_parameters(model, plan.parameters);
 
     plan.training = base_training(o.training);
     plan.training.parameters = plan.parameters;
     TrainingStream train = stream("train", o.data, o.training, TokenLoss::cross_entropy, 1.0);
+    if (load_balance > 0) {
+        RoutingLoss balance;
+        balance.kind = RoutingLoss::Kind::load_balance;
+        balance.weight = load_balance;
+        train.routing.push_back(balance);
+    }
     const bool choose_steps = !o.training.steps, choose_lr = !o.training.lr;
     if (choose_steps || choose_lr) {
         SY_CHECK(o.holdout > 0, UsageError, "default --steps and --lr are chosen on held-out data: --holdout must be > 0");
@@ -305,6 +320,8 @@ SurgeryPlan plan_tune(const Model& model, const TuneOptions& o, Progress& progre
                  {"threshold", o.select == Select::esft_gate || o.select == Select::esft_token ? Json(threshold) : Json(nullptr)},
                  {"experts", experts_json(plan.experts)},
                  {"dense_mlps", d.moe_layers.empty()},
+                 {"routers", routers},
+                 {"load_balance", load_balance},
                  {"data", strings(o.data)}};
     plan.details_json = details.dump();
     return plan;

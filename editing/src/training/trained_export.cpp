@@ -166,6 +166,15 @@ std::string surgery_report(const SurgeryPlan& plan, const TrainingResult& result
         else std::snprintf(line, sizeof line, "trained expert   layer %d expert %d (score %.4f)\n", e.layer, e.expert, e.score);
         text += line;
     }
+    std::string routers;
+    for (const ParameterRef& ref : plan.parameters)
+        if (ref.role == TensorRole::router) routers += (routers.empty() ? "" : ", ") + std::to_string(ref.layer);
+    if (!routers.empty()) text += "trained routers  layers " + routers + "\n";
+    for (const TrainingStream& s : plan.training.streams)
+        for (const RoutingLoss& r : s.routing) {
+            std::snprintf(line, sizeof line, "routing loss     %s: %s, weight %g\n", s.name.c_str(), routing_loss_name(r).c_str(), r.weight);
+            text += line;
+        }
     std::snprintf(line, sizeof line, "training         %" PRId64 " steps (%" PRId64 " run), lr %.3g, %.1f s, %.0f tok/s%s\n",
                   result.steps, result.steps_run, result.lr, result.seconds, result.tokens_per_second,
                   result.resumed_from ? (", resumed at step " + std::to_string(result.resumed_from)).c_str() : "");

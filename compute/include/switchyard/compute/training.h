@@ -1,5 +1,5 @@
 #pragma once
-// The training engine (editing.md §0 primitive P6, §3, §4, §8 item 6): gradient descent on an
+// The training engine (editing.md §0 primitive P6, §3, §4, §8): gradient descent on an
 // explicit set of tensors of a checkpoint (whole per-layer tensors, or one routed expert's slice
 // of a fused expert tensor) while every other tensor is frozen: no gradient, no optimizer state,
 // never written. The forward pass is the one trace and eval run (compute/src/forward), with
@@ -220,7 +220,17 @@ struct TrainingResult {
     double seconds = 0;                       // training time of this process run
     double tokens_per_second = 0;             // training tokens (forward + backward) per second
     std::vector<double> heldout_before, heldout_after;   // per stream mean held-out NLL (NaN: none)
+    // Expert load of this process run's steps, per MoE layer: the coefficient of variation
+    // (population std / mean) of the experts' top-k slot counts over all tokens of a step
+    // (0: perfectly balanced; sqrt(E/k - 1): every token on the same k experts).
+    std::vector<int> load_layers;                         // [M] model layer of each column
+    std::vector<std::vector<double>> load_cv;             // [steps][M]
+    std::vector<double> load_cv_collapsed;                // [M] sqrt(E/k - 1) of the layer
 };
+
+// Short per-layer summary of TrainingResult::load_cv (first step, last steps, the collapse
+// value); empty for a dense model or a run without steps.
+std::string format_load_summary(const TrainingResult& result);
 
 // Throws UsageError for bad options (before any weight is loaded), OutOfMemory when the plan
 // does not fit, Cancelled after saving the resumable state (when state_dir is set) at a step

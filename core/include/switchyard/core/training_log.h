@@ -13,7 +13,9 @@
 
 namespace sy {
 
-inline constexpr int64_t training_log_format_version = 1;
+// 2: per-MoE-layer expert-load CV per step (/steps/load_cv, /steps/load_layers). Version 1
+// files read with no load columns.
+inline constexpr int64_t training_log_format_version = 2;
 
 struct TrainingLogMeta {
     std::string command_line;
@@ -22,6 +24,7 @@ struct TrainingLogMeta {
     std::string run_json;              // the run's resolved options (JSON), for provenance
     std::vector<std::string> streams;  // [S] data streams ("forget", "retain", "train")
     std::vector<std::string> routing;  // [R] routing-loss terms ("anchor L2:E5", "load_balance")
+    std::vector<int32_t> load_layers;  // [M] model layer of each load_cv column (the MoE layers; empty: dense)
 };
 
 struct TrainingStepRow {
@@ -30,6 +33,7 @@ struct TrainingStepRow {
     double loss = 0;                   // the objective: sum of weighted stream and routing losses
     std::vector<double> stream_loss;   // [S] each stream's token loss (CE, -CE or NPO), unweighted
     std::vector<double> routing_loss;  // [R] each routing term, unweighted
+    std::vector<double> load_cv;       // [M] per MoE layer: coefficient of variation of the experts' top-k slot counts
     double grad_norm = 0;              // global L2 norm before clipping
     int64_t tokens = 0;                // tokens of this step (all streams, all micro-batches)
     double tokens_per_second = 0;

@@ -74,11 +74,22 @@ struct UnlearnOptions {
     SurgeryTraining training;
 };
 
+// Switch Transformer's alpha (arXiv 2101.03961 §2.2: 1e-2 "large enough to ensure load
+// balancing while small enough to not overwhelm the primary cross-entropy objective").
+inline constexpr double k_default_load_balance = 0.01;
+
 struct TuneOptions {
     std::vector<std::filesystem::path> data;
     enum class Select { esft_gate, esft_token, all, listed } select = Select::esft_gate;
     double threshold = 0;                     // 0: 0.1 for esft-gate, 0.2 for esft-token (ESFT's values)
     std::vector<std::pair<int, int>> experts; // Select::listed
+    // Routers of every MoE layer train too. None: with Select::all (continued training of an
+    // upcycled model, whose new routers are what must learn), not with ESFT's selections
+    // (ESFT freezes routers).
+    std::optional<bool> train_routers;
+    // Weight of the load-balancing loss (Switch Transformer eq. 4) on the training tokens.
+    // None: k_default_load_balance when routers train, else 0. MoE models only.
+    std::optional<double> load_balance;
     SurgeryTraining training;
     // Default steps and learning rate: chosen on a held-out slice of the data (held-out NLL
     // every `eval_every` steps, stop after `patience` evaluations without a new best).
