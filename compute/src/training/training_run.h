@@ -29,6 +29,7 @@ struct StepOutcome {
     std::vector<double> stream_loss, routing_loss;
     double grad_norm = 0;
     int64_t tokens = 0;
+    bool cancel = false;   // data parallel: some rank was cancelled during the step
 };
 
 class TrainingRun {
@@ -44,6 +45,8 @@ private:
     void start_log();
     void choose_lr();
     StepOutcome step(double lr);
+    void reduce_step(GradientReducer& reducer, StepOutcome& out);
+    bool writes_files() const;   // one process, or rank 0: log, state, "after" evaluations
     std::vector<double> heldout();
     bool after_evaluation(int64_t step);   // true: patience says stop
     void save_state(int64_t step);
