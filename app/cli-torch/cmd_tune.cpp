@@ -32,6 +32,7 @@ Verb add_tune(CLI::App& root) {
         ->capture_default_str();
     return {cmd, [args, experts]() {
                 const CancelToken& cancel = install_cancel_handler();
+                if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
                 args->check_output(model);
                 TuneOptions o;
@@ -48,7 +49,7 @@ Verb add_tune(CLI::App& root) {
                 o.threshold = args->threshold;
                 o.holdout = args->holdout;
                 o.training = args->training();
-                StderrProgress progress(args->quiet);
+                StderrProgress progress(args->progress_quiet());
                 ProgressLineGuard line{progress};
                 SurgeryPlan plan = plan_tune(model, o, progress, cancel);
                 return run_surgery(model, plan, *args, progress, cancel);
