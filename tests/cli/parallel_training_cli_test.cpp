@@ -1,7 +1,7 @@
 // Data-parallel training and similarity on 2 CPU ranks (Gloo) against one process with the same
 // options (docs/distributed.md "Training on several ranks"): tune and unlearn train the same
 // tensors and log the same losses within f32 rounding, similarity's output cosines equal; a
-// killed rank stops the job with one line naming it and no output; Ctrl-C stops at a step
+// killed or hung rank stops the job with one line naming it and no output; Ctrl-C stops at a step
 // boundary and --resume over 2 ranks finishes the one-process result.
 #include <csignal>
 #include <cstdlib>
@@ -172,6 +172,24 @@ TEST_F(ParallelTrainingIntegration, KilledRankStopsTrainingWithoutOutput) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
     const std::string text = slurp(err);
     EXPECT_NE(text.find("error: rank 1 was killed by SIGKILL"), std::string::npos) << text;
+    EXPECT_FALSE(fs::exists(out));
+}
+
+// A rank that hangs (SIGSTOP) mid-training: rank 0 gives up in the gradient sum after --timeout
+// and the launcher names the silent rank; no output.
+TEST_F(ParallelTrainingIntegration, HungRankTimesOutWithoutOutput) {
+    const fs::path out = tmp.path() / "hung", err = tmp.path() / "err";
+    const pid_t launcher = start_cli(tune(out, " --steps 400 --nproc 2 --timeout 2"), err);
+    ASSERT_TRUE(wait_for_text(err, "train step"));
+    const std::vector<pid_t> ranks = children_of(launcher);
+    ASSERT_EQ(ranks.size(), 2u);
+    ::kill(ranks[1], SIGSTOP);
+    EXPECT_EQ(wait_exit(launcher), 1);
+    const std::string text = slurp(err);
+    EXPECT_NE(text.find("error: rank 1 stopped responding and was stopped; rank 0: a rank did not answer within 2 s "
+                        "(--timeout) while summing the gradients of a training step"),
+              std::string::npos)
+        << text;
     EXPECT_FALSE(fs::exists(out));
 }
 
