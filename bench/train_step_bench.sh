@@ -10,13 +10,7 @@ model=${2:-$(dirname "$0")/../resources/examples/tiny-mixtral}
 steps=${3:-12}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-/usr/bin/python3 - "$work/ids.jsonl" <<'PY'
-import json, random, sys
-random.seed(1)
-with open(sys.argv[1], "w") as f:
-    for _ in range(256):
-        f.write(json.dumps({"input_ids": [random.randrange(2046) for _ in range(128)]}) + "\n")
-PY
+/usr/bin/python3 "$(dirname "$0")/random_ids.py" "$work/ids.jsonl" 256 128
 export OMP_NUM_THREADS=2
 engine=$("$build/bin/switchyard" tune "$model" --data "$work/ids.jsonl" --experts 1:3 --steps "$steps" --lr 1e-4 \
     --schedule constant --batch-tokens 2048 --seq-len 128 --max-tokens 65536 -o "$work/out" --quiet |

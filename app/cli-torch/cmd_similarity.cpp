@@ -1,8 +1,10 @@
 // switchyard similarity MODEL_DIR --data FILE --layer L [--no-align] [--json] (+ trace's
 // dataset options) -- expert x expert similarity of one MoE layer by router rows, weights
-// (as stored and after neuron-permutation alignment) and outputs.
+// (as stored and after neuron-permutation alignment) and outputs. With --nproc or under a
+// torchrun-style launcher the data is shared out over several ranks (parallel_args.h).
 #include <cstdio>
 
+#include "parallel_args.h"
 #include "run_args.h"
 #include "similarity_report.h"
 #include "switchyard/compute/expert_similarity.h"
@@ -17,9 +19,11 @@ Verb add_similarity(CLI::App& root) {
     struct Args : RunArgs {
         int layer = -1;
         bool json = false, no_align = false;
+        ParallelArgs parallel;
     };
     auto args = std::make_shared<Args>();
     args->declare(cmd);
+    args->parallel.declare(cmd, /*expert_flags=*/false);
     cmd->add_option("--layer", args->layer, "Model-layer index of a MoE layer (as in /meta/moe_layers of a trace)")
         ->required();
     cmd->add_flag("--no-align", args->no_align,
@@ -33,12 +37,17 @@ Verb add_similarity(CLI::App& root) {
                 options.runner = args->runner();
                 options.layer = args->layer;
                 options.align = !args->no_align;
+                if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
                 check_similarity_layer(model.description, options.layer);   // before any weight is read
-                StderrProgress progress(args->quiet);
+                args->parallel.join(model, "similarity --layer " + std::to_string(options.layer), options.corpus,
+                                    options.runner);
+                const bool output_rank = is_output_rank(options.runner);
+                StderrProgress progress(args->quiet || !output_rank);
                 ProgressLineGuard line{progress};
                 const ExpertSimilarity result = run_expert_similarity(model, options, progress, cancel);
                 progress.done();
+                if (!output_rank) return 0;
                 if (args->json) std::printf("%s\n", similarity_json(result).dump(2).c_str());
                 else std::fputs(similarity_table(result).c_str(), stdout);
                 return 0;

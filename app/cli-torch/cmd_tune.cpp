@@ -38,6 +38,7 @@ Verb add_tune(CLI::App& root) {
                                     "Weight of the load-balancing loss (default 0.01 when routers train, else 0)");
     return {cmd, [args, experts, balance]() {
                 const CancelToken& cancel = install_cancel_handler();
+                if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
                 args->check_output(model);
                 TuneOptions o;
@@ -56,7 +57,7 @@ Verb add_tune(CLI::App& root) {
                 if (balance->count()) o.load_balance = args->load_balance;
                 o.holdout = args->holdout;
                 o.training = args->training();
-                StderrProgress progress(args->quiet);
+                StderrProgress progress(args->progress_quiet());
                 ProgressLineGuard line{progress};
                 SurgeryPlan plan = plan_tune(model, o, progress, cancel);
                 return run_surgery(model, plan, *args, progress, cancel);

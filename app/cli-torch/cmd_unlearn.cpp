@@ -32,6 +32,7 @@ Verb add_unlearn(CLI::App& root) {
     cmd->add_option("--npo-beta", args->npo_beta, "NPO's beta")->capture_default_str();
     return {cmd, [args, expert]() {
                 const CancelToken& cancel = install_cancel_handler();
+                if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
                 args->check_output(model);
                 UnlearnOptions o;
@@ -49,7 +50,7 @@ Verb add_unlearn(CLI::App& root) {
                 o.retain_weight = args->retain_weight;
                 o.npo_beta = args->npo_beta;
                 o.training = args->training();
-                StderrProgress progress(args->quiet);
+                StderrProgress progress(args->progress_quiet());
                 ProgressLineGuard line{progress};
                 SurgeryPlan plan = plan_unlearn(model, o, progress, cancel);
                 return run_surgery(model, plan, *args, progress, cancel);

@@ -38,7 +38,7 @@ bool launched_rank() {
 
 void remember_arguments(int argc, char** argv) { g_arguments.assign(argv, argv + argc); }
 
-void ParallelArgs::declare(CLI::App* cmd) {
+void ParallelArgs::declare(CLI::App* cmd, bool expert_flags) {
     auto* group = cmd->add_option_group("Several GPUs and machines");
     group->add_option("--nproc", nproc, "Ranks on this machine: one per GPU with --device cuda, CPU processes otherwise")
         ->check(CLI::Range(1, 1024));
@@ -56,6 +56,7 @@ void ParallelArgs::declare(CLI::App* cmd) {
     group->add_option("--timeout", timeout, "Seconds a rank waits for another before the job stops with an error")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    if (!expert_flags) return;
     group->add_flag("--expert-parallel", expert_parallel,
                     "Each rank holds only its experts of every MoE layer; tokens go to them by all-to-all");
     group->add_option("--placement", placement, "Expert -> rank placement from `switchyard place --gpus N -o PLACE.h5` "
@@ -116,6 +117,21 @@ std::string ParallelArgs::finish(const RunnerOptions& runner) const {
     return expert_traffic_summary(*runner.traffic);
 }
 
+std::unique_ptr<GradientReducer> ParallelArgs::join_training(const std::string& verb, TrainingOptions& training) const {
+    std::optional<ParallelOptions> options = parallel_options_from_environment();
+    if (!options || options->world_size == 1) return nullptr;
+    options->backend = backend == "auto" ? "" : backend;
+    options->timeout_s = timeout;
+    training.runner.device = rank_device(training.runner.device, *options);
+    std::shared_ptr<RankGroup> group = join_rank_group(*options, training.runner.device, verb + " run " + training.run_id);
+    return make_gradient_reducer(std::move(group), training.runner.device);
+}
+
 bool is_output_rank(const RunnerOptions& runner) { return !runner.ranks || runner.ranks->rank() == 0; }
+
+bool is_output_rank_from_environment() {
+    const char* rank = std::getenv("RANK");
+    return !rank || !*rank || std::string(rank) == "0";
+}
 
 }  // namespace sy::cli

@@ -1,6 +1,9 @@
 #pragma once
 // Options `unlearn` and `tune` share (the training run, the export, --plan, --resume), and the
 // run itself: resolve -> (--plan: print, stop) -> train -> export -> report (docs/training.md).
+// With --nproc N (or under torchrun) the run is data parallel: every rank trains on its share of
+// each step's windows, rank 0 alone writes the log, the resumable state and the output
+// (docs/distributed.md "Training on several ranks").
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +11,7 @@
 #include <vector>
 
 #include "export_flags.h"
+#include "parallel_args.h"
 #include "progress_stderr.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/model.h"
@@ -27,6 +31,7 @@ struct TrainingArgs {
     bool plan = false, resume = false, force = false, quiet = false;
     CLI::Option* steps_option = nullptr;
     CLI::Option* lr_option = nullptr;
+    ParallelArgs parallel;
 
     void declare(CLI::App* cmd) {
         cmd->add_option("MODEL_DIR", model_dir, "Model folder (never modified)")->required();
@@ -61,7 +66,11 @@ struct TrainingArgs {
         cmd->add_flag("--resume", resume, "Continue the run stopped with Ctrl-C / SIGTERM (same command)");
         cmd->add_flag("--force", force, "Replace a non-empty output folder");
         add_progress_flags(cmd, quiet);
+        parallel.declare(cmd, /*expert_flags=*/false);
     }
+
+    // Ranks but rank 0 keep quiet (known before the job is joined).
+    bool progress_quiet() const { return quiet || !is_output_rank_from_environment(); }
 
     SurgeryTraining training() const {
         SurgeryTraining t;
@@ -102,20 +111,26 @@ inline int run_surgery(const Model& model, SurgeryPlan& plan, const TrainingArgs
                        const CancelToken& cancel) {
     const ExportOptions export_options = args.export_options();
     if (args.plan) {
+        if (!is_output_rank_from_environment()) return 0;
         std::fputs(format_training_plan(model, plan.training, plan_training(model, plan.training)).c_str(), stdout);
         return 0;
     }
     check_trained_export(model, plan.parameters, export_options);
     set_run_files(model, plan, args.output, args.resume, command_line());
+    const std::unique_ptr<GradientReducer> reducer = args.parallel.join_training(plan.op, plan.training);
+    plan.training.reducer = reducer.get();
+    const bool output_rank = !reducer || reducer->rank() == 0;
     TrainingResult result;
     try {
         result = run_training(model, plan.training, progress, cancel);
     } catch (const Cancelled&) {
         progress.done();
-        std::fprintf(stderr, "stopped at a step boundary; the state is in %s: run the same command with --resume\n",
-                     plan.training.state_dir.string().c_str());
+        if (output_rank)
+            std::fprintf(stderr, "stopped at a step boundary; the state is in %s: run the same command with --resume\n",
+                         plan.training.state_dir.string().c_str());
         throw;
     }
+    if (!output_rank) return 0;   // rank 0 exports the (equal) trained tensors
     const ExportResult exported = export_trained(model, plan, result, export_options, progress, cancel);
     std::error_code ec;
     std::filesystem::remove_all(training_work_dir(args.output), ec);   // its log is in the output now

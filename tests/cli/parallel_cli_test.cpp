@@ -69,25 +69,6 @@ int free_port() {
     return ntohs(a.sin_port);
 }
 
-// The child processes of `parent` (the ranks of a launcher), from /proc.
-std::vector<pid_t> children_of(pid_t parent) {
-    std::vector<pid_t> out;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::ifstream stat(entry.path() / "stat");
-        std::string line;
-        if (!std::getline(stat, line)) continue;
-        const auto close = line.rfind(')');
-        int ppid = 0;
-        char state = 0;
-        if (close == std::string::npos || std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
-        if (ppid == parent) out.push_back(std::stoi(name));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 // The launcher's one `error:` line.
 void expect_one_error(const std::string& err, const std::string& fragment) {
     std::size_t lines = 0, at = 0;

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_paths.h"
 
@@ -91,6 +93,25 @@ inline int run_cli_and_interrupt(const std::string& args, const std::filesystem:
     wait_for_text(err, "tok/s");
     ::kill(child, SIGINT);
     return wait_exit(child);
+}
+
+// The child processes of `parent` (the ranks of a launcher), from /proc.
+inline std::vector<pid_t> children_of(pid_t parent) {
+    std::vector<pid_t> out;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        if (!std::getline(stat, line)) continue;
+        const auto close = line.rfind(')');
+        int ppid = 0;
+        char state = 0;
+        if (close == std::string::npos || std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
+        if (ppid == parent) out.push_back(std::stoi(name));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace sy::test

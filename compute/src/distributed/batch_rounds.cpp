@@ -31,6 +31,7 @@ template std::vector<float> read_bytes<float>(const std::vector<uint8_t>&, std::
 template std::vector<int16_t> read_bytes<int16_t>(const std::vector<uint8_t>&, std::size_t&, std::size_t);
 template std::vector<uint16_t> read_bytes<uint16_t>(const std::vector<uint8_t>&, std::size_t&, std::size_t);
 template std::vector<int64_t> read_bytes<int64_t>(const std::vector<uint8_t>&, std::size_t&, std::size_t);
+template std::vector<double> read_bytes<double>(const std::vector<uint8_t>&, std::size_t&, std::size_t);
 
 std::vector<int64_t> BatchRounds::share_from_collector(const std::function<std::vector<int64_t>()>& setup) {
     if (!m_group) return setup();

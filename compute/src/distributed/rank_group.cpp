@@ -114,4 +114,18 @@ void RankGroup::sum(std::vector<int64_t>& values, const std::string& what) {
     m_impl->run([&] { return m_impl->host->allreduce(t); }, what);
 }
 
+void RankGroup::sum(float* values, int64_t count, const std::string& device, const std::string& what) {
+    if (count == 0) return;
+    const torch::Device where(device);
+    const torch::Tensor t = torch::from_blob(values, {count}, torch::TensorOptions().dtype(torch::kFloat32).device(where));
+    if (where.is_cuda() && m_impl->backend == "nccl") {
+        std::vector<at::Tensor> v{t};
+        m_impl->run([&] { return m_impl->device->allreduce(v); }, what);
+        return;
+    }
+    std::vector<at::Tensor> host{where.is_cuda() ? t.to(torch::kCPU) : t};
+    m_impl->run([&] { return m_impl->host->allreduce(host); }, what);
+    if (where.is_cuda()) t.copy_(host.front());
+}
+
 }  // namespace sy

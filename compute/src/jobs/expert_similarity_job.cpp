@@ -6,6 +6,7 @@
 
 #include "device.h"
 #include "jobs/expert_similarity_internal.h"
+#include "switchyard/compute/rank_group.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "torch_errors.h"
@@ -48,11 +49,18 @@ ExpertSimilarity run_expert_similarity(const Model& model, const SimilarityOptio
     const WeightLoader loader(model, ComputeDType::f32, parse_device(options.runner.device));
     const SimilarityExperts experts =
         guard_torch(context + ": loading experts", [&] { return load_similarity_experts(loader, options.layer); });
-    guard_torch(context + ": weight similarity", [&] {
-        torch::NoGradGuard no_grad;
-        weight_similarity(experts, options.align, out, progress, cancel);
-    });
+    const auto weights = [&] {
+        guard_torch(context + ": weight similarity", [&] {
+            torch::NoGradGuard no_grad;
+            weight_similarity(experts, options.align, out, progress, cancel);
+        });
+    };
+    // Over several ranks the data goes first, while all ranks are busy with it; then rank 0
+    // alone compares the weights (and prints), the others are done.
+    const RankGroup* ranks = options.runner.ranks.get();
+    if (!ranks) weights();
     if (options.outputs) output_similarity(model, options, experts, out, progress, cancel);
+    if (ranks && ranks->rank() == 0) weights();
     return out;
 }
 

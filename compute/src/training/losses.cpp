@@ -66,20 +66,34 @@ torch::Tensor routing_distribution(const ModelDescription& model, const Routing&
 }
 
 torch::Tensor routing_term(const ModelDescription& model, const RoutingLoss& term, const Routing& routing,
-                           double token_normaliser, double token_share) {
+                           double token_normaliser, double token_share, const torch::Tensor& slot_shares) {
     const torch::Tensor p = routing_distribution(model, routing);   // [N, E]
     if (term.kind == RoutingLoss::Kind::anchor) {
         torch::Tensor target = torch::zeros_like(p);
         target.select(1, term.expert).fill_(1.0);
         return (p - target).pow(2).sum() / token_normaliser;
     }
-    const int64_t n = p.size(0), experts = p.size(1), k = routing.ids.size(1);
-    const torch::Tensor counts = torch::zeros({experts}, p.options()).index_add_(
-        0, routing.ids.reshape({-1}), torch::ones({n * k}, p.options()));
-    const torch::Tensor f = counts / double(n * k);   // share of top-k slots (no gradient, as in Switch)
+    const int64_t experts = p.size(1);
+    // Share of top-k slots: no gradient, as in Switch.
+    const torch::Tensor f = (slot_shares.defined() ? slot_shares : balance_slot_shares(routing, nullptr)).to(p.scalar_type());
     const torch::Tensor mean_p = p.mean(0);
     const double layers = double(std::max<std::size_t>(model.moe_layers.size(), 1));
     return double(experts) * (f * mean_p).sum() * (token_share / layers);
+}
+
+torch::Tensor balance_slot_shares(const Routing& routing, GradientReducer* reducer) {
+    torch::NoGradGuard no_grad;
+    const int64_t experts = routing.probs.size(1);
+    // [E counts, slots] in one buffer: one all-reduce per layer.
+    torch::Tensor counts = torch::bincount(routing.ids.reshape({-1}), {}, experts).to(torch::kFloat32);
+    counts = torch::cat({counts, torch::full({1}, float(routing.ids.numel()), counts.options())}).contiguous();
+    if (reducer) reducer->all_reduce_sum(counts.data_ptr<float>(), counts.numel());
+    return counts.narrow(0, 0, experts) / counts[experts].clamp_min(1.0f);
+}
+
+void join_balance_slot_shares(int64_t experts, const torch::Device& device, GradientReducer& reducer) {
+    torch::Tensor zeros = torch::zeros({experts + 1}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    reducer.all_reduce_sum(zeros.data_ptr<float>(), zeros.numel());
 }
 
 }  // namespace sy

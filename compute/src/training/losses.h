@@ -43,8 +43,18 @@ torch::Tensor routing_distribution(const ModelDescription& model, const Routing&
 
 // One term on one layer's routing, for the tokens of one micro-batch.
 // anchor: sum_t ||p_t - onehot(expert)||^2 / token_normaliser (the step's token count).
-// load_balance: E * sum_e f_e P_e of this layer * token_share / moe_layers.
+// load_balance: E * sum_e f_e P_e of this layer * token_share / moe_layers, P_e the mean of p_e
+// over these tokens; f_e the share of top-k slots of `slot_shares` [E] when given (the whole
+// micro-batch's, summed over data-parallel ranks: balance_slot_shares), else of these tokens.
 torch::Tensor routing_term(const ModelDescription& model, const RoutingLoss& term, const Routing& routing,
-                           double token_normaliser, double token_share);
+                           double token_normaliser, double token_share, const torch::Tensor& slot_shares = {});
+
+// f_e of the Switch loss for one layer: each expert's share of the top-k slots of `routing`'s
+// tokens [E] f32, summed over the processes of a data-parallel run first (`reducer`, may be
+// null), so every rank weights its tokens' P_e by the whole micro-batch's f_e: the sum of the
+// ranks' terms is then the one-process term, value and gradient. Every rank must call it for
+// the same layers in the same order (a rank without tokens calls join_balance_slot_shares).
+torch::Tensor balance_slot_shares(const Routing& routing, GradientReducer* reducer);
+void join_balance_slot_shares(int64_t experts, const torch::Device& device, GradientReducer& reducer);
 
 }  // namespace sy

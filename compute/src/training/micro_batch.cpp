@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "forward/decoder_layer.h"
 #include "forward/forward_context.h"
 #include "forward/rms_norm.h"
@@ -26,6 +28,9 @@ struct TermSink {
     std::vector<double>* values = nullptr;
     torch::Tensor* weighted = nullptr;
     std::vector<torch::Tensor>* load = nullptr;
+    // Per model layer: the load-balancing term's f_e, set by the forward pass (with the ranks'
+    // all-reduce) and reused by a checkpointed layer's re-run.
+    std::vector<torch::Tensor>* slot_shares = nullptr;
 
     bool active() const { return load || (objective && !objective->terms.empty() && (values || weighted)); }
     void add(int layer, const Routing& routing) const {
@@ -37,11 +42,17 @@ struct TermSink {
             slot = slot.defined() ? slot + counts : counts;
         }
         if (!objective) return;
+        torch::Tensor shares;
+        if (objective->has(RoutingLoss::Kind::load_balance)) {
+            torch::Tensor& slot = (*slot_shares)[static_cast<std::size_t>(layer)];
+            if (!slot.defined()) slot = balance_slot_shares(routing, objective->reducer);
+            shares = slot;
+        }
         for (std::size_t i = 0; i < objective->terms.size(); ++i) {
             const RoutingLoss& term = objective->terms[i];
             if (term.kind == RoutingLoss::Kind::anchor && term.layer != layer) continue;
             const torch::Tensor value =
-                routing_term(*model, term, routing, objective->token_normaliser, objective->token_share);
+                routing_term(*model, term, routing, objective->token_normaliser, objective->token_share, shares);
             if (values) (*values)[i] += value.detach().to(torch::kFloat64).item<double>();
             if (weighted && value.requires_grad())
                 *weighted = weighted->defined() ? *weighted + term.weight * value : term.weight * value;
@@ -117,6 +128,10 @@ torch::Tensor head_backward(TrainableModel& model, const torch::Tensor& h, const
 
 }  // namespace
 
+bool RoutingObjective::has(RoutingLoss::Kind kind) const {
+    return std::any_of(terms.begin(), terms.end(), [&](const RoutingLoss& t) { return t.kind == kind; });
+}
+
 MicroBatchResult train_micro_batch(TrainableModel& model, const Batch& batch, const TokenObjective& token,
                                    const RoutingObjective& routing, bool checkpointing, const CancelToken& cancel) {
     const ModelDescription& d = model.description();
@@ -127,7 +142,8 @@ MicroBatchResult train_micro_batch(TrainableModel& model, const Batch& batch, co
     result.routing_values.assign(routing.terms.size(), 0.0);
     result.expert_load.resize(static_cast<std::size_t>(d.num_layers));
     const int first = model.first_trained_layer(), layers = d.num_layers;
-    const TermSink record{&d, &routing, &result.routing_values, nullptr, &result.expert_load};
+    std::vector<torch::Tensor> slot_shares(static_cast<std::size_t>(d.num_layers));
+    const TermSink record{&d, &routing, &result.routing_values, nullptr, &result.expert_load, &slot_shares};
     torch::Tensor h;
     {
         torch::NoGradGuard no_grad;
@@ -146,7 +162,7 @@ MicroBatchResult train_micro_batch(TrainableModel& model, const Batch& batch, co
             inputs.push_back(h);
             h = run_layer(model, ctx, l, h, true, record);
         } else {
-            h = run_layer(model, ctx, l, h, true, TermSink{&d, &routing, &result.routing_values, &aux, &result.expert_load});
+            h = run_layer(model, ctx, l, h, true, TermSink{&d, &routing, &result.routing_values, &aux, &result.expert_load, &slot_shares});
         }
     }
     cancel.throw_if_cancelled();
@@ -161,7 +177,7 @@ MicroBatchResult train_micro_batch(TrainableModel& model, const Batch& batch, co
         cancel.throw_if_cancelled();
         const torch::Tensor x = inputs[static_cast<std::size_t>(l - first)].detach().requires_grad_(l > first);
         torch::Tensor layer_aux;
-        const torch::Tensor y = run_layer(model, ctx, l, x, true, TermSink{&d, &routing, nullptr, &layer_aux});
+        const torch::Tensor y = run_layer(model, ctx, l, x, true, TermSink{&d, &routing, nullptr, &layer_aux, nullptr, &slot_shares});
         guard_torch("layer " + std::to_string(l) + ": backward", [&] {
             backward_defined({y, layer_aux}, {grad, layer_aux.defined() ? torch::ones_like(layer_aux) : torch::Tensor()});
         });

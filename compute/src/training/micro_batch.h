@@ -18,6 +18,10 @@ struct RoutingObjective {
     std::vector<RoutingLoss> terms;
     double token_normaliser = 1.0;   // the stream's tokens in the step (every position)
     double token_share = 1.0;        // this micro-batch's tokens / the stream's tokens in the step
+    // Data parallel: the load-balancing term's f_e are summed over the ranks sharing the
+    // micro-batch (balance_slot_shares). Null: one process.
+    GradientReducer* reducer = nullptr;
+    bool has(RoutingLoss::Kind kind) const;
 };
 
 struct MicroBatchResult {

@@ -53,6 +53,17 @@ void check_routing(const Model& model, const TrainingStream& s) {
     }
 }
 
+// This process's windows of a global micro-batch: every W-th from its rank on, so the ranks'
+// shares are disjoint, their union is the micro-batch, and their token counts differ by at
+// most a window.
+std::vector<int64_t> share_of(const std::vector<int64_t>& windows, const GradientReducer* reducer) {
+    if (!reducer || reducer->world_size() == 1) return windows;
+    std::vector<int64_t> mine;
+    for (std::size_t j = std::size_t(reducer->rank()); j < windows.size(); j += std::size_t(reducer->world_size()))
+        mine.push_back(windows[j]);
+    return mine;
+}
+
 std::string progress_text(const char* phase, int64_t step, int64_t steps, double loss, double rate, double eta) {
     char text[200];
     std::snprintf(text, sizeof text, "%s step %6lld/%-6lld loss %9.4f %12s tok/s  ETA %s", phase, (long long)step,
@@ -205,11 +216,33 @@ void TrainingRun::start_model() {
 }
 
 std::vector<double> TrainingRun::heldout() {
+    // Data parallel: not cancelled half way (a rank could be left in the sum below); Ctrl-C is
+    // seen at the next step's end.
+    static const CancelToken never;
+    const CancelToken& cancel = m_options.reducer ? never : m_cancel;
     std::vector<double> out;
     for (StreamRuntime& s : m_streams)
-        out.push_back(mean_nll(*m_trainable, s.windows, s.split.heldout, std::max<int64_t>(m_plan.micro_batch_tokens, 1), m_cancel));
+        out.push_back(mean_nll(*m_trainable, s.windows, s.split.heldout, std::max<int64_t>(m_plan.micro_batch_tokens, 1), cancel));
+    // Every rank evaluates all held-out windows; the mean of their (equal, on one machine)
+    // values is what all of them decide early stopping and the learning rate on, so they agree
+    // even where machines round differently.
+    if (GradientReducer* reducer = m_options.reducer) {
+        reducer->all_reduce_sum(out);
+        for (double& v : out) v /= double(reducer->world_size());
+    }
     return out;
 }
+
+void TrainingRun::join_balance_sums(GradientReducer& reducer) {
+    // The all-reduces a micro-batch's forward makes for the load-balancing term, one per MoE
+    // layer in forward order, with nothing to add.
+    const ModelDescription& d = m_model.description;
+    guard_torch("load-balancing sums", [&] {
+        for (int l : d.moe_layers) join_balance_slot_shares(d.experts_in_layer(l), m_trainable->device(), reducer);
+    });
+}
+
+bool TrainingRun::writes_files() const { return !m_options.reducer || m_options.reducer->rank() == 0; }
 
 void TrainingRun::choose_lr() {
     if (m_resumed) return;
@@ -238,7 +271,7 @@ void TrainingRun::choose_lr() {
 }
 
 void TrainingRun::start_log() {
-    if (m_options.log_file.empty()) return;
+    if (m_options.log_file.empty() || !writes_files()) return;
     TrainingLogMeta meta;
     meta.command_line = m_options.command_line;
     meta.model_path = std::filesystem::absolute(m_model.checkpoint.dir()).lexically_normal().string();
@@ -261,6 +294,11 @@ StepOutcome TrainingRun::step(double lr) {
     std::vector<SamplerCursor> cursors;
     for (const StreamRuntime& s : m_streams) cursors.push_back(s.sampler->cursor());
     std::vector<torch::Tensor> load(static_cast<std::size_t>(m_model.description.num_layers));
+    GradientReducer* reducer = m_options.reducer;
+    // Data parallel: Ctrl-C waits for the step's end, where the ranks agree on it (reduce_step),
+    // so that none is left waiting in the gradient sum for another that stopped.
+    const CancelToken never;
+    const CancelToken& cancel = reducer ? never : m_cancel;
     try {
         for (StreamRuntime& s : m_streams) {
             const TrainingStream& spec = *s.spec;
@@ -275,13 +313,18 @@ StepOutcome TrainingRun::step(double lr) {
             if (spec.loss == TokenLoss::npo) token.normaliser = double(windows);
             double stream_loss = 0;
             std::vector<double> routing(spec.routing.size(), 0.0);
-            for (const std::vector<int64_t>& indices : micro) {
+            for (const std::vector<int64_t>& global : micro) {
+                const std::vector<int64_t> indices = share_of(global, reducer);
+                const RoutingObjective objective{spec.routing, double(tokens), double(s.windows.tokens_of(indices)) / double(tokens),
+                                                 reducer};
+                if (indices.empty()) {   // fewer windows than ranks: only the load-balancing sums need this rank
+                    if (reducer && objective.has(RoutingLoss::Kind::load_balance)) join_balance_sums(*reducer);
+                    continue;
+                }
                 token.reference.clear();
                 for (int64_t i : indices) token.reference.push_back(s.npo_reference.empty() ? 0.0 : s.npo_reference[static_cast<std::size_t>(i)]);
-                const double share = double(s.windows.tokens_of(indices)) / double(tokens);
-                const RoutingObjective objective{spec.routing, double(tokens), share};
                 const MicroBatchResult r = train_micro_batch(*m_trainable, s.windows.batch(indices), token, objective,
-                                                             m_plan.checkpointing, m_cancel);
+                                                             m_plan.checkpointing, cancel);
                 stream_loss += r.token_value;
                 for (std::size_t i = 0; i < routing.size(); ++i) routing[i] += r.routing_values[i];
                 for (std::size_t l = 0; l < load.size(); ++l)
@@ -301,21 +344,39 @@ StepOutcome TrainingRun::step(double lr) {
         for (std::size_t i = 0; i < m_streams.size(); ++i) m_streams[i].sampler->set_cursor(cursors[i]);
         throw;
     }
-    out.load_cv = guard_torch("expert load", [&] { return load_cv(m_model.description, load, m_trainable->device(), m_options.reducer); });
-    if (GradientReducer* reducer = m_options.reducer) {
-        torch::NoGradGuard no_grad;
-        for (torch::Tensor& master : m_trainable->masters()) {
-            if (!master.grad().defined()) master.mutable_grad() = torch::zeros_like(master);
-            reducer->all_reduce_sum(master.mutable_grad().data_ptr<float>(), master.numel());
-            master.mutable_grad().div_(double(reducer->world_size()));
-        }
-        out.loss = reducer->all_reduce_sum(out.loss) / double(reducer->world_size());
-        out.tokens = static_cast<int64_t>(reducer->all_reduce_sum(double(out.tokens)));
-    }
+    out.load_cv = guard_torch("expert load", [&] { return load_cv(m_model.description, load, m_trainable->device(), reducer); });
+    if (reducer) reduce_step(*reducer, out);
     out.grad_norm = m_adam->clip_gradients();
     m_adam->step(lr);
     m_adam->zero_grad();
     return out;
+}
+
+void TrainingRun::reduce_step(GradientReducer& reducer, StepOutcome& out) {
+    // The losses were normalised by the global batch's counts, so the sums are the one-process
+    // gradient and loss. One buffer for all gradients: one all-reduce per step.
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> grads;
+    for (torch::Tensor& master : m_trainable->masters())
+        grads.push_back(master.grad().defined() ? master.grad().reshape({-1}) : torch::zeros({master.numel()}, master.options()));
+    torch::Tensor flat = torch::cat(grads).contiguous();
+    reducer.all_reduce_sum(flat.data_ptr<float>(), flat.numel());
+    int64_t offset = 0;
+    for (torch::Tensor& master : m_trainable->masters()) {
+        const torch::Tensor part = flat.narrow(0, offset, master.numel()).view_as(master);
+        if (master.grad().defined()) master.mutable_grad().copy_(part);
+        else master.mutable_grad() = part.clone();
+        offset += master.numel();
+    }
+    // out.tokens is already the global batch's (every rank draws the same micro-batches).
+    std::vector<double> values{out.loss, m_cancel.cancelled() ? 1.0 : 0.0};
+    values.insert(values.end(), out.stream_loss.begin(), out.stream_loss.end());
+    values.insert(values.end(), out.routing_loss.begin(), out.routing_loss.end());
+    reducer.all_reduce_sum(values);
+    out.loss = values[0];
+    out.cancel = values[1] > 0;
+    std::copy(values.begin() + 2, values.begin() + 2 + std::ptrdiff_t(out.stream_loss.size()), out.stream_loss.begin());
+    std::copy(values.end() - std::ptrdiff_t(out.routing_loss.size()), values.end(), out.routing_loss.begin());
 }
 
 bool TrainingRun::after_evaluation(int64_t step) {
@@ -335,7 +396,7 @@ bool TrainingRun::after_evaluation(int64_t step) {
 }
 
 void TrainingRun::save_state(int64_t step) {
-    if (m_options.state_dir.empty()) return;
+    if (m_options.state_dir.empty() || !writes_files()) return;   // the ranks' states are equal
     TrainingState st;
     st.run_id = m_options.run_id;
     st.step = step;
@@ -404,9 +465,9 @@ void TrainingRun::run_steps(int64_t first, int64_t last) {
         report(s, outcome, lr);
         const bool evaluate = (m_options.eval_every > 0 && s % m_options.eval_every == 0) || s == last;
         if (evaluate && after_evaluation(s)) break;
-        if (m_cancel.cancelled()) {
+        if (m_options.reducer ? outcome.cancel : m_cancel.cancelled()) {
             save_state(m_step);
-            m_cancel.throw_if_cancelled();
+            throw Cancelled("cancelled");
         }
     }
 }
@@ -423,12 +484,12 @@ void TrainingRun::finish(TrainingResult& result) {
     // "After" is measured on the weights as the export stores them (bf16 rounding, FP8 blocks).
     m_trainable->set_masters(m_trainable->stored_masters(m_options.store_dtype));
     const int64_t eval_tokens = std::max<int64_t>(m_plan.micro_batch_tokens, 1);
-    for (std::size_t i = 0; i < m_options.evaluations.size(); ++i) {
+    result.heldout_after = heldout();   // first: every rank takes part
+    for (std::size_t i = 0; i < m_options.evaluations.size() && writes_files(); ++i) {   // only rank 0 reports them
         const EvalSet& set = m_options.evaluations[i];
         m_progress.report(1, "evaluating " + set.name + " after training");
         result.after.push_back(evaluate_set(*m_trainable, set.name, m_eval_windows[i], set.experts, eval_tokens, m_cancel));
     }
-    result.heldout_after = heldout();
     for (std::size_t i = 0; i < masters.size(); ++i) {
         const torch::Tensor host = masters[i].to(torch::kCPU).to(torch::kFloat32).contiguous();
         TrainedTensor t;
@@ -474,7 +535,7 @@ TrainingResult TrainingRun::run() {
     TrainingResult result;
     finish(result);
     std::error_code ec;
-    if (!m_options.state_dir.empty()) std::filesystem::remove_all(m_options.state_dir, ec);   // finished: nothing to resume
+    if (!m_options.state_dir.empty() && writes_files()) std::filesystem::remove_all(m_options.state_dir, ec);   // finished: nothing to resume
     return result;
 }
 

@@ -30,6 +30,7 @@ struct StepOutcome {
     std::vector<double> load_cv;        // per MoE layer (TrainingResult::load_cv)
     double grad_norm = 0;
     int64_t tokens = 0;
+    bool cancel = false;   // data parallel: some rank was cancelled during the step
 };
 
 class TrainingRun {
@@ -45,6 +46,9 @@ private:
     void start_log();
     void choose_lr();
     StepOutcome step(double lr);
+    void reduce_step(GradientReducer& reducer, StepOutcome& out);
+    void join_balance_sums(GradientReducer& reducer);
+    bool writes_files() const;   // one process, or rank 0: log, state, "after" evaluations
     std::vector<double> heldout();
     bool after_evaluation(int64_t step);   // true: patience says stop
     void save_state(int64_t step);

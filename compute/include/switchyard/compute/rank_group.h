@@ -64,6 +64,9 @@ public:
     // Element-wise sums over all ranks, result on every rank (host memory).
     void sum(std::vector<double>& values, const std::string& what);
     void sum(std::vector<int64_t>& values, const std::string& what);
+    // `count` f32 values at `values` in `device` memory ("cpu", "cuda:N"): NCCL sums CUDA
+    // memory in place, Gloo host memory (CUDA values under gloo go through a host copy).
+    void sum(float* values, int64_t count, const std::string& device, const std::string& what);
 
     Impl& impl() { return *m_impl; }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -122,16 +123,25 @@ enum class ActivationCheckpointing {
     off,
 };
 
-// Sums gradients over the processes of a data-parallel run, in place, after a step's
-// micro-batches and before clipping (so every process clips and steps the same gradient).
-// `data` points at `count` f32 values on the training device (host memory on the CPU).
+// The processes of a data-parallel run (docs/distributed.md "Training on several ranks"). Every
+// process draws the same global micro-batches (the ones one process would train on) and trains
+// on its share of their windows, with the losses normalised by the global batch's token and
+// window counts; summing the gradients over the processes after a step's micro-batches and
+// before clipping then gives every process the one-process gradient, so all clip and step alike.
 class GradientReducer {
 public:
     virtual ~GradientReducer() = default;
-    virtual void all_reduce_sum(float* data, int64_t count) = 0;
-    virtual double all_reduce_sum(double value) = 0;   // token counts and losses for the log
+    virtual int rank() const = 0;
     virtual int world_size() const = 0;
+    // In place over all processes: `count` f32 values on the training device (host memory on
+    // the CPU), and f64 values in host memory (losses, token counts, flags).
+    virtual void all_reduce_sum(float* data, int64_t count) = 0;
+    virtual void all_reduce_sum(std::vector<double>& values) = 0;
 };
+
+// The reducer of one rank of `ranks` training on `device` (this rank's: "cpu", "cuda:1"):
+// c10d all-reduce, NCCL on CUDA memory with the nccl backend, Gloo otherwise.
+std::unique_ptr<GradientReducer> make_gradient_reducer(std::shared_ptr<RankGroup> ranks, const std::string& device);
 
 // A set of tokens evaluated before and after training: mean NLL per domain and overall, and
 // how often each listed expert is among the chosen experts of a token.
