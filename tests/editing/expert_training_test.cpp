@@ -1,9 +1,11 @@
 // unlearn / tune (expert_training.h) on the trained tiny-mixtral and the four-domain corpus
-// samples: forgetting python raises python's NLL more than any retained domain's, tuning on json
-// lowers json's NLL, the export replaces only the trained tensors (every other tensor's bytes
-// equal the plain export's, on every MoE fixture family), and bad input is refused.
+// samples: at the verbs' defaults, forgetting python and tuning on json meet docs/training.md's
+// targets; the export replaces only the trained tensors (every other tensor's bytes equal the
+// plain export's and, where the export keeps them as stored, the input's, on every MoE fixture
+// family), and bad input is refused.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -12,6 +14,7 @@
 #include "switchyard/core/checkpoint.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/sha256.h"
+#include "switchyard/core/tensor_names.h"
 #include "switchyard/editing/expert_training.h"
 
 namespace sy {
@@ -77,29 +80,37 @@ std::set<std::string> changed_names(const fs::path& out) {
     return names;
 }
 
-TEST(ExpertTrainingIntegration, UnlearningPythonRaisesItsNllMostAndTouchesOneExpert) {
+// exp(delta NLL) - 1: the change of perplexity.
+double perplexity_change(double before, double after) { return std::exp(after - before) - 1.0; }
+
+// The quality targets of docs/training.md at the verbs' defaults (seed 0), CI-sized: training on
+// the corpus samples of tests/data/corpus, evaluated on valid-sample.jsonl (held-out documents).
+TEST(ExpertTrainingIntegration, UnlearningPythonMeetsTheTargetAndTouchesOneExpert) {
     TempDir dir;
     const Model model = open_model(test::model_dir("tiny-mixtral"));
     UnlearnOptions o;
     o.forget = {domain_file(dir.path(), "train-sample.jsonl", "python", true)};
     o.retain = {domain_file(dir.path(), "train-sample.jsonl", "python", false)};
-    o.training = small_training();
+    o.training.eval_data = {test::corpus("valid-sample.jsonl")};
     NullProgress progress;
     CancelToken cancel;
     SurgeryPlan plan = plan_unlearn(model, o, progress, cancel);
     ASSERT_EQ(plan.experts.size(), 1u);
     ASSERT_EQ(plan.parameters.size(), 4u);   // gate, up, down and the layer's router
     EXPECT_EQ(plan.parameters.back().role, TensorRole::router);
+    EXPECT_EQ(plan.parameters.back().layer, plan.experts.front().layer);
     EXPECT_EQ(plan.ranking.front().layer, plan.experts.front().layer);
     const fs::path out = dir.path() / "out";
     set_run_files(model, plan, out, false, "test");
     const TrainingResult result = run_training(model, plan.training, progress, cancel);
     const std::map<std::string, double> before = domain_nll(result.before.at(0)), after = domain_nll(result.after.at(0));
-    const double python = after.at("python") - before.at("python");
-    EXPECT_GT(python, 0.3);
-    for (const char* kept : {"english", "c", "json"}) EXPECT_LT(after.at(kept) - before.at(kept), python / 3) << kept;
-    // The anchor keeps the target expert chosen on forget tokens.
-    EXPECT_GT(result.after.at(0).selection_rate.at(0), 0.0);
+    // Python forgotten: +0.69 nats (perplexity doubled) or more; every retained domain's
+    // perplexity up by 15% at most.
+    EXPECT_GE(after.at("python") - before.at("python"), 0.69);
+    for (const char* kept : {"english", "c", "json"})
+        EXPECT_LE(perplexity_change(before.at(kept), after.at(kept)), 0.15) << kept;
+    // The anchor keeps the target expert chosen.
+    EXPECT_GE(result.after.at(0).selection_rate.at(0), result.before.at(0).selection_rate.at(0));
 
     ExportOptions export_options;
     export_options.output_dir = out;
@@ -108,19 +119,26 @@ TEST(ExpertTrainingIntegration, UnlearningPythonRaisesItsNllMostAndTouchesOneExp
     plain_options.output_dir = dir.path() / "plain";
     export_checkpoint(model, plain_options, progress, cancel);
     const std::set<std::string> changed = changed_names(out);
-    EXPECT_EQ(changed.size(), 4u);
+    const RankedExpert& e = plan.experts.front();
+    const FamilySpec& family = *model.description.family;
+    std::set<std::string> expected = {tensor_name(family, TensorRole::router, e.layer, -1)};
+    for (TensorRole role : {TensorRole::expert_gate, TensorRole::expert_up, TensorRole::expert_down})
+        expected.insert(tensor_name(family, role, e.layer, e.expert));
+    EXPECT_EQ(changed, expected);
     expect_identical_except(plain_options.output_dir, out, changed);
     EXPECT_TRUE(fs::exists(out / "training-log.h5"));
 }
 
-TEST(ExpertTrainingIntegration, TuningOnJsonLowersJsonNll) {
+TEST(ExpertTrainingIntegration, TuningOnJsonMeetsTheTargetWithEsft) {
     TempDir dir;
     const Model model = open_model(test::model_dir("tiny-mixtral"));
     TuneOptions o;
-    o.data = {domain_file(dir.path(), "train-sample.jsonl", "json", true)};
-    o.training = small_training();
-    o.training.steps = 20;
-    o.training.lr = 1e-4;   // 13 json documents: a larger rate overfits them within 20 steps
+    o.data = {test::corpus("train-json.jsonl")};
+    o.training.eval_data = {test::corpus("valid-sample.jsonl")};
+    // The rate the lr probe chooses on the full corpus. On this sample's 10% held-out slice it
+    // chooses 1e-3, which passes at seed 0 but not at seed 1 (docs/training.md has the numbers);
+    // at 3e-4 both seeds pass with the other domains within +0.5%.
+    o.training.lr = 3e-4;
     NullProgress progress;
     CancelToken cancel;
     SurgeryPlan plan = plan_tune(model, o, progress, cancel);
@@ -129,29 +147,67 @@ TEST(ExpertTrainingIntegration, TuningOnJsonLowersJsonNll) {
     for (const ParameterRef& ref : plan.parameters) EXPECT_GE(ref.expert, 0) << "routers stay frozen";
     const TrainingResult result = run_training(model, plan.training, progress, cancel);
     const std::map<std::string, double> before = domain_nll(result.before.at(0)), after = domain_nll(result.after.at(0));
-    // The model already learnt json: the gain is small (docs/training.md measures the full corpus).
-    EXPECT_LT(after.at("json"), before.at("json") - 0.002);
-    for (const char* other : {"english", "c", "python"}) EXPECT_LT(after.at(other) - before.at(other), 0.01) << other;
+    // json's NLL down by 1% of itself or more; every other domain's perplexity up by 2% at most.
+    EXPECT_LE(after.at("json"), 0.99 * before.at("json"));
+    for (const char* other : {"english", "c", "python"})
+        EXPECT_LE(perplexity_change(before.at(other), after.at(other)), 0.02) << other;
 }
 
+// Every output tensor that keeps its input's name, dtype and shape keeps its bytes unless it is
+// listed; returns how many were compared.
+int expect_input_bytes_except(const fs::path& input, const fs::path& output, const std::set<std::string>& changed) {
+    const Checkpoint in = Checkpoint::open(input), out = Checkpoint::open(output);
+    int compared = 0;
+    for (const TensorInfo& t : out.tensors()) {
+        const TensorInfo* source = in.find(t.name);
+        if (changed.count(t.name) || !source || source->dtype != t.dtype || source->shape != t.shape) continue;
+        EXPECT_EQ(0, std::memcmp(in.view(*source).data, out.view(t).data, t.nbytes())) << t.name << " changed but was not trained";
+        ++compared;
+    }
+    return compared;
+}
+
+// A few steps on one routed expert and its layer's router (what unlearn trains) of every MoE
+// fixture; gpt-oss experts cannot be trained (check_parameters), so its router alone.
 TEST(ExpertTrainingIntegration, ExportChangesOnlyTrainedTensorsOnEveryMoeFamily) {
-    for (const std::string& name : test::moe_fixtures()) {
+    std::vector<std::string> fixtures = test::moe_fixtures();
+    fixtures.insert(fixtures.end(), {"tiny-gpt-oss", "tiny-gpt-oss-bf16"});
+    TempDir data;
+    const fs::path python = domain_file(data.path(), "valid-mixed.jsonl", "python", true);
+    const fs::path other = domain_file(data.path(), "valid-mixed.jsonl", "python", false);
+    for (const std::string& name : fixtures) {
         SCOPED_TRACE(name);
         TempDir dir;
         const Model model = open_model(test::model_dir(name));
-        TuneOptions o;
-        o.data = {test::corpus("valid-mixed.jsonl")};
-        o.select = TuneOptions::Select::listed;
         const int layer = model.description.moe_layers.front();
-        o.experts = {{layer, 1}};
-        o.training = small_training();
-        o.training.eval_data.clear();
-        o.training.steps = 2;
-        o.training.lr = 1e-2;
-        o.training.max_tokens = 512;
         NullProgress progress;
         CancelToken cancel;
-        SurgeryPlan plan = plan_tune(model, o, progress, cancel);
+        SurgeryPlan plan;
+        if (model.description.family->has_expert_biases()) {
+            plan.op = "tune";
+            plan.parameters = {{TensorRole::router, layer, -1}};
+            plan.details_json = R"({"op": "tune", "select": "listed"})";
+            TrainingStream train;
+            train.name = "train";
+            train.corpus.data = {test::corpus("valid-mixed.jsonl")};
+            train.corpus.seq_len = 128;
+            train.corpus.max_tokens = 512;
+            train.tokens_per_step = 512;
+            plan.training.parameters = plan.parameters;
+            plan.training.streams = {train};
+        } else {
+            UnlearnOptions o;
+            o.forget = {python};
+            o.retain = {other};
+            o.expert = std::make_pair(layer, 1);
+            o.training = small_training();
+            o.training.eval_data.clear();
+            o.training.max_tokens = 512;
+            plan = plan_unlearn(model, o, progress, cancel);
+            plan.training.evaluations.clear();
+        }
+        plan.training.steps = 2;
+        plan.training.optimizer.lr = 1e-2;
         const TrainingResult result = run_training(model, plan.training, progress, cancel);
         ExportOptions options;
         options.output_dir = dir.path() / "out";
@@ -164,8 +220,11 @@ TEST(ExpertTrainingIntegration, ExportChangesOnlyTrainedTensorsOnEveryMoeFamily)
         plain.output_dir = dir.path() / "plain";
         export_checkpoint(model, plain, progress, cancel);
         const std::set<std::string> changed = changed_names(options.output_dir);
-        EXPECT_EQ(changed.size(), 3u);
+        EXPECT_EQ(changed.size(), plan.parameters.size());
         expect_identical_except(plain.output_dir, options.output_dir, changed);
+        // Against the input itself too, wherever the export keeps a tensor's name and dtype.
+        const int compared = expect_input_bytes_except(test::model_dir(name), options.output_dir, changed);
+        if (name != "tiny-deepseek-v3-fp8") EXPECT_GT(compared, 0);
         const Model reopened = open_model(options.output_dir);   // loads back
         EXPECT_EQ(reopened.description.num_layers, model.description.num_layers);
     }

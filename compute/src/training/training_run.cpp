@@ -399,6 +399,7 @@ void TrainingRun::save_state(int64_t step) {
     if (m_options.state_dir.empty() || !writes_files()) return;   // the ranks' states are equal
     TrainingState st;
     st.run_id = m_options.run_id;
+    st.run_json = m_options.run_json;
     st.step = step;
     st.lr = m_lr;
     st.checkpointing = m_plan.checkpointing;
@@ -523,7 +524,8 @@ TrainingResult TrainingRun::run() {
                  "), more than the " + format_bytes(m_plan.budget_bytes) +
                  " available: lower --batch-tokens, raise --accumulation or turn on --checkpoint-layers");
     if (m_options.resume)
-        m_resumed = load_training_state(m_options.state_dir, m_options.run_id, m_options.parameters.size(), m_options.streams.size());
+        m_resumed = load_training_state(m_options.state_dir, m_options.run_id, m_options.run_json, m_options.parameters.size(),
+                                        m_options.streams.size());
     torch::AutoGradMode grad_mode(true);
     load_data();
     if (m_resumed) m_plan.checkpointing = m_resumed->checkpointing;

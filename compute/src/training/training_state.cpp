@@ -50,6 +50,7 @@ Json state_json(const TrainingState& s) {
     return {{"format", k_format},
             {"format_version", k_version},
             {"run_id", s.run_id},
+            {"run", Json::parse(s.run_json.empty() ? "null" : s.run_json, nullptr, false)},
             {"step", s.step},
             {"lr", s.lr},
             {"checkpointing", s.checkpointing},
@@ -69,6 +70,27 @@ std::string read_text(const fs::path& path) {
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+// The first place where two run descriptions differ: "steps: 30 in the state, 20 now".
+std::string first_difference(const Json& stored, const Json& now, const std::string& path) {
+    if (stored.is_object() && now.is_object()) {
+        for (const auto& [key, value] : now.items()) {
+            const std::string where = path.empty() ? key : path + "." + key;
+            if (!stored.contains(key)) return where + ": absent in the state";
+            const std::string d = first_difference(stored.at(key), value, where);
+            if (!d.empty()) return d;
+        }
+        return {};
+    }
+    if (stored.is_array() && now.is_array() && stored.size() == now.size()) {
+        for (std::size_t i = 0; i < now.size(); ++i) {
+            const std::string d = first_difference(stored[i], now[i], path + "[" + std::to_string(i) + "]");
+            if (!d.empty()) return d;
+        }
+        return {};
+    }
+    return stored == now ? std::string() : path + ": " + stored.dump() + " in the state, " + now.dump() + " now";
 }
 
 std::vector<double> nan_for_null(const Json& list) {
@@ -105,17 +127,21 @@ void save_training_state(const fs::path& dir, const TrainingState& state) {
     staged.commit();
 }
 
-TrainingState load_training_state(const fs::path& dir, const std::string& run_id, std::size_t parameters,
-                                  std::size_t streams) {
+TrainingState load_training_state(const fs::path& dir, const std::string& run_id, const std::string& run_json,
+                                  std::size_t parameters, std::size_t streams) {
     SY_CHECK(has_training_state(dir), UsageError,
              dir.string() + ": no resumable training state here (a run saves one when it is stopped with Ctrl-C or SIGTERM)");
     const Json json = Json::parse(read_text(dir / "state.json"), nullptr, false);
     const std::string where = (dir / "state.json").string();
     SY_CHECK(!json.is_discarded() && json.value("format", "") == k_format, UsageError, where + ": not a training state");
     SY_CHECK(json.value("format_version", int64_t(0)) <= k_version, UsageError, where + ": written by a newer Switchyard");
-    SY_CHECK(json.value("run_id", "") == run_id, UsageError,
-             where + ": this state belongs to another run (other model, data or options); start the run again without "
-                     "--resume, or resume it with the command that made it");
+    if (json.value("run_id", "") != run_id) {
+        const Json now = Json::parse(run_json.empty() ? "null" : run_json, nullptr, false);
+        const std::string difference = json.contains("run") ? first_difference(json.at("run"), now, "") : std::string();
+        throw UsageError(where + ": this state belongs to another run (" +
+                         (difference.empty() ? std::string("other model, data or options") : difference) +
+                         "); start the run again without --resume, or resume it with the command that made it");
+    }
     TrainingState s;
     s.run_id = run_id;
     s.step = json.at("step").get<int64_t>();

@@ -15,6 +15,7 @@ namespace sy {
 
 struct TrainingState {
     std::string run_id;                    // the run's inputs and options; must match on resume
+    std::string run_json;                  // what run_id digests (TrainingOptions::run_json), to name a difference
     int64_t step = 0;                      // completed optimizer steps
     double lr = 0;                         // learning rate in use (after a probe)
     bool checkpointing = false;
@@ -32,8 +33,9 @@ struct TrainingState {
 };
 
 void save_training_state(const std::filesystem::path& dir, const TrainingState& state);
-// UsageError when `dir` holds no state, a state of another run (run_id), or other tensor counts.
-TrainingState load_training_state(const std::filesystem::path& dir, const std::string& run_id,
+// UsageError when `dir` holds no state, a state of another run (run_id; the message names the
+// first option of `run_json` that differs), or other tensor counts.
+TrainingState load_training_state(const std::filesystem::path& dir, const std::string& run_id, const std::string& run_json,
                                   std::size_t parameters, std::size_t streams);
 bool has_training_state(const std::filesystem::path& dir);
 

@@ -75,7 +75,11 @@ std::map<std::string, std::string> document_digests(const std::vector<fs::path>&
 }
 
 void check_common(const SurgeryTraining& t) {
-    if (t.lr) SY_CHECK(std::isfinite(*t.lr) && *t.lr > 0, UsageError, "--lr must be > 0, found " + std::to_string(*t.lr));
+    if (t.lr) {
+        std::ostringstream found;   // as given (1e-05, -0.001), not std::to_string's fixed 6 decimals
+        found << *t.lr;
+        SY_CHECK(std::isfinite(*t.lr) && *t.lr > 0, UsageError, "--lr must be > 0, found " + found.str());
+    }
     if (t.steps) SY_CHECK(*t.steps > 0, UsageError, "--steps must be > 0, found " + std::to_string(*t.steps));
     SY_CHECK(t.batch_tokens >= t.seq_len, UsageError,
              "--batch-tokens (" + std::to_string(t.batch_tokens) + ") must hold one window of --seq-len (" +

@@ -76,8 +76,10 @@ std::string token_loss_name(TokenLoss loss);   // "ce", "ga", "npo"
 struct RoutingLoss {
     enum class Kind {
         anchor,         // mean_t ||p_t - onehot(expert)||^2 at `layer` (SEUF, editing.md §3 step 3)
-        load_balance,   // mean over MoE layers of E * sum_e f_e P_e (Switch Transformer, arXiv 2101.03961 eq. 4;
-                        // transformers' load_balancing_loss_func): f_e = share of top-k slots, P_e = mean p_e
+        load_balance,   // mean over MoE layers of E * sum_e f_e P_e (Switch Transformer, arXiv 2101.03961 eq. 4):
+                        // f_e = share of top-k slots, P_e = mean p_e; 1 for a balanced router. Per layer,
+                        // transformers' load_balancing_loss_func divided by k (it sums the per-slot shares,
+                        // and pools the layers' tokens instead of averaging the layers)
     };
     Kind kind = Kind::anchor;
     int layer = -1;     // anchor only
