@@ -13,6 +13,7 @@
 #include "edit_stack.h"
 #include "edit_stack_panel.h"
 #include "expert_selection.h"
+#include "cli/checkpoint_compare.h"
 #include "gui/gui_test_util.h"
 #include "training_panel.h"
 
@@ -36,14 +37,6 @@ void configure_tune(gui::TrainingPanel* panel, int steps) {
     panel->set_steps(steps);
     panel->set_lr(1e-3);
     panel->set_batch(256, 64, 4096, 3);
-}
-
-std::vector<std::string> safetensors_in(const fs::path& dir) {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".safetensors") names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
 }
 
 TEST(GuiTrainingIntegration, TuneEntryTrainsLiveExportsAsApplyAndRoundTrips) {
@@ -95,10 +88,7 @@ TEST(GuiTrainingIntegration, TuneEntryTrainsLiveExportsAsApplyAndRoundTrips) {
     const std::string command = std::string(SY_CLI_BINARY) + " apply " + recipe.toStdString() + " -q -o " + from_cli.string() +
                                 " > /dev/null 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
-    const std::vector<std::string> names = safetensors_in(from_window);
-    ASSERT_FALSE(names.empty());
-    ASSERT_EQ(names, safetensors_in(from_cli));
-    for (const std::string& name : names) EXPECT_TRUE(slurp(from_window / name) == slurp(from_cli / name)) << name << " differs";
+    expect_same_safetensors_but_command(from_window, from_cli);
     // And the trained experts did change.
     EXPECT_EQ(nlohmann::json::parse(slurp(from_window / "switchyard-edit.json"))["edits"][0]["op"], "tune");
 
