@@ -1,7 +1,8 @@
 // switchyard apply RECIPE.json [MODEL_DIR] -o OUT [--dry-run [--data FILE]] ...
 // Runs a recipe's edits (prune, merge, mask made permanent) in one streamed export, on the model
 // the recipe names (or MODEL_DIR); a recipe of one upcycle entry runs that upcycle
-// (upcycle_hidden.h, as the workbench's export does).
+// (upcycle_hidden.h, as the workbench's export does); a recipe ending in an unlearn / tune entry
+// trains as the run that saved it did (expert_training.h: apply_training_recipe).
 #include <cstdio>
 #include <iostream>
 
@@ -11,6 +12,7 @@
 #include "switchyard/core/trace_store.h"
 #include "switchyard/editing/upcycle_hidden.h"
 #include "torch_verbs_cli.h"
+#include "training_args.h"
 
 namespace sy::cli {
 
@@ -43,6 +45,22 @@ Verb add_apply(CLI::App& root) {
                 if (!job.dry_run) check_export_target(model, job.export_options);
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
+                if (!recipe.edits.empty() && training_entry_json(recipe.edits.back())) {
+                    SY_CHECK(!job.dry_run, UsageError, "--dry-run: a training entry has no preview; run `switchyard " +
+                                                           edit_op_name(recipe.edits.back()) + " --plan`");
+                    SurgeryJobOptions training;
+                    training.export_options = job.export_options;
+                    training.export_options.command_line = command_line();
+                    try {
+                        report_surgery(apply_training_recipe(model, recipe, training, args->recipe, progress, cancel),
+                                       args->output, progress);
+                    } catch (const Cancelled&) {
+                        progress.done();
+                        std::fprintf(stderr, "stopped at a step boundary; nothing was written\n");
+                        throw;
+                    }
+                    return 0;
+                }
                 if (const UpcycleEdit* entry = upcycle_entry(recipe)) {
                     SY_CHECK(!job.dry_run, UsageError, "--dry-run: an upcycle recipe has no preview; run `switchyard upcycle`");
                     EditOutput output;

@@ -23,7 +23,7 @@ namespace sy::cli {
 
 struct TrainingArgs {
     std::string model_dir, output, device = "cpu", dtype, out_dtype = "keep", shard_size = "5GB", schedule = "cosine";
-    std::string checkpoint = "auto", max_memory;
+    std::string checkpoint = "auto", max_memory, save_recipe;
     std::vector<std::string> eval;
     int64_t seq_len = 128, batch_tokens = 2048, accumulation = 1, warmup = 0, max_tokens = 0, steps = 0;
     double lr = 0, clip = 1.0, weight_decay = 0;
@@ -62,6 +62,9 @@ struct TrainingArgs {
         cmd->add_option("--out-dtype", out_dtype, "Stored dtype of float tensors")
             ->check(CLI::IsMember({"keep", "bf16", "f16", "f32"}))->capture_default_str();
         cmd->add_option("--shard-size", shard_size, "Largest output shard, e.g. 5GB")->capture_default_str();
+        cmd->add_option("--save-recipe", save_recipe,
+                        "Also write the run as a recipe entry (learning rate and steps as used, data sha256); "
+                        "`switchyard apply` repeats it");
         cmd->add_flag("--plan", plan, "Print the memory the run needs and whether it fits; train nothing");
         cmd->add_flag("--resume", resume, "Continue the run stopped with Ctrl-C / SIGTERM (same command)");
         cmd->add_flag("--force", force, "Replace a non-empty output folder");
@@ -101,9 +104,27 @@ struct TrainingArgs {
     void check_output(const Model& model) const {
         SY_CHECK(plan || !output.empty(), UsageError, "-o OUT_DIR is required (or --plan)");
         SY_CHECK(clip >= 0 && weight_decay >= 0 && warmup >= 0, UsageError, "--clip, --weight-decay and --warmup must be >= 0");
-        if (!plan) check_export_target(model, export_options());
+        if (plan) return;
+        check_export_target(model, export_options());
+        if (!save_recipe.empty()) {
+            const std::filesystem::path dir = std::filesystem::absolute(save_recipe).parent_path();
+            SY_CHECK(std::filesystem::is_directory(dir), UsageError, "--save-recipe " + save_recipe + ": no folder " + dir.string());
+        }
     }
 };
+
+// The report of a finished training run (`unlearn`, `tune`, `apply` of a training recipe).
+inline void report_surgery(const SurgeryJobResult& done, const std::string& output, StderrProgress& progress) {
+    const SurgeryPlan& plan = done.plan;
+    const ExportResult& exported = done.exported;
+    const TrainingResult& result = done.training;
+    progress.done();
+    std::fputs(format_load_summary(result).c_str(), stderr);
+    std::fputs(surgery_report(plan, result).c_str(), stdout);
+    std::printf("wrote %zu tensors (%.1f MB) to %s; %zu trained tensors, %lld parameters\n", exported.tensor_count,
+                double(exported.total_bytes) / 1e6, output.c_str(), plan.parameters.size(),
+                static_cast<long long>(done.trained_parameters));
+}
 
 // Trains, exports and reports; prints the plan instead with --plan. A cancelled run leaves its
 // resumable state in OUT.training/ and no output folder.
@@ -115,14 +136,17 @@ inline int run_surgery(const Model& model, SurgeryPlan& plan, const TrainingArgs
         std::fputs(format_training_plan(model, plan.training, plan_training(model, plan.training)).c_str(), stdout);
         return 0;
     }
-    check_trained_export(model, plan.parameters, export_options);
-    set_run_files(model, plan, args.output, args.resume, command_line());
-    const std::unique_ptr<GradientReducer> reducer = args.parallel.join_training(plan.op, plan.training);
-    plan.training.reducer = reducer.get();
-    const bool output_rank = !reducer || reducer->rank() == 0;
-    TrainingResult result;
+    SurgeryJobOptions job;
+    job.export_options = export_options;
+    job.export_options.command_line = command_line();
+    job.resume = args.resume;
+    job.save_recipe = args.save_recipe;
+    job.recipe_export = {args.out_dtype, args.shard_size};
+    job.join_ranks = [&](TrainingOptions& training) { return args.parallel.join_training(plan.op, training); };
+    const bool output_rank = is_output_rank_from_environment();
+    SurgeryJobResult done;
     try {
-        result = run_training(model, plan.training, progress, cancel);
+        done = run_surgery_job(model, plan, job, progress, cancel);
     } catch (const Cancelled&) {
         progress.done();
         if (output_rank)
@@ -130,16 +154,9 @@ inline int run_surgery(const Model& model, SurgeryPlan& plan, const TrainingArgs
                          plan.training.state_dir.string().c_str());
         throw;
     }
-    if (!output_rank) return 0;   // rank 0 exports the (equal) trained tensors
-    const ExportResult exported = export_trained(model, plan, result, export_options, progress, cancel);
-    std::error_code ec;
-    std::filesystem::remove_all(training_work_dir(args.output), ec);   // its log is in the output now
-    progress.done();
-    std::fputs(format_load_summary(result).c_str(), stderr);
-    std::fputs(surgery_report(plan, result).c_str(), stdout);
-    std::printf("wrote %zu tensors (%.1f MB) to %s; %zu trained tensors, %lld parameters\n", exported.tensor_count,
-                double(exported.total_bytes) / 1e6, args.output.c_str(), plan.parameters.size(),
-                static_cast<long long>(parameter_count(model, plan.parameters)));
+    if (!done.output_rank) return 0;   // rank 0 exports the (equal) trained tensors
+    report_surgery(done, args.output, progress);
+    if (!args.save_recipe.empty()) std::printf("recipe: %s\n", args.save_recipe.c_str());
     return 0;
 }
 

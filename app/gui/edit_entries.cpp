@@ -1,6 +1,9 @@
 #include "edit_entries.h"
 
+#include <QFileInfo>
+#include <QStringList>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "expert_selection.h"
@@ -62,6 +65,9 @@ MergeEdit map_merge(MergeEdit merge, const EditPlan& before, Map map) {
 
 template <class Map>
 Edit map_edit(const Edit& edit, const EditPlan& before, Map map) {
+    // A training entry is last and numbers its experts as the entries before it leave the model
+    // (what it trained); it keeps that numbering in both directions.
+    if (training_entry_json(edit)) return edit;
     if (const auto* prune = std::get_if<PruneEdit>(&edit)) {
         PruneEdit out = *prune;
         out.experts = map_experts(prune->experts, before, "prune", map);
@@ -97,6 +103,7 @@ EditPlan index_plan(const Model& model, const std::vector<Edit>& edits) {
     NullProgress progress;
     CancelToken cancel;
     for (const Edit& edit : edits) {
+        if (training_entry_json(edit)) continue;   // trains weights; expert numbering unchanged
         Edit unaligned = edit;
         if (auto* merge = std::get_if<MergeEdit>(&unaligned)) merge->align = false;
         plan = apply_edit(model, std::move(plan), unaligned, progress, cancel);
@@ -108,7 +115,29 @@ Edit to_recipe_indices(const Edit& edit, const EditPlan& before) { return map_ed
 
 Edit to_model_indices(const Edit& entry, const EditPlan& before) { return map_edit(entry, before, model_index); }
 
+QString describe_training(const Edit& edit) {
+    const nlohmann::json entry = nlohmann::json::parse(*training_entry_json(edit));
+    QStringList experts;
+    for (const auto& e : entry.value("experts", nlohmann::json::array()))
+        experts << QStringLiteral("%1:%2").arg(e.at("layer").get<int>()).arg(e.at("expert").get<int>());
+    QStringList data;
+    for (const auto& stream : entry.at("streams"))
+        for (const auto& file : stream.at("data"))
+            data << QStringLiteral("%1 %2").arg(QString::fromStdString(stream.at("name").get<std::string>()),
+                                                QFileInfo(QString::fromStdString(file.at("path").get<std::string>())).fileName());
+    const QString what = experts.isEmpty() ? QObject::tr("%n tensor(s)", nullptr, static_cast<int>(entry.at("parameters").size()))
+                         : experts.size() > 6 ? QObject::tr("%n expert(s)", nullptr, static_cast<int>(experts.size()))
+                                              : QObject::tr("experts %1").arg(experts.join(QStringLiteral(", ")));
+    return QObject::tr("%1  %2, %3 steps at lr %4 (seed %5); %6")
+        .arg(QString::fromStdString(edit_op_name(edit)), what)
+        .arg(entry.at("steps").get<int64_t>())
+        .arg(entry.at("optimizer").at("lr").get<double>(), 0, 'g', 3)
+        .arg(entry.at("seed").get<uint64_t>())
+        .arg(data.join(QStringLiteral(", ")));
+}
+
 QString describe_edit(const Edit& edit) {
+    if (training_entry_json(edit)) return describe_training(edit);
     if (const auto* prune = std::get_if<PruneEdit>(&edit))
         return QObject::tr("prune  %1%2")
             .arg(describe_experts(prune->experts))

@@ -1,7 +1,6 @@
 #pragma once
 // What the window needs to know about each kind of recipe entry (recipe.h's Edit: prune,
-// merge, mask), in one place, so a new kind of edit (unlearn, tune) slots in here and in a panel
-// of its own: how to describe it, and how to move its expert indices between the two numberings
+// merge, mask, and the training entries unlearn and tune), in one place: how to describe it, and how to move its expert indices between the two numberings
 // in play. The views (and the selection) number experts as in the OPEN model; a recipe entry
 // numbers them as the model is after the entries before it (docs/recipes.md). Pure functions of
 // the model and the entries; no weights are read. Main thread or any.
@@ -33,7 +32,8 @@ Edit to_recipe_indices(const Edit& edit, const EditPlan& before);
 Edit to_model_indices(const Edit& entry, const EditPlan& before);
 
 // One line for the edit stack, experts as the open model numbers them:
-// "prune  layer 0: experts 1, 5; layer 1: experts 0, 7".
+// "prune  layer 0: experts 1, 5; layer 1: experts 0, 7"; a training entry (experts numbered as
+// the entries before it leave the model): "tune  experts 0:1, 2:5, 12 steps at lr 0.001 (seed 4); train data.jsonl".
 QString describe_edit(const Edit& edit_in_model_indices);
 QString describe_upcycle(const UpcycleOptions& options);
 

@@ -8,6 +8,7 @@
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"
+#include "switchyard/editing/expert_training.h"
 #include "switchyard/editing/upcycle_hidden.h"
 
 namespace sy::gui {
@@ -46,9 +47,14 @@ QString EditStack::describe(int index) const {
     return describe_edit(entry_in_model_indices(index));
 }
 
+bool EditStack::trains() const { return !m_recipe.edits.empty() && sy::training_entry_json(m_recipe.edits.back()); }
+
 void EditStack::rebuild(const std::vector<sy::Edit>& entries) {
     std::vector<sy::Edit> edits;
     for (std::size_t i = 0; i < entries.size(); ++i) {
+        SY_CHECK(i + 1 == entries.size() || !sy::training_entry_json(entries[i]), UsageError,
+                 "entry " + std::to_string(i + 1) + " (" + sy::edit_op_name(entries[i]) +
+                     ") trains the model the entries above it leave: it stays the last entry");
         try {
             const sy::EditPlan before = index_plan(*m_model, edits);
             edits.push_back(to_recipe_indices(entries[i], before));
@@ -68,6 +74,8 @@ void EditStack::touched() {
 void EditStack::add(const sy::Edit& edit) {
     SY_CHECK(m_model != nullptr, UsageError, "open a model first");
     SY_CHECK(!m_upcycle, UsageError, "the stack holds an upcycle: export it, then open the upcycled model to edit its experts");
+    SY_CHECK(!trains(), UsageError,
+             "the stack ends in a training entry, which stays last: remove it, add the entry, then train again");
     std::vector<sy::Edit> entries = entries_in_model_indices();
     entries.push_back(edit);
     rebuild(entries);
@@ -86,7 +94,11 @@ void EditStack::remove(int index) {
     SY_CHECK(index >= 0 && index < size(), UsageError, "no entry " + std::to_string(index + 1));
     if (m_upcycle) {
         m_upcycle.reset();
+    } else if (trains() && index + 1 == size()) {
+        m_recipe.edits.pop_back();   // the training entry itself
     } else {
+        SY_CHECK(!trains(), UsageError,
+                 "the training entry was trained on the model the entries above it leave: remove it before changing them");
         std::vector<sy::Edit> entries = entries_in_model_indices();
         entries.erase(entries.begin() + index);
         rebuild(entries);
@@ -97,6 +109,8 @@ void EditStack::remove(int index) {
 void EditStack::move(int from, int to) {
     SY_CHECK(from >= 0 && from < size() && to >= 0 && to < size(), UsageError, "no such entry");
     if (from == to || m_upcycle) return;
+    SY_CHECK(!trains(), UsageError,
+             "the training entry was trained on the model the entries above it leave: remove it before reordering them");
     std::vector<sy::Edit> entries = entries_in_model_indices();
     sy::Edit moved = entries[static_cast<std::size_t>(from)];
     entries.erase(entries.begin() + from);
@@ -147,6 +161,9 @@ void EditStack::open(const QString& path, QString* note) {
         options = nlohmann::json::parse(upcycle->options_json).get<sy::UpcycleOptions>();
         recipe.edits.clear();
     }
+    const bool training = !recipe.edits.empty() && sy::training_entry_json(recipe.edits.back());
+    // A training entry's data must still be the data it trained on (apply refuses it otherwise).
+    if (training) sy::training_plan_from_entry(recipe.edits.back(), path.toStdString() + ": edits[" + std::to_string(recipe.edits.size() - 1) + "]");
     for (std::size_t i = 0; i < recipe.edits.size(); ++i) {
         try {
             index_plan(*m_model, std::vector<sy::Edit>(recipe.edits.begin(), recipe.edits.begin() + static_cast<long>(i) + 1));

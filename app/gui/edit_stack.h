@@ -6,7 +6,8 @@
 // entries before (edit_entries.h), and keeps every entry's meaning when entries are moved or
 // removed (or refuses, naming the entry that no longer applies). A dense model's stack holds
 // one upcycle entry instead (upcycle.h), saved as the recipe `switchyard upcycle --save-recipe`
-// writes, which `switchyard apply` runs. Main thread.
+// writes, which `switchyard apply` runs. An MoE model's stack may end in one training entry
+// (unlearn / tune, trained by the panel when added). Main thread.
 #include <QObject>
 #include <QString>
 #include <memory>
@@ -36,6 +37,9 @@ public:
     const std::optional<sy::UpcycleOptions>& upcycle() const { return m_upcycle; }
     int size() const;
     bool empty() const { return size() == 0; }
+    // The last entry is an unlearn / tune entry (trained on the model the entries above it
+    // leave; it stays last, and the entries above it stay as they are while it is there).
+    bool trains() const;
     // Entry `index` with experts as the open model numbers them (what the list shows).
     sy::Edit entry_in_model_indices(int index) const;
     QString describe(int index) const;

@@ -1,6 +1,8 @@
 #include "edit_stack_panel.h"
 
 #include <QCheckBox>
+#include <QCoreApplication>
+#include <QPointer>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -21,7 +23,9 @@
 #include "job_runner.h"
 #include "run_panel.h"
 #include "surgery_jobs.h"
+#include "training_panel.h"
 #include "upcycle_panel.h"
+#include "edit_entries.h"
 #include "switchyard/core/model.h"
 
 namespace sy::gui {
@@ -63,6 +67,12 @@ EditStackPanel::EditStackPanel(EditStack* stack, ExpertSelection* selection, Exp
     moe->addLayout(merge_form);
     layout->addWidget(m_moe_box);
 
+    m_training_box = new QGroupBox(tr("Train experts (unlearn / tune)"), this);
+    auto* training_layout = new QVBoxLayout(m_training_box);
+    m_training = new TrainingPanel(m_training_box);
+    training_layout->addWidget(m_training);
+    layout->addWidget(m_training_box);
+
     m_upcycle_box = new QGroupBox(tr("Upcycle this dense model"), this);
     auto* upcycle_layout = new QVBoxLayout(m_upcycle_box);
     m_upcycle = new UpcyclePanel(m_upcycle_box);
@@ -101,7 +111,6 @@ EditStackPanel::EditStackPanel(EditStack* stack, ExpertSelection* selection, Exp
     m_preview_tokens->setToolTip(tr("Tokens of the Run panel's data the preview runs both models on"));
     run_row->addWidget(m_preview_tokens);
     m_preview = new QPushButton(tr("Preview"), this);
-    m_preview->setToolTip(tr("Per-layer output error, per-domain NLL and routing before / after, without writing anything"));
     m_export = new QPushButton(tr("Export…"), this);
     run_row->addWidget(m_preview);
     run_row->addWidget(m_export);
@@ -113,6 +122,7 @@ EditStackPanel::EditStackPanel(EditStack* stack, ExpertSelection* selection, Exp
     connect(m_merge, &QPushButton::clicked, this, &EditStackPanel::merge_selection);
     connect(m_mask, &QPushButton::clicked, this, &EditStackPanel::mask_selection);
     connect(m_upcycle, &UpcyclePanel::add_requested, this, &EditStackPanel::add_upcycle);
+    connect(m_training, &TrainingPanel::train_requested, this, &EditStackPanel::train_entry);
     connect(m_up, &QPushButton::clicked, this, [this]() { move_entry(m_list->currentRow(), m_list->currentRow() - 1); });
     connect(m_down, &QPushButton::clicked, this, [this]() { move_entry(m_list->currentRow(), m_list->currentRow() + 1); });
     connect(m_remove, &QPushButton::clicked, this, [this]() {
@@ -128,6 +138,7 @@ EditStackPanel::EditStackPanel(EditStack* stack, ExpertSelection* selection, Exp
         move_entry(from, to > from ? to - 1 : to);
     });
     connect(m_list, &QListWidget::currentRowChanged, this, &EditStackPanel::refresh_buttons);
+    connect(m_list, &QListWidget::currentRowChanged, this, &EditStackPanel::show_entry_curve);
     connect(open, &QPushButton::clicked, this, [this]() {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open recipe"), QString(), tr("Recipes (*.json);;All files (*)"));
         if (!path.isEmpty()) open_recipe(path);
@@ -163,6 +174,7 @@ void EditStackPanel::refresh() {
     m_refreshing = false;
     const bool dense = m_stack->model() && m_stack->model()->description.moe_layers.empty();
     m_moe_box->setVisible(!dense);
+    m_training_box->setVisible(!dense);
     m_upcycle_box->setVisible(dense);
     QString file = m_stack->path().isEmpty() ? tr("not saved") : m_stack->path();
     if (m_stack->modified()) file += tr(" (modified)");
@@ -181,8 +193,11 @@ void EditStackPanel::refresh_buttons() {
     m_down->setEnabled(row >= 0 && row + 1 < m_list->count());
     m_remove->setEnabled(row >= 0);
     m_clear->setEnabled(!m_stack->empty());
-    m_preview->setEnabled(idle && !m_stack->empty() && !m_stack->upcycle());
+    m_preview->setEnabled(idle && !m_stack->empty() && !m_stack->upcycle() && !m_stack->trains());
+    m_preview->setToolTip(m_stack->trains() ? tr("A training entry has no preview: its loss curve and report show what it did; Export runs it")
+                                            : tr("Per-layer output error, per-domain NLL and routing before / after, without writing anything"));
     m_export->setEnabled(idle && !m_stack->empty());
+    m_training->set_busy(!idle || !model);
 }
 
 int EditStackPanel::list_rows() const { return m_list->count(); }
@@ -298,6 +313,55 @@ void EditStackPanel::add_upcycle() {
     }
 }
 
+void EditStackPanel::train_entry() {
+    const std::shared_ptr<const sy::Model> model = m_stack->model();
+    if (!model || m_job->running()) return;
+    try {
+        SY_CHECK(!m_stack->trains(), UsageError, "the stack already ends in a training entry: remove it to train another");
+        TrainingEntryRequest request;
+        request.model = model;
+        request.structural = m_stack->recipe();
+        // The selection as the model the stack's entries leave numbers it (what the run trains).
+        sy::ExpertsByLayer selected;
+        if (m_training->uses_selection() && !m_selection->empty())
+            selected = std::get<sy::PruneEdit>(to_recipe_indices(sy::PruneEdit{m_selection->experts()},
+                                                                 index_plan(*model, request.structural.edits)))
+                           .experts;
+        if (m_training->tuning()) request.tune = m_training->tune_options(selected);
+        else request.unlearn = m_training->unlearn_options(selected);
+        QPointer<TrainingPanel> panel(m_training);
+        request.on_step = [panel](const sy::TrainingStepReport& step) {
+            QMetaObject::invokeMethod(
+                QCoreApplication::instance(), [panel, step]() { if (panel) panel->add_step(step); }, Qt::QueuedConnection);
+        };
+        m_training->start_curve();
+        emit log_line(tr("training: %1%2")
+                          .arg(shell_command(m_training->command(QString::fromStdString(model->checkpoint.dir().string()))))
+                          .arg(request.structural.edits.empty() ? QString() : tr("  (on the model the stack's entries leave)")));
+        run<const sy::TrainedEntry>(
+            m_training->tuning() ? tr("tuning…") : tr("unlearning…"),
+            [request](sy::Progress& progress, const sy::CancelToken& cancel) {
+                return std::make_shared<const sy::TrainedEntry>(run_training_entry(request, progress, cancel));
+            },
+            [this](std::shared_ptr<const sy::TrainedEntry> trained) {
+                m_curves[*sy::training_entry_json(trained->entry)] = m_training->curve();
+                for (const QString& line : QString::fromStdString(sy::surgery_report(trained->plan, trained->training)).split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+                    emit log_line(line);
+                add_entry(trained->entry);
+            });
+    } catch (const std::exception& error) {
+        emit failed(error_message(error));
+    }
+}
+
+void EditStackPanel::show_entry_curve(int row) {
+    if (row < 0 || row >= static_cast<int>(m_stack->recipe().edits.size()) || m_job->running()) return;
+    const std::string* entry = sy::training_entry_json(m_stack->recipe().edits[static_cast<std::size_t>(row)]);
+    if (!entry) return;
+    const auto it = m_curves.find(*entry);
+    m_training->show_curve(it != m_curves.end() ? it->second : LossCurve{});
+}
+
 void EditStackPanel::move_entry(int from, int to) {
     try {
         m_stack->move(from, to);
@@ -406,6 +470,24 @@ void EditStackPanel::export_model(const ExportSettings& settings) {
         emit log_line(tr("export: %1%2")
                           .arg(shell_command(apply_command(request)))
                           .arg(request.write_recipe_file ? tr("  (the stack saved as %1)").arg(request.recipe_path) : QString()));
+        if (m_stack->trains()) {
+            run<const sy::SurgeryJobResult>(
+                tr("training and exporting to %1…").arg(output),
+                [request](sy::Progress& progress, const sy::CancelToken& cancel) {
+                    return std::make_shared<const sy::SurgeryJobResult>(run_training_export(request, progress, cancel));
+                },
+                [this, output](std::shared_ptr<const sy::SurgeryJobResult> result) {
+                    emit log_line(tr("exported %1 tensors (%2 MB) to %3; %4 trained tensors, %5 steps at lr %6")
+                                      .arg(result->exported.tensor_count)
+                                      .arg(double(result->exported.total_bytes) / 1e6, 0, 'f', 1)
+                                      .arg(output)
+                                      .arg(result->plan.parameters.size())
+                                      .arg(result->training.steps)
+                                      .arg(result->training.lr, 0, 'g', 3));
+                    emit exported(output);
+                });
+            return;
+        }
         if (m_stack->upcycle()) {
             run<const sy::UpcycleResult>(
                 tr("upcycling into %1…").arg(output),

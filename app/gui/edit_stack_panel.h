@@ -4,14 +4,18 @@
 // that can be reordered (drag, or Up / Down) and pruned (Remove), recipe files (Open / Save:
 // what `switchyard apply` runs), Preview on a sample of the Run panel's data with progress and
 // Cancel, and Export with the command-line equivalent in the log. Merges, previews and exports
-// run on worker threads, one at a time. Panels for further kinds of entries (unlearn, tune) go
-// beside the merge options and call EditStack::add with the entry they build.
+// run on worker threads, one at a time. For an MoE model a training box (training_panel.h)
+// trains an unlearn / tune entry on a worker, its loss curve filling live, and adds the entry
+// with the learning rate and steps it used; Export of such a stack runs it as `apply` does.
 #include <QString>
 #include <QWidget>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "export_dialog.h"
+#include "training_panel.h"
 #include "switchyard/core/progress.h"
 #include "switchyard/editing/recipe.h"
 
@@ -30,6 +34,7 @@ class ExpertData;
 class ExpertSelection;
 class JobProgress;
 class RunPanel;
+class TrainingPanel;
 class UpcyclePanel;
 struct Comparison;
 struct ExportRequest;
@@ -46,6 +51,10 @@ public:
     void merge_selection();
     void mask_selection();
     void add_upcycle();
+    // Trains the training box's unlearn / tune on the model the stack leaves (worker, progress,
+    // Cancel): `entry_added` or `failed` / `cancelled` follows.
+    void train_entry();
+    TrainingPanel* training_panel() const { return m_training; }
     // Merge options: align neurons, layout ("collapse" / "duplicate"), router ("dominant" /
     // "fitted"), member weights ("uniform" / "frequency", which needs a score file).
     void set_merge_options(bool align, const QString& layout, const QString& router, const QString& weights);
@@ -77,6 +86,7 @@ signals:
 private:
     void refresh();
     void refresh_buttons();
+    void show_entry_curve(int row);
     void add_entry(const sy::Edit& edit);
     void start_job_text(const QString& text);
     QString recipe_path_for(const QString& output) const;
@@ -99,6 +109,9 @@ private:
     QComboBox* m_router = nullptr;
     QComboBox* m_weights = nullptr;
     UpcyclePanel* m_upcycle = nullptr;
+    TrainingPanel* m_training = nullptr;
+    QGroupBox* m_training_box = nullptr;
+    std::map<std::string, LossCurve> m_curves;   // training entry (its JSON) -> its loss curve
     QGroupBox* m_upcycle_box = nullptr;
     QListWidget* m_list = nullptr;
     QPushButton* m_up = nullptr;

@@ -20,7 +20,9 @@
 #include "routing_view.h"
 #include "similarity_view.h"
 #include "switchyard/core/model.h"
+#include "run_panel.h"
 #include "token_inspector_view.h"
+#include "training_panel.h"
 
 namespace sy::gui {
 
@@ -72,7 +74,7 @@ int run_screenshots(MainWindow& window, const QString& dir) {
         window.edit_panel()->merge_selection();
     });
     QObject::connect(window.edit_panel(), &EditStackPanel::entry_added, &window, [&window]() {
-        if (window.edit_stack()->size() < 2) return;
+        if (window.edit_stack()->size() != 2) return;
         window.selection()->set({{window.model()->description.moe_layers.front(), {2, 4}}});
         window.similarity_view()->set_tokens(512);
         window.similarity_view()->compute();
@@ -94,9 +96,28 @@ int run_screenshots(MainWindow& window, const QString& dir) {
             if (!window.placement_view()->up_to_date()) return;
             poll->stop();
             save_views(window, dir);
-            QApplication::exit(0);
+            // Last: tune two experts of every layer on the pruned and merged model, and grab
+            // the edit stack with the training entry and its loss curve.
+            TrainingPanel* training = window.edit_panel()->training_panel();
+            training->set_mode(QStringLiteral("tune"));
+            training->set_data(QString::fromStdString(window.run_panel()->corpus().data.front().string()));
+            training->set_expert_choice(QStringLiteral("esft-gate"));
+            training->set_steps(40);
+            training->set_lr(1e-3);
+            training->set_batch(512, 128, 16384, 0);
+            window.edit_panel()->train_entry();
         });
         poll->start(100);
+    });
+    QObject::connect(window.edit_panel(), &EditStackPanel::entry_added, &window, [&window, dir]() {
+        if (!window.edit_stack()->trains()) return;
+        QDockWidget* dock = window.findChild<QDockWidget*>(QStringLiteral("EditDock"));
+        if (dock != nullptr) dock->raise();
+        QApplication::processEvents();
+        const QString name = QStringLiteral("%1/%2.png").arg(dir, QStringLiteral("edit-stack-training"));
+        (dock != nullptr ? dock->grab() : window.grab()).save(name);
+        std::printf("%s\n", name.toUtf8().constData());
+        QApplication::exit(0);
     });
     return QApplication::exec();
 }

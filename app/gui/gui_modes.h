@@ -9,7 +9,9 @@ namespace sy::gui {
 class MainWindow;
 
 // Saves <dir>/<NN>-<view>.png of the whole window with each view in front, once the trace, a
-// routed line of text, a prune + merge stack, layer 0's similarity and the stack's preview are done.
+// routed line of text, a prune + merge stack, layer 0's similarity and the stack's preview are done;
+// then trains a tune entry on top and saves <dir>/edit-stack-training.png of the edit stack dock
+// with the entry and its loss curve.
 int run_screenshots(MainWindow& window, const QString& dir);
 // Measures how late a 5 ms main-thread timer fires while the trace runs and prints max / p99 /
 // median of that lateness (the event-loop latency the workbench bounds at 100 ms).

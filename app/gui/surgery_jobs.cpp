@@ -115,6 +115,28 @@ UpcycleResult run_upcycle_export(const ExportRequest& request, Progress& progres
     return run_upcycle_entry(request.model->checkpoint.dir(), *entry, job.export_options.dtype, output, hidden, progress, cancel);
 }
 
+SurgeryJobResult run_training_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel) {
+    const auto [job, recipe] = prepare_export(request);
+    SurgeryJobOptions training;
+    training.export_options = job.export_options;
+    return apply_training_recipe(*request.model, recipe, training, request.recipe_path.toStdString(), progress, cancel);
+}
+
+TrainedEntry run_training_entry(const TrainingEntryRequest& request, Progress& progress, const CancelToken& cancel) {
+    QTemporaryDir dir;
+    std::optional<Model> edited;
+    if (!request.structural.edits.empty()) {
+        SY_CHECK(dir.isValid(), IoError, "cannot create a temporary folder for the model the stack's entries leave");
+        PartProgress part(progress, 0.0, 0.1, "the stack's entries");
+        edited.emplace(export_structural_prefix(*request.model, request.structural, dir.filePath(QStringLiteral("edited")).toStdString(),
+                                                "switchyard-gui", part, cancel));
+    }
+    const Model& model = edited ? *edited : *request.model;
+    SurgeryPlan plan = request.unlearn ? plan_unlearn(model, *request.unlearn, progress, cancel)
+                                       : plan_tune(model, request.tune.value(), progress, cancel);
+    return train_entry(model, std::move(plan), request.on_step, progress, cancel);
+}
+
 QStringList compare_command(const QString& a, const QString& b) {
     return {QStringLiteral("switchyard"), QStringLiteral("compare"), a, b, QStringLiteral("--top"), QString::number(compare_most_changed)};
 }

@@ -5,12 +5,14 @@
 // shows and the exported files record. No widgets here; thread rules as surgery.h.
 #include <QString>
 #include <QStringList>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "switchyard/analysis/compare.h"
+#include "switchyard/editing/expert_training.h"
 #include "switchyard/editing/surgery.h"
 #include "switchyard/editing/upcycle.h"
 
@@ -59,6 +61,22 @@ QStringList apply_command(const ExportRequest& request);
 // run_upcycle_export a recipe whose one entry is an upcycle (upcycle_hidden.h).
 EditJobResult run_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
 UpcycleResult run_upcycle_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
+
+// run_export's counterpart for a recipe ending in an unlearn / tune entry: `apply`'s call
+// (apply_training_recipe), so the window's export and `switchyard apply` write the same bytes.
+SurgeryJobResult run_training_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
+
+// A training entry for the stack: `unlearn` / `tune`'s library calls (plan_unlearn / plan_tune,
+// then the training engine), on the model the stack's entries leave (exported into a temporary
+// folder first when there are any, as apply_training_recipe does).
+struct TrainingEntryRequest {
+    std::shared_ptr<const Model> model;
+    Recipe structural;                           // the stack so far (recipe numbering)
+    std::optional<UnlearnOptions> unlearn;       // one of the two
+    std::optional<TuneOptions> tune;
+    std::function<void(const TrainingStepReport&)> on_step;   // on the worker thread
+};
+TrainedEntry run_training_entry(const TrainingEntryRequest& request, Progress& progress, const CancelToken& cancel);
 
 // `switchyard compare A B` of two trace files of the same tokens.
 QStringList compare_command(const QString& a, const QString& b);

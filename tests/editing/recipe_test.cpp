@@ -80,3 +80,29 @@ TEST(Recipe, UpcycleEntriesStandAlone) {
         "edits": [{"op": "upcycle", "experts": 4, "top_k": 2}, {"op": "mask", "experts": {"0": [1]}}]})";
     EXPECT_THROW(parse_recipe(two, "r.json"), UsageError);
 }
+
+TEST(Recipe, TrainingEntriesComeLastAndRaiseTheFormatVersion) {
+    const std::string last = R"({"format": "switchyard-recipe", "format_version": 2,
+        "edits": [{"op": "prune", "experts": {"0": [1]}}, {"op": "tune", "steps": 3, "seed": 1}]})";
+    const Recipe r = parse_recipe(last, "r.json");
+    ASSERT_EQ(r.edits.size(), 2u);
+    EXPECT_EQ(edit_op_name(r.edits[1]), "tune");
+    ASSERT_NE(training_entry_json(r.edits[1]), nullptr);
+    EXPECT_EQ(*training_entry_json(r.edits[1]), R"({"steps":3,"seed":1})");
+    EXPECT_EQ(training_entry_json(r.edits[0]), nullptr);
+    const std::string text = recipe_to_json(r);
+    EXPECT_NE(text.find("\"format_version\": 2"), std::string::npos);
+    EXPECT_EQ(recipe_to_json(parse_recipe(text, "again")), text);
+    Recipe structural = r;
+    structural.edits.pop_back();   // no training entry: still version 1 for older readers
+    EXPECT_NE(recipe_to_json(structural).find("\"format_version\": 1"), std::string::npos);
+
+    const std::string first = R"({"format": "switchyard-recipe", "format_version": 2,
+        "edits": [{"op": "unlearn", "steps": 3}, {"op": "mask", "experts": {"0": [1]}}]})";
+    try {
+        parse_recipe(first, "r.json");
+        ADD_FAILURE() << "a training entry before another entry was accepted";
+    } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("edits[0]: a training entry (unlearn) must be the last entry"), std::string::npos) << e.what();
+    }
+}

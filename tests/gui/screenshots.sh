@@ -3,7 +3,8 @@
 # the real window under Xvfb: opens the bundled model, traces the bundled corpus, routes a line
 # of text in the token inspector, prunes two experts and merges two others in every layer,
 # computes layer 0's expert similarity and a score file, previews the edit stack, then saves one
-# PNG per view.
+# PNG per view; last it tunes the experts ESFT picks on top of that stack and saves the edit stack
+# dock with the training entry and its loss curve (edit-stack-training.png).
 #   tests/gui/screenshots.sh [OUT_DIR] [BUILD_DIR]     (defaults: build/screenshots, build)
 # Needs xvfb-run (packaging/install-deps.sh installs xvfb + xauth).
 set -euo pipefail

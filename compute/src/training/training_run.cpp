@@ -438,6 +438,8 @@ void TrainingRun::report(int64_t step, const StepOutcome& outcome, double lr) {
         row.seconds = seconds;
         m_log->append(row);
     }
+    if (m_options.on_step)
+        m_options.on_step(TrainingStepReport{step, m_options.steps, outcome.loss, outcome.stream_loss, lr, outcome.grad_norm});
     const int64_t done_this_run = step - (m_resumed ? m_resumed->step : 0);
     const double per_step = done_this_run > 0 ? seconds_since(m_start) / double(done_this_run) : 0;
     const double eta = per_step * double(m_options.steps - step);

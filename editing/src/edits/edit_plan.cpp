@@ -273,6 +273,9 @@ EditPlan apply_edit(const Model& model, EditPlan plan, const Edit& edit, Progres
     if (const auto* prune = std::get_if<PruneEdit>(&edit)) return apply_prune(std::move(plan), *prune);
     if (const auto* merge = std::get_if<MergeEdit>(&edit)) return apply_merge(model, std::move(plan), *merge, progress, cancel);
     if (const auto* mask = std::get_if<MaskEdit>(&edit)) return apply_mask(std::move(plan), *mask, model.description);
+    if (training_entry_json(edit))
+        throw UsageError("a " + edit_op_name(edit) + " entry trains: `switchyard apply` runs it after the entries before it, "
+                         "not inside an expert edit");
     throw UsageError("an upcycle entry turns a dense model into an MoE one: `switchyard apply` runs it on its own, "
                      "not inside an expert edit");
 }

@@ -57,12 +57,18 @@ Json to_json(const MergeEdit& e) {
 
 Json to_json(const MaskEdit& e) { return {{"op", "mask"}, {"experts", experts_json(e.experts)}}; }
 
-Json to_json(const UpcycleEdit& e) {
-    Json out{{"op", "upcycle"}};
-    const Json options = Json::parse(e.options_json);   // items() refers into it
-    for (const auto& [key, value] : options.items()) out[key] = value;
+// An entry that is one resolved JSON object: "op" first, then its fields.
+Json resolved_entry(const char* op, const std::string& text) {
+    Json out{{"op", op}};
+    const Json fields = Json::parse(text);   // items() refers into it
+    for (const auto& [key, value] : fields.items())
+        if (key != "op") out[key] = value;
     return out;
 }
+
+Json to_json(const UpcycleEdit& e) { return resolved_entry("upcycle", e.options_json); }
+Json to_json(const UnlearnEdit& e) { return resolved_entry("unlearn", e.resolved_json); }
+Json to_json(const TuneEdit& e) { return resolved_entry("tune", e.resolved_json); }
 
 // Parsing: every failure names the file and the entry.
 class Reader {
@@ -155,10 +161,23 @@ Edit edit_from(const Json& entry, const Reader& in) {
         for (const char* key : {"exact", "output_at_init"}) options.erase(key);
         return UpcycleEdit{options.dump()};
     }
-    in.fail("unknown op \"" + op + "\" (supported: prune, merge, mask, upcycle)");
+    if (op == "unlearn" || op == "tune") {
+        // Checked field by field when applied (expert_training.h: training_plan_from_entry).
+        Json fields = entry;
+        fields.erase("op");
+        if (op == "unlearn") return UnlearnEdit{fields.dump()};
+        return TuneEdit{fields.dump()};
+    }
+    in.fail("unknown op \"" + op + "\" (supported: prune, merge, mask, upcycle, unlearn, tune)");
 }
 
 }  // namespace
+
+const std::string* training_entry_json(const Edit& edit) {
+    if (const auto* u = std::get_if<UnlearnEdit>(&edit)) return &u->resolved_json;
+    if (const auto* t = std::get_if<TuneEdit>(&edit)) return &t->resolved_json;
+    return nullptr;
+}
 
 std::string edit_op_name(const Edit& edit) {
     return std::visit([](const auto& e) { return to_json(e).at("op").template get<std::string>(); }, edit);
@@ -171,7 +190,9 @@ std::string edit_to_json(const Edit& edit) {
 std::string recipe_to_json(const Recipe& recipe) {
     Json edits = Json::array();
     for (const Edit& edit : recipe.edits) edits.push_back(std::visit([](const auto& e) { return to_json(e); }, edit));
-    Json out{{"format", "switchyard-recipe"}, {"format_version", recipe_format_version}};
+    const bool trains = std::any_of(recipe.edits.begin(), recipe.edits.end(),
+                                    [](const Edit& e) { return training_entry_json(e) != nullptr; });
+    Json out{{"format", "switchyard-recipe"}, {"format_version", trains ? recipe_format_version : 1}};
     if (!recipe.source_path.empty())
         out["source"] = {{"path", recipe.source_path}, {"model_fingerprint", recipe.source_fingerprint}};
     out["export"] = {{"dtype", recipe.export_settings.dtype}, {"shard_size", recipe.export_settings.shard_size}};
@@ -208,6 +229,11 @@ Recipe parse_recipe(const std::string& text, const std::string& origin) {
     if (upcycles && recipe.edits.size() > 1)
         top.fail("an upcycle entry makes a new MoE model from a dense one and stands alone in its recipe; "
                  "edit the upcycled model with a second recipe");
+    for (std::size_t i = 0; i + 1 < recipe.edits.size(); ++i)
+        if (training_entry_json(recipe.edits[i]))
+            top.fail("edits[" + std::to_string(i) + "]: a training entry (" + edit_op_name(recipe.edits[i]) +
+                     ") must be the last entry: it trains the model the entries before it leave; "
+                     "train again with a second recipe");
     return recipe;
 }
 

@@ -13,6 +13,7 @@
 // `cancel` may be set from any thread (polled between micro-batches and layers).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -167,6 +168,17 @@ struct ParameterValues {
     std::vector<float> values;                // f32, row-major
 };
 
+// One finished optimizer step (not the learning-rate probe's), for live views such as the
+// workbench's loss curve.
+struct TrainingStepReport {
+    int64_t step = 0;                         // 1-based
+    int64_t steps = 0;                        // of the run (early stopping may end it sooner)
+    double loss = 0;                          // the weighted objective
+    std::vector<double> stream_loss;          // per stream, before its weight
+    double lr = 0;
+    double grad_norm = 0;
+};
+
 struct TrainingOptions {
     RunnerOptions runner;                     // device, dtype; max_memory_bytes = memory budget (0: the device's)
     std::vector<ParameterRef> parameters;
@@ -196,6 +208,8 @@ struct TrainingOptions {
     std::string command_line;
     std::string run_json;                     // recorded in the log
     GradientReducer* reducer = nullptr;       // data-parallel runs; null: one process
+    // Called on the training thread after each step; must not throw. Empty: nothing called.
+    std::function<void(const TrainingStepReport&)> on_step;
 };
 
 // What a run needs, without loading weights (`--plan`).

@@ -13,6 +13,8 @@
 // No torch here. Thread rules as trace_job.h.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +23,8 @@
 #include "switchyard/compute/training.h"
 #include "switchyard/core/expert_scores.h"
 #include "switchyard/editing/export.h"
+#include "switchyard/core/model.h"
+#include "switchyard/editing/recipe.h"
 
 namespace sy {
 
@@ -131,6 +135,62 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
 
 // Refuses (UsageError) trained tensors the export cannot store (FP8 without --out-dtype).
 void check_trained_export(const Model& model, const std::vector<ParameterRef>& parameters, const ExportOptions& options);
+
+// The recipe entry of a finished run (UnlearnEdit / TuneEdit, docs/recipes.md): the plan with
+// the learning rate and steps the run used (result.lr, result.steps; the decay keeps the run's
+// length) and every data file with its sha256.
+Edit training_edit(const SurgeryPlan& plan, const TrainingResult& result);
+// The plan an entry stands for, ready to run (no search: the recorded lr and steps). UsageError
+// naming `origin` (the recipe and entry) for a malformed entry, and for a data file that is
+// missing or whose sha256 differs from the recorded one.
+SurgeryPlan training_plan_from_entry(const Edit& entry, const std::string& origin);
+
+struct SurgeryJobOptions {
+    ExportOptions export_options;             // output folder (required), dtype, shard size, force, command line
+    bool resume = false;                      // continue a cancelled run (same plan, same output)
+    std::filesystem::path save_recipe;        // also write the run's recipe here (empty: no)
+    RecipeExport recipe_export;               // the saved recipe's export settings
+    std::function<void(const TrainingStepReport&)> on_step;   // each step, on the training thread
+    // Data-parallel runs: joins the ranks once the run is identified (training.run_id set) and
+    // returns this rank's reducer (null: one process). Only rank 0 then exports and saves.
+    std::function<std::unique_ptr<GradientReducer>(TrainingOptions& training)> join_ranks;
+};
+
+struct SurgeryJobResult {
+    SurgeryPlan plan;                         // as run
+    int64_t trained_parameters = 0;           // elements
+    TrainingResult training;
+    ExportResult exported;
+    Edit entry;                               // the run as a recipe entry
+    bool output_rank = true;                  // false: a data-parallel rank other than 0 (no export, no entry)
+};
+
+// The one path from a resolved plan to a trained model (`unlearn`, `tune`, `apply` and the
+// workbench): set the run files (OUT.training/), train, export, remove the work folder, save
+// the recipe when asked. Cancelled leaves the resumable state in OUT.training/ and no output.
+SurgeryJobResult run_surgery_job(const Model& model, SurgeryPlan& plan, const SurgeryJobOptions& options,
+                                 Progress& progress, const CancelToken& cancel);
+
+// The model a recipe's structural entries (prune, merge, mask) leave, exported (stored dtypes
+// kept, as `switchyard apply` of them writes it) into `dir` and opened; the caller removes `dir`.
+Model export_structural_prefix(const Model& model, const Recipe& structural, const std::filesystem::path& dir,
+                               const std::string& command_line, Progress& progress, const CancelToken& cancel);
+
+// A plan trained without an export, log or resumable state, and its recipe entry: how the
+// workbench resolves a training entry (its Export then runs the entry as `apply` does).
+struct TrainedEntry {
+    SurgeryPlan plan;
+    TrainingResult training;
+    Edit entry;
+};
+TrainedEntry train_entry(const Model& model, SurgeryPlan plan, const std::function<void(const TrainingStepReport&)>& on_step,
+                         Progress& progress, const CancelToken& cancel);
+
+// A recipe whose last entry trains: with entries before it, those are exported first (stored
+// dtypes kept) into a folder beside the output, removed afterwards, and the entry trains that
+// model, as `tune` of the edited folder would. Data files are checked before anything runs.
+SurgeryJobResult apply_training_recipe(const Model& model, const Recipe& recipe, const SurgeryJobOptions& options,
+                                       const std::string& origin, Progress& progress, const CancelToken& cancel);
 
 // The text report both verbs print: chosen experts, NLL per domain before/after, selection rates.
 std::string surgery_report(const SurgeryPlan& plan, const TrainingResult& result);

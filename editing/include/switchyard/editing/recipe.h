@@ -16,7 +16,9 @@
 
 namespace sy {
 
-inline constexpr int64_t recipe_format_version = 1;
+// Version 2 added the training entries (unlearn, tune); a recipe without them is written as
+// version 1, which older readers still read.
+inline constexpr int64_t recipe_format_version = 2;
 
 // Remove experts (REAP / frequency / EAN / random / listed): primitive P1 of editing.md §0.
 struct PruneEdit {
@@ -73,7 +75,23 @@ struct UpcycleEdit {
     std::string options_json = "{}";
 };
 
-using Edit = std::variant<PruneEdit, MergeEdit, MaskEdit, UpcycleEdit>;
+// Expert surgery by training (expert_training.h): `unlearn` (UOE / SEUF) and `tune` (ESFT) as
+// they ran, as one JSON object: what trained, the data files with their sha256, the streams and
+// losses, the seed, and the learning rate and step count the run used (after its learning-rate
+// probe and early stopping), so that applying the entry trains the same steps again and writes
+// the same bytes (on the CPU). Layout: docs/recipes.md. At most one, the last entry of a recipe:
+// the entries before it are exported first and the training runs on their result.
+struct UnlearnEdit {
+    std::string resolved_json = "{}";
+};
+struct TuneEdit {
+    std::string resolved_json = "{}";
+};
+
+using Edit = std::variant<PruneEdit, MergeEdit, MaskEdit, UpcycleEdit, UnlearnEdit, TuneEdit>;
+
+// The resolved JSON of an unlearn / tune entry; nullptr for the other entries.
+const std::string* training_entry_json(const Edit& edit);
 
 struct RecipeExport {
     std::string dtype = "keep";       // keep, bf16, f16, f32
@@ -87,7 +105,7 @@ struct Recipe {
     std::string source_fingerprint;   // its model_fingerprint()
 };
 
-std::string edit_op_name(const Edit& edit);   // "prune", "merge", "mask", "upcycle"
+std::string edit_op_name(const Edit& edit);   // "prune", "merge", "mask", "upcycle", "unlearn", "tune"
 
 // JSON text of the recipe (format "switchyard-recipe", format_version), and back. Parsing throws
 // UsageError naming `origin` and the entry ("recipe.json: edits[1]: unknown op \"split\"").
