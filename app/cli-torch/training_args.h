@@ -119,7 +119,7 @@ inline void report_surgery(const SurgeryJobResult& done, const std::string& outp
     const ExportResult& exported = done.exported;
     const TrainingResult& result = done.training;
     progress.done();
-    std::fputs(format_load_summary(result).c_str(), stderr);
+    if (progress.takes_text()) std::fputs(format_load_summary(result).c_str(), stderr);
     std::fputs(surgery_report(plan, result).c_str(), stdout);
     std::printf("wrote %zu tensors (%.1f MB) to %s; %zu trained tensors, %lld parameters\n", exported.tensor_count,
                 double(exported.total_bytes) / 1e6, output.c_str(), plan.parameters.size(),

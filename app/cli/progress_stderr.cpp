@@ -45,7 +45,7 @@ ProgressStyle chosen_progress_style(bool quiet) {
     return ::isatty(STDERR_FILENO) ? ProgressStyle::bar : ProgressStyle::log;
 }
 
-StderrProgress::StderrProgress(bool quiet) : m_printer(chosen_progress_style(quiet), stderr, now_s()) {}
+StderrProgress::StderrProgress(bool quiet) : m_style(chosen_progress_style(quiet)), m_printer(m_style, stderr, now_s()) {}
 
 void StderrProgress::report(double fraction, std::string_view stage) { m_printer.update({stage, fraction}, now_s()); }
 

@@ -24,8 +24,12 @@ public:
     void report(double fraction, std::string_view stage) override;
     void update(const ProgressUpdate& u) override;
     void done();   // prints what was held back and ends the bar line; safe to call twice
+    // Whether stderr takes text beside the progress (bar, log): not with -q, nor --progress
+    // json (one object per line) or none.
+    bool takes_text() const { return m_style == ProgressStyle::bar || m_style == ProgressStyle::log; }
 
 private:
+    ProgressStyle m_style;
     ProgressPrinter m_printer;
 };
 

@@ -54,14 +54,14 @@ TEST(CliBranchTrainMix, DomainsRouteToTheirExpertAndTheMixtureBeatsTheSingleFine
     TempDir tmp;
     const fs::path train = data_dir() / "corpus" / "train-spread.jsonl";
     const fs::path valid = data_dir() / "corpus" / "valid-spread.jsonl";
-    const std::string steps = " --batch-tokens 1024 --seq-len 128 --lr 1e-3 --warmup 3 --holdout 0 --seed 1 -q";
+    const std::string steps = " --batch-tokens 1024 --seq-len 128 --lr 1e-3 --warmup 3 --holdout 0 --seed 1";
     std::string sources;
     std::map<std::string, std::map<std::string, double>> fine_tuned;   // fine-tune domain -> NLL per domain
     for (const std::string& d : k_domains) {
         const fs::path out = tmp.path() / ("ft-" + d);
         const CliResult r = run_cli("tune " + shell_quote(tiny_llama()) + " --data " +
                                     shell_quote(domain_file(tmp.path(), train, d)) + " --eval " + shell_quote(valid) +
-                                    " --select all --steps 24" + steps + " -o " + shell_quote(out));
+                                    " --select all --steps 24" + steps + " -q -o " + shell_quote(out));
         ASSERT_EQ(r.exit_code, 0) << r.err;
         if (d != k_domains.front()) sources += " " + shell_quote(out);
         fine_tuned[d] = domain_nll(out, valid);
