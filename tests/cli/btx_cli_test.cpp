@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "domain_records.h"
 #include "run_cli.h"
 #include "switchyard/core/training_log.h"
 
@@ -25,13 +26,7 @@ fs::path tiny_llama() { return data_dir() / "models" / "tiny-llama"; }
 
 // The records of `file` whose domain is `domain`, as a new file.
 fs::path domain_file(const fs::path& dir, const fs::path& file, const std::string& domain) {
-    const fs::path out = dir / (domain + ".jsonl");
-    std::ifstream in(file);
-    std::ofstream o(out);
-    std::string line;
-    while (std::getline(in, line))
-        if (Json::parse(line).value("domain", "") == domain) o << line << "\n";
-    return out;
+    return domain_records(file, dir / (domain + ".jsonl"), domain);
 }
 
 Json run_json(const std::string& args) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "domain_records.h"
 #include "switchyard/core/checkpoint.h"
 #include "switchyard/core/training_log.h"
 #include "trace_cli_fixture.h"
@@ -21,13 +22,7 @@ using nlohmann::json;
 
 // Records of the bundled corpus sample whose domain is (or, `keep` false, is not) `domain`.
 fs::path domain_file(const TempDir& tmp, const std::string& name, const std::string& domain, bool keep) {
-    std::istringstream sample(slurp(examples_dir() / "corpus-sample.jsonl"));
-    const fs::path file = tmp.path() / name;
-    std::ofstream out(file);
-    std::string line;
-    while (std::getline(sample, line))
-        if ((json::parse(line)["domain"] == domain) == keep) out << line << "\n";
-    return file;
+    return domain_records(examples_dir() / "corpus-sample.jsonl", tmp.path() / name, domain, keep);
 }
 
 // 4 windows of 64 tokens per step in 2 micro-batches: each rank trains on one window of each.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "domain_records.h"
 #include "run_cli.h"
 
 using namespace sy::test;
@@ -25,14 +26,7 @@ fs::path corpus(const std::string& file) { return data_dir() / "corpus" / file; 
 // The records of corpus `file` whose domain is (keep) or is not (!keep) `domain`, as dir/name.
 fs::path domain_file(const fs::path& dir, const std::string& name, const std::string& file, const std::string& domain,
                      bool keep) {
-    fs::create_directories(dir);
-    const fs::path out = dir / name;
-    std::ifstream in(corpus(file));
-    std::ofstream o(out);
-    std::string line;
-    while (std::getline(in, line))
-        if ((Json::parse(line).value("domain", "") == domain) == keep) o << line << "\n";
-    return out;
+    return domain_records(corpus(file), dir / name, domain, keep);
 }
 
 // {tensor name: sha256 of its stored bytes}, computed by Python's hashlib.

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "domain_records.h"
 #include "checkpoint_compare.h"
 #include "run_cli.h"
 
@@ -27,13 +28,7 @@ const std::string k_small = " -q --seq-len 64 --batch-tokens 256 --max-tokens 40
 
 // The records of `file` whose "domain" is (keep) or is not (!keep) `domain`.
 fs::path domain_file(const fs::path& dir, const std::string& file, const std::string& domain, bool keep) {
-    const fs::path out = dir / ((keep ? "" : "not-") + domain + "-" + file);
-    std::ifstream in(corpus(file));
-    std::ofstream o(out);
-    std::string line;
-    while (std::getline(in, line))
-        if ((Json::parse(line).value("domain", "") == domain) == keep) o << line << "\n";
-    return out;
+    return domain_records(corpus(file), dir / ((keep ? "" : "not-") + domain + "-" + file), domain, keep);
 }
 
 Json read_json(const fs::path& p) { return Json::parse(slurp(p)); }
