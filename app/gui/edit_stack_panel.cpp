@@ -193,9 +193,16 @@ void EditStackPanel::refresh_buttons() {
     m_down->setEnabled(row >= 0 && row + 1 < m_list->count());
     m_remove->setEnabled(row >= 0);
     m_clear->setEnabled(!m_stack->empty());
-    m_preview->setEnabled(idle && !m_stack->empty() && !m_stack->upcycle() && !m_stack->trains());
-    m_preview->setToolTip(m_stack->trains() ? tr("A training entry has no preview: its loss curve and report show what it did; Export runs it")
-                                            : tr("Per-layer output error, per-domain NLL and routing before / after, without writing anything"));
+    const bool trained_here = previewable_training() != nullptr;
+    m_preview->setEnabled(idle && !m_stack->empty() && !m_stack->upcycle() && (!m_stack->trains() || trained_here));
+    QString tip = tr("Per-layer output error, per-domain NLL and routing before / after, without writing anything");
+    if (m_stack->trains() && m_stack->size() > 1)
+        tip = tr("A training entry after other entries has no preview: it trains the model they leave, which only Export writes");
+    else if (m_stack->trains() && !trained_here)
+        tip = tr("This training entry was read from a recipe and holds no trained weights: Export runs it (Train and add here to preview)");
+    else if (m_stack->trains())
+        tip = tr("The trained weights as Export stores them: per-layer output error, per-domain NLL and routing before / after");
+    m_preview->setToolTip(tip);
     m_export->setEnabled(idle && !m_stack->empty());
     m_training->set_busy(!idle || !model);
 }
@@ -345,6 +352,7 @@ void EditStackPanel::train_entry() {
             },
             [this](std::shared_ptr<const sy::TrainedEntry> trained) {
                 m_curves[*sy::training_entry_json(trained->entry)] = m_training->curve();
+                m_trained[*sy::training_entry_json(trained->entry)] = trained;
                 for (const QString& line : QString::fromStdString(sy::surgery_report(trained->plan, trained->training)).split(QLatin1Char('\n'), Qt::SkipEmptyParts))
                     emit log_line(line);
                 add_entry(trained->entry);
@@ -395,12 +403,20 @@ void EditStackPanel::save_recipe(const QString& path) {
 
 void EditStackPanel::set_preview_tokens(int tokens) { m_preview_tokens->setValue(tokens); }
 
+std::shared_ptr<const sy::TrainedEntry> EditStackPanel::previewable_training() const {
+    if (m_stack->size() != 1 || !m_stack->trains()) return nullptr;
+    const auto it = m_trained.find(*sy::training_entry_json(m_stack->recipe().edits.front()));
+    return it != m_trained.end() ? it->second : nullptr;
+}
+
 void EditStackPanel::preview() {
     if (m_job->running() || m_stack->empty() || m_stack->upcycle()) return;
     try {
         PreviewRequest request;
         request.model = m_stack->model();
         request.recipe = m_stack->recipe();
+        request.trained = previewable_training();
+        SY_CHECK(!m_stack->trains() || request.trained, UsageError, m_preview->toolTip().toStdString());
         request.sample.corpus = m_run->corpus(m_preview_tokens->value());
         request.sample.runner = m_run->runner();
         request.dtype = sy::parse_export_dtype(request.recipe.export_settings.dtype);
@@ -408,7 +424,12 @@ void EditStackPanel::preview() {
                          m_stack->path().isEmpty() || m_stack->modified() ? QStringLiteral("RECIPE") : m_stack->path(),
                          QStringLiteral("--dry-run")};
         argv << m_run->command_flags(m_preview_tokens->value());
-        emit log_line(tr("preview: %1, then both models traced and compared on the same tokens").arg(shell_command(argv)));
+        if (request.trained)   // `apply --dry-run` does not train: the window's trained tensors are the edit
+            emit log_line(tr("preview: the trained tensors of the %1 entry, rounded as Export stores them, evaluated and traced with "
+                             "the original model on %2")
+                              .arg(QString::fromStdString(request.trained->plan.op), shell_command(m_run->command_flags(m_preview_tokens->value()))));
+        else
+            emit log_line(tr("preview: %1, then both models traced and compared on the same tokens").arg(shell_command(argv)));
         run<const Comparison>(
             tr("previewing %n edit(s)…", nullptr, static_cast<int>(request.recipe.edits.size())),
             [request](sy::Progress& progress, const sy::CancelToken& cancel) {

@@ -64,6 +64,7 @@ public:
 
     void set_preview_tokens(int tokens);
     void preview();                           // `comparison_ready` or `failed` / `cancelled` follows
+    const QPushButton* preview_button() const { return m_preview; }   // enabled state and tooltip say whether it can
     void export_model(const ExportSettings& settings);   // `exported` or `failed` / `cancelled` follows
     void export_dialog();                     // asks for the settings, then export_model
     void cancel_job();
@@ -112,6 +113,10 @@ private:
     TrainingPanel* m_training = nullptr;
     QGroupBox* m_training_box = nullptr;
     std::map<std::string, LossCurve> m_curves;   // training entry (its JSON) -> its loss curve
+    // training entry (its JSON) -> its trained tensors, for its preview
+    std::map<std::string, std::shared_ptr<const sy::TrainedEntry>> m_trained;
+    // The trained tensors of a stack that is one training entry trained here (null otherwise).
+    std::shared_ptr<const sy::TrainedEntry> previewable_training() const;
     QGroupBox* m_upcycle_box = nullptr;
     QListWidget* m_list = nullptr;
     QPushButton* m_up = nullptr;

@@ -9,6 +9,7 @@
 #include "switchyard/analysis/trace_analyses.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/trace_store.h"
+#include "switchyard/compute/edit_preview.h"
 #include "switchyard/editing/plan_patch.h"
 #include "switchyard/editing/upcycle_hidden.h"
 
@@ -30,42 +31,63 @@ void trace_sample(const Model& model, const EvalOptions& sample, const RunnerOpt
     run_trace(model, options, progress, cancel);
 }
 
-}  // namespace
-
-Comparison run_preview(const PreviewRequest& request, Progress& progress, const CancelToken& cancel) {
-    const Model& model = *request.model;
-    // The same call as `switchyard apply RECIPE --dry-run --preview-data ...`.
-    EditJobOptions job;
-    job.dry_run = true;
-    job.preview = request.sample;
-    job.export_options.dtype = request.dtype;
-    PartProgress edit_part(progress, 0.0, 0.5, "preview");
-    const EditJobResult result = run_edit_job(model, request.recipe, EditRecord{}, job, CalibrationScores{}, edit_part, cancel);
-    // Both models' routing on the same tokens: the edited one as the preview ran it.
-    const PlanPatch patch = patch_for_plan(model, result.plan, request.dtype);
+// The preview of any edit in its in-memory form: run_edit_preview's per-layer error and
+// per-domain NLL, then both models traced on the same sample and compared.
+Comparison preview_patch(const Model& model, const EvalOptions& sample, const ExpertMask& masks, std::shared_ptr<const ModelPatch> patch,
+                         Progress& progress, const CancelToken& cancel) {
+    PartProgress eval_part(progress, 0.0, 0.5, "preview");
+    PreviewResult preview = run_edit_preview(model, masks, patch, sample, eval_part, cancel);
     QTemporaryDir dir;
     SY_CHECK(dir.isValid(), IoError, "cannot create a temporary folder for the preview traces");
     const QString before = dir.filePath(QStringLiteral("before.h5")), after = dir.filePath(QStringLiteral("after.h5"));
     PartProgress trace_before(progress, 0.5, 0.75, "routing before");
-    trace_sample(model, request.sample, request.sample.runner, before, trace_before, cancel);
-    RunnerOptions edited = request.sample.runner;
-    for (const auto& [layer, experts] : patch.masks) edited.masked_experts[layer].insert(edited.masked_experts[layer].end(), experts.begin(), experts.end());
-    edited.patch = patch.patch;
+    trace_sample(model, sample, sample.runner, before, trace_before, cancel);
+    RunnerOptions edited = sample.runner;
+    for (const auto& [layer, experts] : masks) edited.masked_experts[layer].insert(edited.masked_experts[layer].end(), experts.begin(), experts.end());
+    edited.patch = std::move(patch);
     PartProgress trace_after(progress, 0.75, 1.0, "routing after");
-    trace_sample(model, request.sample, edited, after, trace_after, cancel);
+    trace_sample(model, sample, edited, after, trace_after, cancel);
     const TraceReader a = TraceReader::open(before.toStdString()), b = TraceReader::open(after.toStdString());
     NullProgress quiet;
     Comparison out;
     out.compare = analysis::trace_compare(a, b, compare_most_changed, compare_chunk_tokens, quiet, cancel);
     out.vocab = readable_vocabulary(a.meta().token_strings);
-    out.preview = result.preview;
-    out.summary = result.summary;
-    out.notes = result.plan.notes;
+    out.preview = std::move(preview);
     out.label_a = QObject::tr("before");
     out.label_b = QObject::tr("after");
-    out.title = QObject::tr("Preview of %n edit(s) on %1 tokens", nullptr, static_cast<int>(request.recipe.edits.size()))
-                    .arg(result.preview ? result.preview->tokens : out.compare.tokens);
     progress.report(1.0, "preview done");
+    return out;
+}
+
+}  // namespace
+
+Comparison run_preview(const PreviewRequest& request, Progress& progress, const CancelToken& cancel) {
+    const Model& model = *request.model;
+    Comparison out;
+    if (request.trained) {
+        // A stack that is one training entry: its trained tensors, rounded as Export stores them.
+        SY_CHECK(request.recipe.edits.size() == 1, UsageError,
+                 "a training entry after other entries has no preview: it trains the model they leave, which only Export writes");
+        out = preview_patch(model, request.sample, ExpertMask{}, patch_for_trained(model, request.trained->training, request.dtype),
+                            progress, cancel);
+        out.title = QObject::tr("Preview of the %1 entry on %2 tokens")
+                        .arg(QString::fromStdString(request.trained->plan.op))
+                        .arg(out.preview->tokens);
+        return out;
+    }
+    // The same plan and summary as `switchyard apply RECIPE --dry-run --preview-data ...`.
+    EditJobOptions job;
+    job.dry_run = true;
+    job.export_options.dtype = request.dtype;
+    PartProgress plan_part(progress, 0.0, 0.1, "plan");
+    const EditJobResult result = run_edit_job(model, request.recipe, EditRecord{}, job, CalibrationScores{}, plan_part, cancel);
+    const PlanPatch patch = patch_for_plan(model, result.plan, request.dtype);
+    PartProgress preview_part(progress, 0.1, 1.0, "preview");
+    out = preview_patch(model, request.sample, patch.masks, patch.patch, preview_part, cancel);
+    out.summary = result.summary;
+    out.notes = result.plan.notes;
+    out.title = QObject::tr("Preview of %n edit(s) on %1 tokens", nullptr, static_cast<int>(request.recipe.edits.size()))
+                    .arg(out.preview->tokens);
     return out;
 }
 

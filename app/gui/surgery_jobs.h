@@ -35,11 +35,15 @@ struct PreviewRequest {
     Recipe recipe;
     EvalOptions sample;                          // the Run panel's data, with the preview's token budget
     ExportDType dtype = ExportDType::keep;       // the export's dtype (the preview rounds to it)
+    // Set when the recipe is exactly one training entry: that entry trained in this window
+    // (its tensors are the edit; an entry read from a recipe file has none until Export runs it).
+    std::shared_ptr<const TrainedEntry> trained;
 };
 
-// run_edit_job as `switchyard apply RECIPE --dry-run --data ...` runs it (plan, summary,
-// per-layer error and per-domain NLL), then both models traced on the same sample (the edited
-// one in its in-memory form, plan_patch.h) and compared as `switchyard compare` does.
+// The edit in its in-memory form (structural entries: run_edit_job's plan as `switchyard apply
+// RECIPE --dry-run` makes it, plan_patch.h; one trained entry: patch_for_trained), then
+// run_edit_preview's per-layer error and per-domain NLL, and both models traced on the same
+// sample and compared as `switchyard compare` does.
 Comparison run_preview(const PreviewRequest& request, Progress& progress, const CancelToken& cancel);
 
 struct ExportRequest {

@@ -12,9 +12,11 @@
 #include <functional>
 #include <qcustomplot.h>
 
+#include "edit_stack_panel.h"
 #include "main_window.h"
 #include "placement_view.h"
 #include "run_panel.h"
+#include "surgery_jobs.h"
 #include "switchyard/core/expert_selection.h"
 #include "switchyard/core/model.h"
 #include "test_paths.h"
@@ -62,6 +64,19 @@ inline bool trace_and_wait(gui::MainWindow& window, const std::filesystem::path&
     window.start_trace();
     return wait_until([&]() { return finished || !window.last_error().isEmpty(); }) && finished &&
            wait_until([&]() { return window.placement_view()->up_to_date(); });
+}
+
+// Previews the edit stack on `tokens` of the Run panel's data and waits; null on an error (the
+// window's last_error says which). On success the Compare view shows the result.
+inline std::shared_ptr<const gui::Comparison> preview_and_wait(gui::MainWindow& window, int tokens) {
+    gui::EditStackPanel* panel = window.edit_panel();
+    std::shared_ptr<const gui::Comparison> comparison;
+    QObject::connect(panel, &gui::EditStackPanel::comparison_ready,
+                     [&comparison](std::shared_ptr<const gui::Comparison> c) { comparison = std::move(c); });
+    panel->set_preview_tokens(tokens);
+    panel->preview();
+    wait_until([&]() { return comparison || !window.last_error().isEmpty(); });
+    return comparison;
 }
 
 // The same experts in every MoE layer of the open model.

@@ -41,12 +41,7 @@ TEST(GuiSurgeryIntegration, PruneTwoMergeTwoPreviewExportAndLoad) {
     const auto& merge = std::get<sy::MergeEdit>(window.edit_stack()->recipe().edits[1]);
     EXPECT_EQ(merge.groups.at(0).at(0).members, (std::vector<int>{1, 3}));
 
-    std::shared_ptr<const gui::Comparison> comparison;
-    QObject::connect(panel, &gui::EditStackPanel::comparison_ready,
-                     [&comparison](std::shared_ptr<const gui::Comparison> c) { comparison = std::move(c); });
-    panel->set_preview_tokens(512);
-    panel->preview();
-    ASSERT_TRUE(wait_until([&]() { return comparison || !window.last_error().isEmpty(); }));
+    const std::shared_ptr<const gui::Comparison> comparison = preview_and_wait(window, 512);
     ASSERT_TRUE(comparison) << window.last_error().toStdString();
     EXPECT_EQ(window.current_view(), window.compare_view());
     EXPECT_TRUE(window.compare_view()->has_data());

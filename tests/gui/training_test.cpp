@@ -1,15 +1,18 @@
 // Training entries in the edit stack (training_panel.h): a tune entry trained through the window
 // fills its loss curve while the run is still going, is added with the learning rate and steps
 // it used, saves and opens again as the same recipe, and the window's export writes the same
-// safetensors bytes as `switchyard apply` of the saved recipe; Cancel stops a run and adds nothing.
+// safetensors bytes as `switchyard apply` of the saved recipe; its preview shows what the export
+// computes; Cancel stops a run and adds nothing.
 #include <gtest/gtest.h>
 
 #include <QFileInfo>
+#include <QPushButton>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "compare_view.h"
 #include "edit_stack.h"
 #include "edit_stack_panel.h"
 #include "expert_selection.h"
@@ -101,6 +104,81 @@ TEST(GuiTrainingIntegration, TuneEntryTrainsLiveExportsAsApplyAndRoundTrips) {
     // Removing the training entry frees the stack again.
     window.edit_stack()->remove(0);
     EXPECT_TRUE(window.edit_stack()->empty());
+}
+
+// stdout of a shell command (empty when it fails).
+std::string command_output(const std::string& command) {
+    std::string out;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+        char buffer[4096];
+        for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+        if (pclose(pipe) != 0) out.clear();
+    }
+    return out;
+}
+
+// A stack that is one trained entry previews its trained tensors as Export stores them: the
+// Compare view's "after" NLL is `switchyard eval` of the exported model on the same tokens.
+TEST(GuiTrainingIntegration, TrainedEntryPreviewsWhatExportWrites) {
+    TempDir dir;
+    gui::MainWindow window;
+    window.show();
+    ASSERT_TRUE(open_model_and_wait(window));
+    window.run_panel()->set_data_path(bundled_corpus());
+    gui::EditStackPanel* panel = window.edit_panel();
+    configure_tune(panel->training_panel(), 3);
+    window.selection()->set({{0, {1}}, {2, {5}}});
+    bool added = false;
+    QObject::connect(panel, &gui::EditStackPanel::entry_added, [&added]() { added = true; });
+    panel->train_entry();
+    ASSERT_TRUE(wait_until([&]() { return added || !window.last_error().isEmpty(); }));
+    ASSERT_TRUE(added) << window.last_error().toStdString();
+    EXPECT_TRUE(panel->preview_button()->isEnabled()) << panel->preview_button()->toolTip().toStdString();
+
+    const std::shared_ptr<const gui::Comparison> comparison = preview_and_wait(window, 512);
+    ASSERT_TRUE(comparison) << window.last_error().toStdString();
+    EXPECT_EQ(window.current_view(), window.compare_view());
+    EXPECT_TRUE(window.compare_view()->has_data());
+    ASSERT_TRUE(comparison->preview);
+    const sy::PreviewResult& preview = *comparison->preview;
+    EXPECT_FALSE(preview.before.domains.empty());
+    EXPECT_NE(preview.before.all.mean_nll, preview.after.all.mean_nll);   // the trained experts changed something
+    EXPECT_GT(preview.relative_error.at(0), 0.0);                        // layer 0 holds a trained expert
+    EXPECT_NEAR(comparison->compare.all.mean_nll_b, preview.after.all.mean_nll, 1e-4);
+
+    const fs::path output = dir.path() / "tuned";
+    QString exported;
+    QObject::connect(panel, &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
+    panel->export_model({q(output), QStringLiteral("keep"), QStringLiteral("5GB"), false});
+    ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
+    ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
+    const std::string command = std::string(SY_CLI_BINARY) + " eval " + output.string() + " " +
+                                window.run_panel()->command_flags(512).join(QLatin1Char(' ')).toStdString() + " --json -q";
+    const std::string text = command_output(command);
+    ASSERT_FALSE(text.empty()) << command;
+    const nlohmann::json eval = nlohmann::json::parse(text);
+    ASSERT_EQ(eval["all"]["tokens"].get<int64_t>(), preview.after.all.tokens);
+    EXPECT_NEAR(eval["all"]["mean_nll"].get<double>(), preview.after.all.mean_nll, 1e-5);
+    ASSERT_EQ(eval["domains"].size(), preview.after.domains.size());
+    for (const auto& [domain, stats] : preview.after.domains)
+        EXPECT_NEAR(eval["domains"][domain]["mean_nll"].get<double>(), stats.mean_nll, 1e-5) << domain;
+
+    // With a structural entry before it, a training entry has no preview (and the tooltip says why).
+    gui::EditStack* stack = window.edit_stack();
+    const sy::Edit trained = stack->recipe().edits.front();
+    stack->remove(0);
+    window.selection()->set({{1, {0}}});
+    panel->prune_selection();
+    ASSERT_EQ(stack->size(), 1) << window.last_error().toStdString();
+    EXPECT_TRUE(panel->preview_button()->isEnabled());
+    sy::Recipe two = stack->recipe_with_source();
+    two.edits.push_back(trained);
+    const QString path = q(dir.path() / "two.json");
+    sy::write_recipe(two, path.toStdString());
+    panel->open_recipe(path);
+    ASSERT_EQ(stack->size(), 2) << window.last_error().toStdString();
+    EXPECT_FALSE(panel->preview_button()->isEnabled());
+    EXPECT_TRUE(panel->preview_button()->toolTip().contains(QStringLiteral("after other entries"))) << panel->preview_button()->toolTip().toStdString();
 }
 
 TEST(GuiTrainingIntegration, CancelStopsTheRunAndAddsNothing) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/sha256.h"
@@ -97,6 +98,57 @@ void check_trained_export(const Model& model, const std::vector<ParameterRef>& p
                  name + ": trained values cannot be stored as " + std::string(dtype_name(dtype)) +
                      " (give --out-dtype bf16, f16 or f32)");
     }
+}
+
+std::shared_ptr<const ModelPatch> patch_for_trained(const Model& model, const TrainingResult& result, ExportDType dtype) {
+    ExportOptions options;
+    options.dtype = dtype;
+    std::vector<ParameterRef> parameters;
+    for (const TrainedTensor& trained : result.tensors) parameters.push_back(trained.ref);
+    check_trained_export(model, parameters, options);
+    bool drops = false;
+    const std::map<std::string, ExportTensor> all = tensors_by_name(model, options, drops);
+    auto patch = std::make_shared<ModelPatch>();
+    auto experts = std::make_shared<std::map<std::pair<int, int>, ExpertTensorsF32>>();
+    const int64_t hidden = model.description.hidden_size;
+    for (const TrainedTensor& trained : result.tensors) {
+        const ParameterRef& ref = trained.ref;
+        const ExportTensor& t = all.at(output_name(model, ref));
+        SY_CHECK(t.shape == trained.shape && trained.shape.size() == 2, ShapeMismatch,
+                 t.name + ": expected trained values of the exported 2-d shape");
+        // The values export_trained's producer writes, read back (encode_f32 rounds to nearest even).
+        std::vector<float> values = trained.values;
+        round_to_storage(values, t.dtype, t.shape[0], t.shape[1], t.shape[0], t.shape[1], t.name);
+        if (ref.role == TensorRole::router) {
+            LayerPatch& layer = patch->layers[ref.layer];
+            for (int64_t e = 0; e < t.shape[0]; ++e)
+                layer.router_rows[static_cast<int>(e)] = std::vector<float>(values.begin() + e * hidden, values.begin() + (e + 1) * hidden);
+            continue;
+        }
+        ExpertTensorsF32& w = (*experts)[{ref.layer, ref.expert}];
+        if (ref.role == TensorRole::expert_gate) w.gate = std::move(values);
+        else if (ref.role == TensorRole::expert_up) w.up = std::move(values);
+        else if (ref.role == TensorRole::expert_down) w.down = std::move(values);
+        else
+            throw UsageError(parameter_name(ref) + ": the preview patches trained routers and routed experts only (found a trained " +
+                             std::string(tensor_role_name(ref.role)) + ")");
+    }
+    for (auto& [key, w] : *experts) {
+        const auto [layer, expert] = key;
+        SY_CHECK(!w.gate.empty() && !w.up.empty() && !w.down.empty(), UsageError,
+                 "layer " + std::to_string(layer) + " expert " + std::to_string(expert) +
+                     ": expected trained gate, up and down (an expert trains all three), found only some");
+        // Biases do not train (expert_parameters); they stay what the forward pass loads.
+        if (model.description.family->has_expert_biases()) {
+            ExpertTensorsF32 loaded = load_expert_f32(model, layer, expert);
+            w.gate_bias = std::move(loaded.gate_bias);
+            w.up_bias = std::move(loaded.up_bias);
+            w.down_bias = std::move(loaded.down_bias);
+        }
+        patch->layers[layer].replaced_experts.push_back(expert);
+    }
+    patch->expert_weights = [experts](int layer, int expert) { return experts->at({layer, expert}); };
+    return patch;
 }
 
 ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const TrainingResult& result,

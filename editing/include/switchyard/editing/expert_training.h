@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "switchyard/compute/model_patch.h"
 #include "switchyard/compute/training.h"
 #include "switchyard/core/expert_scores.h"
 #include "switchyard/editing/export.h"
@@ -132,6 +133,13 @@ void set_run_files(const Model& model, SurgeryPlan& plan, const std::filesystem:
 // tensors.changed: name, input_sha256, output_sha256, plus the before/after evaluations).
 ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const TrainingResult& result,
                             const ExportOptions& options, Progress& progress, const CancelToken& cancel);
+
+// The trained model in the in-memory form the forward pass runs (RunnerOptions::patch): each
+// trained tensor rounded to the dtype export_trained stores it in under `dtype`, so the patched
+// forward computes what the exported model will. Supports trained routers (every row) and routed
+// experts (gate, up and down together; biases of families that have them stay as loaded);
+// UsageError naming the parameter for any other trained role.
+std::shared_ptr<const ModelPatch> patch_for_trained(const Model& model, const TrainingResult& result, ExportDType dtype);
 
 // Refuses (UsageError) trained tensors the export cannot store (FP8 without --out-dtype).
 void check_trained_export(const Model& model, const std::vector<ParameterRef>& parameters, const ExportOptions& options);
