@@ -130,8 +130,8 @@ std::unique_ptr<GradientReducer> ParallelArgs::join_training(const std::string& 
 bool is_output_rank(const RunnerOptions& runner) { return !runner.ranks || runner.ranks->rank() == 0; }
 
 bool is_output_rank_from_environment() {
-    const char* rank = std::getenv("RANK");
-    return !rank || !*rank || std::string(rank) == "0";
+    const std::optional<ParallelOptions> options = parallel_options_from_environment();
+    return !options || options->rank == 0;
 }
 
 }  // namespace sy::cli

@@ -75,20 +75,26 @@ torch::Tensor routing_term(const ModelDescription& model, const RoutingLoss& ter
     }
     const int64_t experts = p.size(1);
     // Share of top-k slots: no gradient, as in Switch.
-    const torch::Tensor f = (slot_shares.defined() ? slot_shares : balance_slot_shares(routing, nullptr)).to(p.scalar_type());
+    const torch::Tensor f =
+        (slot_shares.defined() ? slot_shares : balance_slot_shares(expert_slot_counts(routing), routing.ids.numel(), nullptr))
+            .to(p.scalar_type());
     const torch::Tensor mean_p = p.mean(0);
     const double layers = double(std::max<std::size_t>(model.moe_layers.size(), 1));
     return double(experts) * (f * mean_p).sum() * (token_share / layers);
 }
 
-torch::Tensor balance_slot_shares(const Routing& routing, GradientReducer* reducer) {
+torch::Tensor expert_slot_counts(const Routing& routing) {
     torch::NoGradGuard no_grad;
-    const int64_t experts = routing.probs.size(1);
+    return torch::bincount(routing.ids.reshape({-1}), {}, routing.probs.size(1)).to(torch::kFloat32);
+}
+
+torch::Tensor balance_slot_shares(const torch::Tensor& counts, int64_t slots, GradientReducer* reducer) {
+    torch::NoGradGuard no_grad;
+    const int64_t experts = counts.size(0);
     // [E counts, slots] in one buffer: one all-reduce per layer.
-    torch::Tensor counts = torch::bincount(routing.ids.reshape({-1}), {}, experts).to(torch::kFloat32);
-    counts = torch::cat({counts, torch::full({1}, float(routing.ids.numel()), counts.options())}).contiguous();
-    if (reducer) reducer->all_reduce_sum(counts.data_ptr<float>(), counts.numel());
-    return counts.narrow(0, 0, experts) / counts[experts].clamp_min(1.0f);
+    torch::Tensor sums = torch::cat({counts, torch::full({1}, float(slots), counts.options())}).contiguous();
+    if (reducer) reducer->all_reduce_sum(sums.data_ptr<float>(), sums.numel());
+    return sums.narrow(0, 0, experts) / sums[experts].clamp_min(1.0f);
 }
 
 void join_balance_slot_shares(int64_t experts, const torch::Device& device, GradientReducer& reducer) {

@@ -49,12 +49,17 @@ torch::Tensor routing_distribution(const ModelDescription& model, const Routing&
 torch::Tensor routing_term(const ModelDescription& model, const RoutingLoss& term, const Routing& routing,
                            double token_normaliser, double token_share, const torch::Tensor& slot_shares = {});
 
-// f_e of the Switch loss for one layer: each expert's share of the top-k slots of `routing`'s
-// tokens [E] f32, summed over the processes of a data-parallel run first (`reducer`, may be
-// null), so every rank weights its tokens' P_e by the whole micro-batch's f_e: the sum of the
-// ranks' terms is then the one-process term, value and gradient. Every rank must call it for
-// the same layers in the same order (a rank without tokens calls join_balance_slot_shares).
-torch::Tensor balance_slot_shares(const Routing& routing, GradientReducer* reducer);
+// Top-k slots each expert took in `routing` [E] f32, no gradient: the training log's expert
+// load and the Switch loss's f_e.
+torch::Tensor expert_slot_counts(const Routing& routing);
+
+// f_e of the Switch loss for one layer: each expert's share of the `slots` top-k slots its
+// `counts` (expert_slot_counts) come from, [E] f32, summed over the processes of a data-parallel
+// run first (`reducer`, may be null), so every rank weights its tokens' P_e by the whole
+// micro-batch's f_e: the sum of the ranks' terms is then the one-process term, value and
+// gradient. Every rank must call it for the same layers in the same order (a rank without
+// tokens calls join_balance_slot_shares).
+torch::Tensor balance_slot_shares(const torch::Tensor& counts, int64_t slots, GradientReducer* reducer);
 void join_balance_slot_shares(int64_t experts, const torch::Device& device, GradientReducer& reducer);
 
 }  // namespace sy

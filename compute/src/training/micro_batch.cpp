@@ -34,20 +34,14 @@ struct TermSink {
 
     bool active() const { return load || (objective && !objective->terms.empty() && (values || weighted)); }
     void add(int layer, const Routing& routing) const {
-        if (load) {
-            torch::NoGradGuard no_grad;
-            const int64_t experts = routing.probs.size(1);
-            const torch::Tensor counts = torch::bincount(routing.ids.reshape({-1}), {}, experts).to(torch::kFloat32);
-            torch::Tensor& slot = (*load)[static_cast<std::size_t>(layer)];
-            slot = slot.defined() ? slot + counts : counts;
-        }
+        const std::size_t l = static_cast<std::size_t>(layer);
+        const bool balance = objective && objective->has(RoutingLoss::Kind::load_balance);
+        const bool new_shares = balance && !(*slot_shares)[l].defined();
+        const torch::Tensor counts = load || new_shares ? expert_slot_counts(routing) : torch::Tensor();
+        if (load) (*load)[l] = (*load)[l].defined() ? (*load)[l] + counts : counts;
+        if (new_shares) (*slot_shares)[l] = balance_slot_shares(counts, routing.ids.numel(), objective->reducer);
         if (!objective) return;
-        torch::Tensor shares;
-        if (objective->has(RoutingLoss::Kind::load_balance)) {
-            torch::Tensor& slot = (*slot_shares)[static_cast<std::size_t>(layer)];
-            if (!slot.defined()) slot = balance_slot_shares(routing, objective->reducer);
-            shares = slot;
-        }
+        const torch::Tensor shares = balance ? (*slot_shares)[l] : torch::Tensor();
         for (std::size_t i = 0; i < objective->terms.size(); ++i) {
             const RoutingLoss& term = objective->terms[i];
             if (term.kind == RoutingLoss::Kind::anchor && term.layer != layer) continue;

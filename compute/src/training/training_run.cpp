@@ -216,10 +216,7 @@ void TrainingRun::start_model() {
 }
 
 std::vector<double> TrainingRun::heldout() {
-    // Data parallel: not cancelled half way (a rank could be left in the sum below); Ctrl-C is
-    // seen at the next step's end.
-    static const CancelToken never;
-    const CancelToken& cancel = m_options.reducer ? never : m_cancel;
+    const CancelToken& cancel = cancel_within_step();
     std::vector<double> out;
     for (StreamRuntime& s : m_streams)
         out.push_back(mean_nll(*m_trainable, s.windows, s.split.heldout, std::max<int64_t>(m_plan.micro_batch_tokens, 1), cancel));
@@ -240,6 +237,13 @@ void TrainingRun::join_balance_sums(GradientReducer& reducer) {
     guard_torch("load-balancing sums", [&] {
         for (int l : d.moe_layers) join_balance_slot_shares(d.experts_in_layer(l), m_trainable->device(), reducer);
     });
+}
+
+const CancelToken& TrainingRun::cancel_within_step() const {
+    // Data parallel: Ctrl-C waits for the step's end, where the ranks agree on it (reduce_step),
+    // so that none is left waiting in a sum (gradients, held-out losses) for another that stopped.
+    static const CancelToken never;
+    return m_options.reducer ? never : m_cancel;
 }
 
 bool TrainingRun::writes_files() const { return !m_options.reducer || m_options.reducer->rank() == 0; }
@@ -295,10 +299,7 @@ StepOutcome TrainingRun::step(double lr) {
     for (const StreamRuntime& s : m_streams) cursors.push_back(s.sampler->cursor());
     std::vector<torch::Tensor> load(static_cast<std::size_t>(m_model.description.num_layers));
     GradientReducer* reducer = m_options.reducer;
-    // Data parallel: Ctrl-C waits for the step's end, where the ranks agree on it (reduce_step),
-    // so that none is left waiting in the gradient sum for another that stopped.
-    const CancelToken never;
-    const CancelToken& cancel = reducer ? never : m_cancel;
+    const CancelToken& cancel = cancel_within_step();
     try {
         for (StreamRuntime& s : m_streams) {
             const TrainingStream& spec = *s.spec;

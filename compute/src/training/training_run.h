@@ -48,6 +48,7 @@ private:
     StepOutcome step(double lr);
     void reduce_step(GradientReducer& reducer, StepOutcome& out);
     void join_balance_sums(GradientReducer& reducer);
+    const CancelToken& cancel_within_step() const;   // what the work inside a step polls
     bool writes_files() const;   // one process, or rank 0: log, state, "after" evaluations
     std::vector<double> heldout();
     bool after_evaluation(int64_t step);   // true: patience says stop

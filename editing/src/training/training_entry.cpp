@@ -56,10 +56,6 @@ Json corpus_json(const CorpusOptions& c) {
     return {{"data", data_json(c.data)}, {"seq_len", c.seq_len}, {"max_tokens", c.max_tokens}};
 }
 
-const char* checkpointing_name(ActivationCheckpointing c) {
-    return c == ActivationCheckpointing::on ? "on" : c == ActivationCheckpointing::off ? "off" : "auto";
-}
-
 // Reading an entry: every failure names the recipe entry and the field.
 class EntryReader {
 public:
