@@ -115,11 +115,13 @@ Edit to_recipe_indices(const Edit& edit, const EditPlan& before) { return map_ed
 
 Edit to_model_indices(const Edit& entry, const EditPlan& before) { return map_edit(entry, before, model_index); }
 
-QString describe_training(const Edit& edit) {
+QString describe_training(const Edit& edit, const EditPlan* before) {
     const nlohmann::json entry = nlohmann::json::parse(*training_entry_json(edit));
     QStringList experts;
-    for (const auto& e : entry.value("experts", nlohmann::json::array()))
-        experts << QStringLiteral("%1:%2").arg(e.at("layer").get<int>()).arg(e.at("expert").get<int>());
+    for (const auto& e : entry.value("experts", nlohmann::json::array())) {
+        const int layer = e.at("layer").get<int>(), expert = e.at("expert").get<int>();
+        experts << QStringLiteral("%1:%2").arg(layer).arg(before ? model_index(*before, layer, expert, edit_op_name(edit)) : expert);
+    }
     QStringList data;
     for (const auto& stream : entry.at("streams"))
         for (const auto& file : stream.at("data"))
@@ -136,8 +138,8 @@ QString describe_training(const Edit& edit) {
         .arg(data.join(QStringLiteral(", ")));
 }
 
-QString describe_edit(const Edit& edit) {
-    if (training_entry_json(edit)) return describe_training(edit);
+QString describe_edit(const Edit& edit, const EditPlan* before) {
+    if (training_entry_json(edit)) return describe_training(edit, before);
     if (const auto* prune = std::get_if<PruneEdit>(&edit))
         return QObject::tr("prune  %1%2")
             .arg(describe_experts(prune->experts))

@@ -32,9 +32,11 @@ Edit to_recipe_indices(const Edit& edit, const EditPlan& before);
 Edit to_model_indices(const Edit& entry, const EditPlan& before);
 
 // One line for the edit stack, experts as the open model numbers them:
-// "prune  layer 0: experts 1, 5; layer 1: experts 0, 7"; a training entry (experts numbered as
-// the entries before it leave the model): "tune  experts 0:1, 2:5, 12 steps at lr 0.001 (seed 4); train data.jsonl".
-QString describe_edit(const Edit& edit_in_model_indices);
+// "prune  layer 0: experts 1, 5; layer 1: experts 0, 7"; a training entry, whose experts are
+// numbered as the entries before it leave the model, shows them at their slots of the open
+// model when `before` (index_plan of those entries) is given:
+// "tune  experts 0:1, 2:5, 12 steps at lr 0.001 (seed 4); train data.jsonl".
+QString describe_edit(const Edit& edit_in_model_indices, const EditPlan* before = nullptr);
 QString describe_upcycle(const UpcycleOptions& options);
 
 }  // namespace sy::gui

@@ -44,7 +44,9 @@ sy::Edit EditStack::entry_in_model_indices(int index) const {
 
 QString EditStack::describe(int index) const {
     if (m_upcycle && index == 0) return describe_upcycle(*m_upcycle);
-    return describe_edit(entry_in_model_indices(index));
+    const std::vector<sy::Edit> before(m_recipe.edits.begin(), m_recipe.edits.begin() + index);
+    const sy::EditPlan plan = index_plan(*m_model, before);
+    return describe_edit(to_model_indices(m_recipe.edits.at(static_cast<std::size_t>(index)), plan), &plan);
 }
 
 bool EditStack::trains() const { return !m_recipe.edits.empty() && sy::training_entry_json(m_recipe.edits.back()); }

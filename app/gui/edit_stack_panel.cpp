@@ -111,8 +111,12 @@ EditStackPanel::EditStackPanel(EditStack* stack, ExpertSelection* selection, Exp
     m_preview_tokens->setToolTip(tr("Tokens of the Run panel's data the preview runs both models on"));
     run_row->addWidget(m_preview_tokens);
     m_preview = new QPushButton(tr("Preview"), this);
+    m_train_recorded = new QPushButton(tr("Train entry"), this);
+    m_train_recorded->setToolTip(tr("Train the stack's last entry (read from a recipe, or trained before the entries above it changed) "
+                                    "with its recorded learning rate and steps, so it can be previewed"));
     m_export = new QPushButton(tr("Export…"), this);
     run_row->addWidget(m_preview);
+    run_row->addWidget(m_train_recorded);
     run_row->addWidget(m_export);
     layout->addLayout(run_row);
     m_job = new JobProgress(this);
@@ -149,6 +153,7 @@ EditStackPanel::EditStackPanel(EditStack* stack, ExpertSelection* selection, Exp
         if (!path.isEmpty()) save_recipe(path);
     });
     connect(m_preview, &QPushButton::clicked, this, &EditStackPanel::preview);
+    connect(m_train_recorded, &QPushButton::clicked, this, &EditStackPanel::train_recorded_entry);
     connect(m_export, &QPushButton::clicked, this, &EditStackPanel::export_dialog);
     connect(m_stack, &EditStack::changed, this, &EditStackPanel::refresh);
     connect(m_selection, &ExpertSelection::changed, this, &EditStackPanel::refresh_buttons);
@@ -195,13 +200,15 @@ void EditStackPanel::refresh_buttons() {
     m_clear->setEnabled(!m_stack->empty());
     const bool trained_here = previewable_training() != nullptr;
     m_preview->setEnabled(idle && !m_stack->empty() && !m_stack->upcycle() && (!m_stack->trains() || trained_here));
+    m_train_recorded->setVisible(m_stack->trains() && !trained_here);
+    m_train_recorded->setEnabled(idle && model);
     QString tip = tr("Per-layer output error, per-domain NLL and routing before / after, without writing anything");
-    if (m_stack->trains() && m_stack->size() > 1)
-        tip = tr("A training entry after other entries has no preview: it trains the model they leave, which only Export writes");
-    else if (m_stack->trains() && !trained_here)
-        tip = tr("This training entry was read from a recipe and holds no trained weights: Export runs it (Train and add here to preview)");
+    if (m_stack->trains() && !trained_here)
+        tip = tr("The training entry holds no trained weights for the entries now above it (read from a recipe, or they changed "
+                 "since it trained): Train entry trains it here, Export runs it");
     else if (m_stack->trains())
-        tip = tr("The trained weights as Export stores them: per-layer output error, per-domain NLL and routing before / after");
+        tip = tr("The trained weights as Export stores them, on the model the entries above leave: per-layer output error, "
+                 "per-domain NLL and routing before / after");
     m_preview->setToolTip(tip);
     m_export->setEnabled(idle && !m_stack->empty());
     m_training->set_busy(!idle || !model);
@@ -345,17 +352,61 @@ void EditStackPanel::train_entry() {
         emit log_line(tr("training: %1%2")
                           .arg(shell_command(m_training->command(QString::fromStdString(model->checkpoint.dir().string()))))
                           .arg(request.structural.edits.empty() ? QString() : tr("  (on the model the stack's entries leave)")));
-        run<const sy::TrainedEntry>(
+        run<const TrainedStackEntry>(
             m_training->tuning() ? tr("tuning…") : tr("unlearning…"),
             [request](sy::Progress& progress, const sy::CancelToken& cancel) {
-                return std::make_shared<const sy::TrainedEntry>(run_training_entry(request, progress, cancel));
+                return std::make_shared<const TrainedStackEntry>(run_training_entry(request, progress, cancel));
             },
-            [this](std::shared_ptr<const sy::TrainedEntry> trained) {
-                m_curves[*sy::training_entry_json(trained->entry)] = m_training->curve();
-                m_trained[*sy::training_entry_json(trained->entry)] = trained;
-                for (const QString& line : QString::fromStdString(sy::surgery_report(trained->plan, trained->training)).split(QLatin1Char('\n'), Qt::SkipEmptyParts))
-                    emit log_line(line);
-                add_entry(trained->entry);
+            [this](std::shared_ptr<const TrainedStackEntry> trained) {
+                std::vector<sy::Edit> stack = trained->prefix.edits;
+                stack.push_back(trained->trained.entry);
+                m_curves[*sy::training_entry_json(trained->trained.entry)] = m_training->curve();
+                keep_trained(stack_key(stack), trained);
+                add_entry(trained->trained.entry);
+            });
+    } catch (const std::exception& error) {
+        emit failed(error_message(error));
+    }
+}
+
+void EditStackPanel::keep_trained(const std::string& key, std::shared_ptr<const TrainedStackEntry> trained) {
+    for (const QString& line :
+         QString::fromStdString(sy::surgery_report(trained->trained.plan, trained->trained.training)).split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+        emit log_line(line);
+    // One trained model per stack: an entry trained after other entries keeps the model they
+    // leave on disk (TrainedStackEntry::edited) for as long as it is held here.
+    m_trained.clear();
+    m_trained[key] = std::move(trained);
+}
+
+void EditStackPanel::train_recorded_entry() {
+    const std::shared_ptr<const sy::Model> model = m_stack->model();
+    if (!model || m_job->running() || !m_stack->trains() || previewable_training()) return;
+    try {
+        const sy::Recipe recipe = m_stack->recipe();
+        TrainingEntryRequest request;
+        request.model = model;
+        request.structural = recipe;
+        request.structural.edits.pop_back();
+        request.entry = recipe.edits.back();
+        QPointer<TrainingPanel> panel(m_training);
+        request.on_step = [panel](const sy::TrainingStepReport& step) {
+            QMetaObject::invokeMethod(
+                QCoreApplication::instance(), [panel, step]() { if (panel) panel->add_step(step); }, Qt::QueuedConnection);
+        };
+        m_training->start_curve();
+        emit log_line(tr("training the stack's last entry with its recorded learning rate and steps%1")
+                          .arg(request.structural.edits.empty() ? QString() : tr(" (on the model the entries above it leave)")));
+        const std::string key = stack_key(recipe.edits), entry = *sy::training_entry_json(recipe.edits.back());
+        run<const TrainedStackEntry>(
+            tr("training the entry…"),
+            [request](sy::Progress& progress, const sy::CancelToken& cancel) {
+                return std::make_shared<const TrainedStackEntry>(run_training_entry(request, progress, cancel));
+            },
+            [this, key, entry](std::shared_ptr<const TrainedStackEntry> trained) {
+                m_curves[entry] = m_training->curve();
+                keep_trained(key, std::move(trained));
+                refresh_buttons();
             });
     } catch (const std::exception& error) {
         emit failed(error_message(error));
@@ -403,9 +454,9 @@ void EditStackPanel::save_recipe(const QString& path) {
 
 void EditStackPanel::set_preview_tokens(int tokens) { m_preview_tokens->setValue(tokens); }
 
-std::shared_ptr<const sy::TrainedEntry> EditStackPanel::previewable_training() const {
-    if (m_stack->size() != 1 || !m_stack->trains()) return nullptr;
-    const auto it = m_trained.find(*sy::training_entry_json(m_stack->recipe().edits.front()));
+std::shared_ptr<const TrainedStackEntry> EditStackPanel::previewable_training() const {
+    if (!m_stack->trains()) return nullptr;
+    const auto it = m_trained.find(stack_key(m_stack->recipe().edits));
     return it != m_trained.end() ? it->second : nullptr;
 }
 
@@ -425,9 +476,11 @@ void EditStackPanel::preview() {
                          QStringLiteral("--dry-run")};
         argv << m_run->command_flags(m_preview_tokens->value());
         if (request.trained)   // `apply --dry-run` does not train: the window's trained tensors are the edit
-            emit log_line(tr("preview: the trained tensors of the %1 entry, rounded as Export stores them, evaluated and traced with "
-                             "the original model on %2")
-                              .arg(QString::fromStdString(request.trained->plan.op), shell_command(m_run->command_flags(m_preview_tokens->value()))));
+            emit log_line(tr("preview: the trained tensors of the %1 entry%2, rounded as Export stores them, evaluated and traced "
+                             "with the original model on %3")
+                              .arg(QString::fromStdString(request.trained->trained.plan.op),
+                                   request.recipe.edits.size() > 1 ? tr(" at the slots the entries above it leave them") : QString(),
+                                   shell_command(m_run->command_flags(m_preview_tokens->value()))));
         else
             emit log_line(tr("preview: %1, then both models traced and compared on the same tokens").arg(shell_command(argv)));
         run<const Comparison>(

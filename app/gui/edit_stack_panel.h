@@ -38,6 +38,7 @@ class TrainingPanel;
 class UpcyclePanel;
 struct Comparison;
 struct ExportRequest;
+struct TrainedStackEntry;
 
 class EditStackPanel : public QWidget {
     Q_OBJECT
@@ -54,6 +55,10 @@ public:
     // Trains the training box's unlearn / tune on the model the stack leaves (worker, progress,
     // Cancel): `entry_added` or `failed` / `cancelled` follows.
     void train_entry();
+    // Trains the stack's last entry when it is an unlearn / tune entry with no trained weights
+    // here (read from a recipe, or the entries above it changed since): its recorded plan, on the
+    // model the entries above it leave, so it can be previewed and shows its loss curve.
+    void train_recorded_entry();
     TrainingPanel* training_panel() const { return m_training; }
     // Merge options: align neurons, layout ("collapse" / "duplicate"), router ("dominant" /
     // "fitted"), member weights ("uniform" / "frequency", which needs a score file).
@@ -65,6 +70,7 @@ public:
     void set_preview_tokens(int tokens);
     void preview();                           // `comparison_ready` or `failed` / `cancelled` follows
     const QPushButton* preview_button() const { return m_preview; }   // enabled state and tooltip say whether it can
+    const QPushButton* train_entry_button() const { return m_train_recorded; }   // shown when the last entry needs training
     void export_model(const ExportSettings& settings);   // `exported` or `failed` / `cancelled` follows
     void export_dialog();                     // asks for the settings, then export_model
     void cancel_job();
@@ -113,10 +119,12 @@ private:
     TrainingPanel* m_training = nullptr;
     QGroupBox* m_training_box = nullptr;
     std::map<std::string, LossCurve> m_curves;   // training entry (its JSON) -> its loss curve
-    // training entry (its JSON) -> its trained tensors, for its preview
-    std::map<std::string, std::shared_ptr<const sy::TrainedEntry>> m_trained;
-    // The trained tensors of a stack that is one training entry trained here (null otherwise).
-    std::shared_ptr<const sy::TrainedEntry> previewable_training() const;
+    // stack_key of the entries up to a training entry -> its trained tensors, for its preview
+    std::map<std::string, std::shared_ptr<const TrainedStackEntry>> m_trained;
+    // The trained tensors of the stack's last entry when it trained here after exactly the
+    // entries now above it (null otherwise).
+    std::shared_ptr<const TrainedStackEntry> previewable_training() const;
+    void keep_trained(const std::string& key, std::shared_ptr<const TrainedStackEntry> trained);
     QGroupBox* m_upcycle_box = nullptr;
     QListWidget* m_list = nullptr;
     QPushButton* m_up = nullptr;
@@ -126,6 +134,7 @@ private:
     QLabel* m_file = nullptr;
     QSpinBox* m_preview_tokens = nullptr;
     QPushButton* m_preview = nullptr;
+    QPushButton* m_train_recorded = nullptr;
     QPushButton* m_export = nullptr;
     JobProgress* m_job = nullptr;
     ExportSettings m_last_export;

@@ -61,27 +61,40 @@ Comparison preview_patch(const Model& model, const EvalOptions& sample, const Ex
 
 }  // namespace
 
+std::string stack_key(const std::vector<Edit>& edits) {
+    std::string key;
+    for (const Edit& edit : edits) key += edit_to_json(edit) + '\n';
+    return key;
+}
+
 Comparison run_preview(const PreviewRequest& request, Progress& progress, const CancelToken& cancel) {
     const Model& model = *request.model;
     Comparison out;
+    Recipe structural = request.recipe;
     if (request.trained) {
+        structural.edits.pop_back();
+        SY_CHECK(!request.recipe.edits.empty() && stack_key(structural.edits) == stack_key(request.trained->prefix.edits), UsageError,
+                 "the training entry trained after other entries than the stack now has above it: train it again to preview");
+    }
+    if (request.trained && structural.edits.empty()) {
         // A stack that is one training entry: its trained tensors, rounded as Export stores them.
-        SY_CHECK(request.recipe.edits.size() == 1, UsageError,
-                 "a training entry after other entries has no preview: it trains the model they leave, which only Export writes");
-        out = preview_patch(model, request.sample, ExpertMask{}, patch_for_trained(model, request.trained->training, request.dtype),
+        out = preview_patch(model, request.sample, ExpertMask{}, patch_for_trained(model, request.trained->trained.training, request.dtype),
                             progress, cancel);
         out.title = QObject::tr("Preview of the %1 entry on %2 tokens")
-                        .arg(QString::fromStdString(request.trained->plan.op))
+                        .arg(QString::fromStdString(request.trained->trained.plan.op))
                         .arg(out.preview->tokens);
         return out;
     }
-    // The same plan and summary as `switchyard apply RECIPE --dry-run --preview-data ...`.
+    // The same plan and summary as `switchyard apply RECIPE --dry-run --preview-data ...` (of the
+    // entries above a trained one).
     EditJobOptions job;
     job.dry_run = true;
     job.export_options.dtype = request.dtype;
     PartProgress plan_part(progress, 0.0, 0.1, "plan");
-    const EditJobResult result = run_edit_job(model, request.recipe, EditRecord{}, job, CalibrationScores{}, plan_part, cancel);
-    const PlanPatch patch = patch_for_plan(model, result.plan, request.dtype);
+    const EditJobResult result = run_edit_job(model, structural, EditRecord{}, job, CalibrationScores{}, plan_part, cancel);
+    const PlanPatch patch = request.trained ? patch_for_plan_then_trained(model, result.plan, *request.trained->edited,
+                                                                          request.trained->trained.training, request.dtype)
+                                            : patch_for_plan(model, result.plan, request.dtype);
     PartProgress preview_part(progress, 0.1, 1.0, "preview");
     out = preview_patch(model, request.sample, patch.masks, patch.patch, preview_part, cancel);
     out.summary = result.summary;
@@ -144,19 +157,37 @@ SurgeryJobResult run_training_export(const ExportRequest& request, Progress& pro
     return apply_training_recipe(*request.model, recipe, training, request.recipe_path.toStdString(), progress, cancel);
 }
 
-TrainedEntry run_training_entry(const TrainingEntryRequest& request, Progress& progress, const CancelToken& cancel) {
+namespace {
+
+// A model in a temporary folder that is removed when the last reference to the model goes.
+struct TemporaryModel {
     QTemporaryDir dir;
-    std::optional<Model> edited;
+    std::optional<Model> model;   // declared after dir: unmapped before the folder is removed
+};
+
+}  // namespace
+
+TrainedStackEntry run_training_entry(const TrainingEntryRequest& request, Progress& progress, const CancelToken& cancel) {
+    // A recipe's entry: its data files checked (sha256) before anything runs.
+    std::optional<SurgeryPlan> recorded;
+    if (request.entry) recorded = training_plan_from_entry(*request.entry, "the stack's training entry");
+    TrainedStackEntry out;
+    out.prefix = request.structural;
     if (!request.structural.edits.empty()) {
-        SY_CHECK(dir.isValid(), IoError, "cannot create a temporary folder for the model the stack's entries leave");
+        auto holder = std::make_shared<TemporaryModel>();
+        SY_CHECK(holder->dir.isValid(), IoError, "cannot create a temporary folder for the model the stack's entries leave");
         PartProgress part(progress, 0.0, 0.1, "the stack's entries");
-        edited.emplace(export_structural_prefix(*request.model, request.structural, dir.filePath(QStringLiteral("edited")).toStdString(),
-                                                "switchyard-gui", part, cancel));
+        holder->model.emplace(export_structural_prefix(*request.model, request.structural,
+                                                       holder->dir.filePath(QStringLiteral("edited")).toStdString(), "switchyard-gui",
+                                                       part, cancel));
+        out.edited = std::shared_ptr<const Model>(holder, &*holder->model);
     }
-    const Model& model = edited ? *edited : *request.model;
-    SurgeryPlan plan = request.unlearn ? plan_unlearn(model, *request.unlearn, progress, cancel)
-                                       : plan_tune(model, request.tune.value(), progress, cancel);
-    return train_entry(model, std::move(plan), request.on_step, progress, cancel);
+    const Model& model = out.edited ? *out.edited : *request.model;
+    SurgeryPlan plan = recorded           ? std::move(*recorded)
+                       : request.unlearn ? plan_unlearn(model, *request.unlearn, progress, cancel)
+                                         : plan_tune(model, request.tune.value(), progress, cancel);
+    out.trained = train_entry(model, std::move(plan), request.on_step, progress, cancel);
+    return out;
 }
 
 QStringList compare_command(const QString& a, const QString& b) {

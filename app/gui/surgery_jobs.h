@@ -30,18 +30,33 @@ struct Comparison {
     std::vector<std::string> notes;              // the plan's notes
 };
 
+// A training entry trained in this window, with what its preview needs: the structural entries
+// above it when it trained and the model they leave (its temporary folder lives as long as this
+// does; null when the entry trained the opened model).
+struct TrainedStackEntry {
+    TrainedEntry trained;
+    Recipe prefix;                               // the entries above it (recipe numbering)
+    std::shared_ptr<const Model> edited;
+};
+
+// The entries of a stack as one string (edit_to_json of each, in order): which stack a trained
+// entry belongs to (the export settings and source are not part of it).
+std::string stack_key(const std::vector<Edit>& edits);
+
 struct PreviewRequest {
     std::shared_ptr<const Model> model;
     Recipe recipe;
     EvalOptions sample;                          // the Run panel's data, with the preview's token budget
     ExportDType dtype = ExportDType::keep;       // the export's dtype (the preview rounds to it)
-    // Set when the recipe is exactly one training entry: that entry trained in this window
-    // (its tensors are the edit; an entry read from a recipe file has none until Export runs it).
-    std::shared_ptr<const TrainedEntry> trained;
+    // Set when the recipe ends in a training entry trained in this window after exactly the
+    // recipe's other entries (its tensors are the edit; an entry read from a recipe file has
+    // none until it trains).
+    std::shared_ptr<const TrainedStackEntry> trained;
 };
 
 // The edit in its in-memory form (structural entries: run_edit_job's plan as `switchyard apply
-// RECIPE --dry-run` makes it, plan_patch.h; one trained entry: patch_for_trained), then
+// RECIPE --dry-run` makes it, plan_patch.h; a trained entry: patch_for_trained, moved onto the
+// original model's slots by patch_for_plan_then_trained when entries precede it), then
 // run_edit_preview's per-layer error and per-domain NLL, and both models traced on the same
 // sample and compared as `switchyard compare` does.
 Comparison run_preview(const PreviewRequest& request, Progress& progress, const CancelToken& cancel);
@@ -71,16 +86,18 @@ UpcycleResult run_upcycle_export(const ExportRequest& request, Progress& progres
 SurgeryJobResult run_training_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
 
 // A training entry for the stack: `unlearn` / `tune`'s library calls (plan_unlearn / plan_tune,
-// then the training engine), on the model the stack's entries leave (exported into a temporary
-// folder first when there are any, as apply_training_recipe does).
+// then the training engine), or the plan of an entry read from a recipe (training_plan_from_entry:
+// its recorded lr and steps, data checked by sha256), on the model the stack's entries leave
+// (exported into a temporary folder first when there are any, as apply_training_recipe does).
 struct TrainingEntryRequest {
     std::shared_ptr<const Model> model;
     Recipe structural;                           // the stack so far (recipe numbering)
-    std::optional<UnlearnOptions> unlearn;       // one of the two
+    std::optional<UnlearnOptions> unlearn;       // one of the three
     std::optional<TuneOptions> tune;
+    std::optional<Edit> entry;                   // an unlearn / tune entry of a recipe
     std::function<void(const TrainingStepReport&)> on_step;   // on the worker thread
 };
-TrainedEntry run_training_entry(const TrainingEntryRequest& request, Progress& progress, const CancelToken& cancel);
+TrainedStackEntry run_training_entry(const TrainingEntryRequest& request, Progress& progress, const CancelToken& cancel);
 
 // `switchyard compare A B` of two trace files of the same tokens.
 QStringList compare_command(const QString& a, const QString& b);

@@ -2,7 +2,7 @@
 // fills its loss curve while the run is still going, is added with the learning rate and steps
 // it used, saves and opens again as the same recipe, and the window's export writes the same
 // safetensors bytes as `switchyard apply` of the saved recipe; its preview shows what the export
-// computes; Cancel stops a run and adds nothing.
+// computes, also after other entries (at the slots those leave); Cancel stops a run and adds nothing.
 #include <gtest/gtest.h>
 
 #include <QFileInfo>
@@ -117,6 +117,20 @@ std::string command_output(const std::string& command) {
     return out;
 }
 
+// The "after" NLL of a preview against `switchyard eval` of an exported model on the same tokens.
+void expect_preview_matches_eval(const sy::PreviewResult& preview, gui::MainWindow& window, const fs::path& output) {
+    const std::string command = std::string(SY_CLI_BINARY) + " eval " + output.string() + " " +
+                                window.run_panel()->command_flags(512).join(QLatin1Char(' ')).toStdString() + " --json -q";
+    const std::string text = command_output(command);
+    ASSERT_FALSE(text.empty()) << command;
+    const nlohmann::json eval = nlohmann::json::parse(text);
+    ASSERT_EQ(eval["all"]["tokens"].get<int64_t>(), preview.after.all.tokens);
+    EXPECT_NEAR(eval["all"]["mean_nll"].get<double>(), preview.after.all.mean_nll, 1e-5);
+    ASSERT_EQ(eval["domains"].size(), preview.after.domains.size());
+    for (const auto& [domain, stats] : preview.after.domains)
+        EXPECT_NEAR(eval["domains"][domain]["mean_nll"].get<double>(), stats.mean_nll, 1e-5) << domain;
+}
+
 // A stack that is one trained entry previews its trained tensors as Export stores them: the
 // Compare view's "after" NLL is `switchyard eval` of the exported model on the same tokens.
 TEST(GuiTrainingIntegration, TrainedEntryPreviewsWhatExportWrites) {
@@ -152,33 +166,76 @@ TEST(GuiTrainingIntegration, TrainedEntryPreviewsWhatExportWrites) {
     panel->export_model({q(output), QStringLiteral("keep"), QStringLiteral("5GB"), false});
     ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
     ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
-    const std::string command = std::string(SY_CLI_BINARY) + " eval " + output.string() + " " +
-                                window.run_panel()->command_flags(512).join(QLatin1Char(' ')).toStdString() + " --json -q";
-    const std::string text = command_output(command);
-    ASSERT_FALSE(text.empty()) << command;
-    const nlohmann::json eval = nlohmann::json::parse(text);
-    ASSERT_EQ(eval["all"]["tokens"].get<int64_t>(), preview.after.all.tokens);
-    EXPECT_NEAR(eval["all"]["mean_nll"].get<double>(), preview.after.all.mean_nll, 1e-5);
-    ASSERT_EQ(eval["domains"].size(), preview.after.domains.size());
-    for (const auto& [domain, stats] : preview.after.domains)
-        EXPECT_NEAR(eval["domains"][domain]["mean_nll"].get<double>(), stats.mean_nll, 1e-5) << domain;
+    expect_preview_matches_eval(preview, window, output);
+}
 
-    // With a structural entry before it, a training entry has no preview (and the tooltip says why).
-    gui::EditStack* stack = window.edit_stack();
-    const sy::Edit trained = stack->recipe().edits.front();
-    stack->remove(0);
-    window.selection()->set({{1, {0}}});
+// A tune entry trained after a prune entry trains the pruned model (experts renumbered); its
+// preview puts the trained experts back at their slots of the open model, and equals `switchyard
+// eval` of what Export writes. The saved recipe opened in another window holds no trained
+// weights: no preview until Train entry trains it there (recorded lr and steps), then the same.
+TEST(GuiTrainingIntegration, TrainingAfterOtherEntriesPreviewsWhatExportWrites) {
+    TempDir dir;
+    gui::MainWindow window;
+    window.show();
+    ASSERT_TRUE(open_model_and_wait(window));
+    window.run_panel()->set_data_path(bundled_corpus());
+    gui::EditStackPanel* panel = window.edit_panel();
+    window.selection()->set({{0, {2}}, {1, {6}}, {2, {3}}, {3, {0}}});
     panel->prune_selection();
-    ASSERT_EQ(stack->size(), 1) << window.last_error().toStdString();
-    EXPECT_TRUE(panel->preview_button()->isEnabled());
-    sy::Recipe two = stack->recipe_with_source();
-    two.edits.push_back(trained);
-    const QString path = q(dir.path() / "two.json");
-    sy::write_recipe(two, path.toStdString());
-    panel->open_recipe(path);
-    ASSERT_EQ(stack->size(), 2) << window.last_error().toStdString();
-    EXPECT_FALSE(panel->preview_button()->isEnabled());
-    EXPECT_TRUE(panel->preview_button()->toolTip().contains(QStringLiteral("after other entries"))) << panel->preview_button()->toolTip().toStdString();
+    ASSERT_EQ(window.edit_stack()->size(), 1) << window.last_error().toStdString();
+    configure_tune(panel->training_panel(), 3);
+    window.selection()->set({{0, {6}}, {2, {5}}});   // the pruned model's experts 5 and 4
+    bool added = false;
+    QObject::connect(panel, &gui::EditStackPanel::entry_added, [&added]() { added = true; });
+    panel->train_entry();
+    ASSERT_TRUE(wait_until([&]() { return added || !window.last_error().isEmpty(); }));
+    ASSERT_TRUE(added) << window.last_error().toStdString();
+    ASSERT_EQ(window.edit_stack()->size(), 2);
+    EXPECT_TRUE(panel->list_text(1).contains(QStringLiteral("experts 0:6, 2:5"))) << panel->list_text(1).toStdString();
+    EXPECT_TRUE(panel->preview_button()->isEnabled()) << panel->preview_button()->toolTip().toStdString();
+    EXPECT_FALSE(panel->train_entry_button()->isVisibleTo(panel));
+
+    const std::shared_ptr<const gui::Comparison> comparison = preview_and_wait(window, 512);
+    ASSERT_TRUE(comparison && comparison->preview) << window.last_error().toStdString();
+    const sy::PreviewResult preview = *comparison->preview;
+    EXPECT_NE(preview.before.all.mean_nll, preview.after.all.mean_nll);
+    const fs::path output = dir.path() / "pruned-tuned";
+    QString exported;
+    QObject::connect(panel, &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
+    panel->export_model({q(output), QStringLiteral("keep"), QStringLiteral("5GB"), false});
+    ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
+    ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
+    expect_preview_matches_eval(preview, window, output);
+
+    const QString recipe = q(dir.path() / "prune-tune.json");
+    panel->save_recipe(recipe);
+    gui::MainWindow other;
+    other.show();
+    ASSERT_TRUE(open_model_and_wait(other));
+    other.run_panel()->set_data_path(bundled_corpus());
+    gui::EditStackPanel* opened = other.edit_panel();
+    opened->open_recipe(recipe);
+    ASSERT_EQ(other.edit_stack()->size(), 2) << other.last_error().toStdString();
+    EXPECT_FALSE(opened->preview_button()->isEnabled());
+    EXPECT_TRUE(opened->preview_button()->toolTip().contains(QStringLiteral("Train entry"))) << opened->preview_button()->toolTip().toStdString();
+    ASSERT_TRUE(opened->train_entry_button()->isVisibleTo(opened));
+    opened->train_recorded_entry();
+    ASSERT_TRUE(wait_until([&]() { return opened->preview_button()->isEnabled() || !other.last_error().isEmpty(); }));
+    ASSERT_TRUE(other.last_error().isEmpty()) << other.last_error().toStdString();
+    EXPECT_EQ(opened->training_panel()->curve().steps.size(), 3);
+    const std::shared_ptr<const gui::Comparison> again = preview_and_wait(other, 512);
+    ASSERT_TRUE(again && again->preview) << other.last_error().toStdString();
+    expect_preview_matches_eval(*again->preview, other, output);
+
+    // Entries above it changed: its trained weights no longer apply, Preview says so.
+    sy::Recipe changed = other.edit_stack()->recipe_with_source();
+    changed.edits.front() = sy::PruneEdit{{{0, {1}}, {1, {6}}, {2, {3}}, {3, {0}}}};
+    const QString changed_path = q(dir.path() / "changed.json");
+    sy::write_recipe(changed, changed_path.toStdString());
+    opened->open_recipe(changed_path);
+    ASSERT_EQ(other.edit_stack()->size(), 2) << other.last_error().toStdString();
+    EXPECT_FALSE(opened->preview_button()->isEnabled());
+    EXPECT_TRUE(opened->train_entry_button()->isVisibleTo(opened));
 }
 
 TEST(GuiTrainingIntegration, CancelStopsTheRunAndAddsNothing) {

@@ -12,6 +12,8 @@
 
 namespace sy {
 
+struct TrainingResult;
+
 struct PlanPatch {
     ExpertMask masks;                          // slots no edited expert occupies
     std::shared_ptr<const ModelPatch> patch;   // rows, biases, weights
@@ -19,5 +21,17 @@ struct PlanPatch {
 
 // `dtype`: the export's --dtype (the patch rounds computed weights to what it will store).
 PlanPatch patch_for_plan(const Model& model, const EditPlan& plan, ExportDType dtype);
+
+// A stack whose structural entries (`plan`, on `model`) precede a training entry that trained
+// `edited`, the model those entries leave as export_structural_prefix writes it (stored dtypes
+// kept): the plan's patch with each trained router row and expert moved from its index in
+// `edited` to its home slot in `model` (PlannedExpert::home), so the masked, patched original
+// computes what `switchyard apply` of the whole stack writes. Rounding follows that path: the
+// plan's computed weights to the stored dtype (the prefix export), then to what `dtype` converts
+// it to (the final export); trained values once, as patch_for_trained rounds them. `edited` is
+// read only here (the patch keeps no reference to it). Throws UsageError when `result` does
+// not fit `edited` (patch_for_trained) or names an expert the plan does not have.
+PlanPatch patch_for_plan_then_trained(const Model& model, const EditPlan& plan, const Model& edited,
+                                      const TrainingResult& result, ExportDType dtype);
 
 }  // namespace sy
