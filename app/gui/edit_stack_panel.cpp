@@ -529,6 +529,7 @@ ExportRequest EditStackPanel::export_request(const ExportSettings& settings) con
     request.recipe_path = recipe_path_for(request.output);
     request.force = settings.force;
     request.device = QString::fromStdString(m_run->runner().device);
+    request.trained = previewable_training();
     return request;
 }
 
@@ -545,8 +546,11 @@ void EditStackPanel::export_model(const ExportSettings& settings) {
                           .arg(shell_command(apply_command(request)))
                           .arg(request.write_recipe_file ? tr("  (the stack saved as %1)").arg(request.recipe_path) : QString()));
         if (m_stack->trains()) {
+            if (request.trained)
+                emit log_line(tr("export: the training entry's tensors as trained in this window (what that command trains again "
+                                 "from the recorded seed, learning rate and steps)"));
             run<const sy::SurgeryJobResult>(
-                tr("training and exporting to %1…").arg(output),
+                request.trained ? tr("exporting to %1…").arg(output) : tr("training and exporting to %1…").arg(output),
                 [request](sy::Progress& progress, const sy::CancelToken& cancel) {
                     return std::make_shared<const sy::SurgeryJobResult>(run_training_export(request, progress, cancel));
                 },

@@ -6,7 +6,8 @@
 // Cancel, and Export with the command-line equivalent in the log. Merges, previews and exports
 // run on worker threads, one at a time. For an MoE model a training box (training_panel.h)
 // trains an unlearn / tune entry on a worker, its loss curve filling live, and adds the entry
-// with the learning rate and steps it used; Export of such a stack runs it as `apply` does.
+// with the learning rate and steps it used; Export of such a stack writes what `apply` writes
+// (from the tensors trained here when the entries above are the ones it trained after).
 #include <QString>
 #include <QWidget>
 #include <functional>

@@ -154,12 +154,23 @@ SurgeryJobResult run_training_export(const ExportRequest& request, Progress& pro
     const auto [job, recipe] = prepare_export(request);
     SurgeryJobOptions training;
     training.export_options = job.export_options;
-    return apply_training_recipe(*request.model, recipe, training, request.recipe_path.toStdString(), progress, cancel);
+    if (!request.trained) return apply_training_recipe(*request.model, recipe, training, request.recipe_path.toStdString(), progress, cancel);
+    std::vector<Edit> above = recipe.edits;
+    above.pop_back();
+    SY_CHECK(!recipe.edits.empty() && stack_key(above) == stack_key(request.trained->prefix.edits), UsageError,
+             "the training entry trained after other entries than the recipe has above it");
+    // The plan `apply` runs for the entry (recorded lr, steps, seed), with this window's result.
+    SurgeryPlan plan = training_plan_from_entry(recipe.edits.back(), request.recipe_path.toStdString() + ": edits[" +
+                                                                         std::to_string(recipe.edits.size() - 1) + "]");
+    plan.training.log_file = request.trained->trained.plan.training.log_file;
+    const Model& model = request.trained->edited ? *request.trained->edited : *request.model;
+    return export_surgery_job(model, plan, request.trained->trained.training, training, progress, cancel);
 }
 
 namespace {
 
-// A model in a temporary folder that is removed when the last reference to the model goes.
+// A training entry's temporary folder (its log, and the model the entries above it leave),
+// removed when the last reference goes.
 struct TemporaryModel {
     QTemporaryDir dir;
     std::optional<Model> model;   // declared after dir: unmapped before the folder is removed
@@ -173,9 +184,10 @@ TrainedStackEntry run_training_entry(const TrainingEntryRequest& request, Progre
     if (request.entry) recorded = training_plan_from_entry(*request.entry, "the stack's training entry");
     TrainedStackEntry out;
     out.prefix = request.structural;
+    auto holder = std::make_shared<TemporaryModel>();
+    SY_CHECK(holder->dir.isValid(), IoError, "cannot create a temporary folder for the training entry's log");
+    out.files = holder;
     if (!request.structural.edits.empty()) {
-        auto holder = std::make_shared<TemporaryModel>();
-        SY_CHECK(holder->dir.isValid(), IoError, "cannot create a temporary folder for the model the stack's entries leave");
         PartProgress part(progress, 0.0, 0.1, "the stack's entries");
         holder->model.emplace(export_structural_prefix(*request.model, request.structural,
                                                        holder->dir.filePath(QStringLiteral("edited")).toStdString(), "switchyard-gui",
@@ -186,6 +198,7 @@ TrainedStackEntry run_training_entry(const TrainingEntryRequest& request, Progre
     SurgeryPlan plan = recorded           ? std::move(*recorded)
                        : request.unlearn ? plan_unlearn(model, *request.unlearn, progress, cancel)
                                          : plan_tune(model, request.tune.value(), progress, cancel);
+    plan.training.log_file = holder->dir.filePath(QStringLiteral("training-log.h5")).toStdString();   // Export copies it
     out.trained = train_entry(model, std::move(plan), request.on_step, progress, cancel);
     return out;
 }

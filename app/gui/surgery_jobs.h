@@ -34,9 +34,10 @@ struct Comparison {
 // above it when it trained and the model they leave (its temporary folder lives as long as this
 // does; null when the entry trained the opened model).
 struct TrainedStackEntry {
-    TrainedEntry trained;
+    TrainedEntry trained;                        // trained.plan.training.log_file: the run's training log
     Recipe prefix;                               // the entries above it (recipe numbering)
     std::shared_ptr<const Model> edited;
+    std::shared_ptr<const void> files;           // the temporary folder of the log and `edited`
 };
 
 // The entries of a stack as one string (edit_to_json of each, in order): which stack a trained
@@ -69,6 +70,9 @@ struct ExportRequest {
     QString output;                              // output model folder
     bool force = false;
     QString device = QStringLiteral("cpu");      // an upcycle's hidden router runs its forward pass here
+    // The recipe's training entry as this window trained it after exactly the recipe's other
+    // entries: exported without training again (null: Export trains it, as `apply` does).
+    std::shared_ptr<const TrainedStackEntry> trained;
 };
 
 // `switchyard apply RECIPE -o OUT [--force] [--device D]`: the recipe's export settings carry
@@ -82,7 +86,10 @@ EditJobResult run_export(const ExportRequest& request, Progress& progress, const
 UpcycleResult run_upcycle_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
 
 // run_export's counterpart for a recipe ending in an unlearn / tune entry: `apply`'s call
-// (apply_training_recipe), so the window's export and `switchyard apply` write the same bytes.
+// (apply_training_recipe), so the window's export and `switchyard apply` write the same bytes;
+// with request.trained, the tensors this window trained go through apply's export half
+// (export_surgery_job) instead of a second training run (training is seeded and repeatable on
+// the CPU, so the bytes are the same: tests/gui/training_test.cpp compares them).
 SurgeryJobResult run_training_export(const ExportRequest& request, Progress& progress, const CancelToken& cancel);
 
 // A training entry for the stack: `unlearn` / `tune`'s library calls (plan_unlearn / plan_tune,

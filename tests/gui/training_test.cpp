@@ -92,6 +92,9 @@ TEST(GuiTrainingIntegration, TuneEntryTrainsLiveExportsAsApplyAndRoundTrips) {
                                 " > /dev/null 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     expect_same_safetensors_but_command(from_window, from_cli);
+    // The window exported the tensors it trained (no second run), with that run's log.
+    EXPECT_TRUE(window.log_text().contains(QStringLiteral("as trained in this window"))) << window.log_text().toStdString();
+    EXPECT_TRUE(fs::exists(from_window / "training-log.h5"));
     // And the trained experts did change.
     EXPECT_EQ(nlohmann::json::parse(slurp(from_window / "switchyard-edit.json"))["edits"][0]["op"], "tune");
 

@@ -144,12 +144,6 @@ void add_expert_parameters(SurgeryPlan& plan, const RankedExpert& e) {
     plan.experts.push_back(e);
 }
 
-std::vector<std::pair<int, int>> expert_pairs(const std::vector<RankedExpert>& experts) {
-    std::vector<std::pair<int, int>> out;
-    for (const RankedExpert& e : experts) out.emplace_back(e.layer, e.expert);
-    return out;
-}
-
 void add_evaluations(SurgeryPlan& plan, const SurgeryTraining& t,
                      const std::vector<std::pair<std::string, std::vector<fs::path>>>& defaults,
                      const std::vector<std::pair<int, int>>& watched) {

@@ -254,19 +254,31 @@ SurgeryJobResult run_surgery_job(const Model& model, SurgeryPlan& plan, const Su
     const std::unique_ptr<GradientReducer> reducer = options.join_ranks ? options.join_ranks(plan.training) : nullptr;
     plan.training.reducer = reducer.get();
     plan.training.on_step = options.on_step;
-    SurgeryJobResult out;
-    out.training = run_training(model, plan.training, progress, cancel);
+    TrainingResult training = run_training(model, plan.training, progress, cancel);
     plan.training.reducer = nullptr;   // the plan outlives this rank's reducer
-    out.plan = plan;
-    out.trained_parameters = parameter_count(model, plan.parameters);
     if (reducer && reducer->rank() != 0) {   // rank 0 exports the (equal) trained tensors
+        SurgeryJobResult out;
+        out.plan = plan;
+        out.trained_parameters = parameter_count(model, plan.parameters);
+        out.training = std::move(training);
         out.output_rank = false;
         return out;
     }
-    out.entry = training_edit(plan, out.training);
-    out.exported = export_trained(model, plan, out.training, options.export_options, progress, cancel);
+    SurgeryJobResult out = export_surgery_job(model, plan, std::move(training), options, progress, cancel);
     std::error_code ec;
     fs::remove_all(training_work_dir(options.export_options.output_dir), ec);   // its log is in the output now
+    return out;
+}
+
+SurgeryJobResult export_surgery_job(const Model& model, const SurgeryPlan& plan, TrainingResult training,
+                                    const SurgeryJobOptions& options, Progress& progress, const CancelToken& cancel) {
+    check_trained_export(model, plan.parameters, options.export_options);
+    SurgeryJobResult out;
+    out.plan = plan;
+    out.trained_parameters = parameter_count(model, plan.parameters);
+    out.training = std::move(training);
+    out.entry = training_edit(plan, out.training);
+    out.exported = export_trained(model, plan, out.training, options.export_options, progress, cancel);
     if (!options.save_recipe.empty()) {
         Recipe recipe;
         recipe.edits = {out.entry};

@@ -179,6 +179,13 @@ struct SurgeryJobResult {
 SurgeryJobResult run_surgery_job(const Model& model, SurgeryPlan& plan, const SurgeryJobOptions& options,
                                  Progress& progress, const CancelToken& cancel);
 
+// run_surgery_job's second half, for a plan that has trained (`training`: its result on
+// `model`): the export (its training log copied when plan.training.log_file exists), the recipe
+// entry, the saved recipe when asked. The workbench exports a training entry it trained this way
+// instead of training it again.
+SurgeryJobResult export_surgery_job(const Model& model, const SurgeryPlan& plan, TrainingResult training,
+                                    const SurgeryJobOptions& options, Progress& progress, const CancelToken& cancel);
+
 // The model a recipe's structural entries (prune, merge, mask) leave, exported (stored dtypes
 // kept, as `switchyard apply` of them writes it) into `dir` and opened; the caller removes `dir`.
 Model export_structural_prefix(const Model& model, const Recipe& structural, const std::filesystem::path& dir,
