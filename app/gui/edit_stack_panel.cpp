@@ -343,30 +343,36 @@ void EditStackPanel::train_entry() {
                            .experts;
         if (m_training->tuning()) request.tune = m_training->tune_options(selected);
         else request.unlearn = m_training->unlearn_options(selected);
-        QPointer<TrainingPanel> panel(m_training);
-        request.on_step = [panel](const sy::TrainingStepReport& step) {
-            QMetaObject::invokeMethod(
-                QCoreApplication::instance(), [panel, step]() { if (panel) panel->add_step(step); }, Qt::QueuedConnection);
-        };
-        m_training->start_curve();
         emit log_line(tr("training: %1%2")
                           .arg(shell_command(m_training->command(QString::fromStdString(model->checkpoint.dir().string()))))
                           .arg(request.structural.edits.empty() ? QString() : tr("  (on the model the stack's entries leave)")));
-        run<const TrainedStackEntry>(
-            m_training->tuning() ? tr("tuning…") : tr("unlearning…"),
-            [request](sy::Progress& progress, const sy::CancelToken& cancel) {
-                return std::make_shared<const TrainedStackEntry>(run_training_entry(request, progress, cancel));
-            },
-            [this](std::shared_ptr<const TrainedStackEntry> trained) {
-                std::vector<sy::Edit> stack = trained->prefix.edits;
-                stack.push_back(trained->trained.entry);
-                m_curves[*sy::training_entry_json(trained->trained.entry)] = m_training->curve();
-                keep_trained(stack_key(stack), trained);
-                add_entry(trained->trained.entry);
-            });
+        start_training(std::move(request), m_training->tuning() ? tr("tuning…") : tr("unlearning…"),
+                       [this](std::shared_ptr<const TrainedStackEntry> trained) {
+                           std::vector<sy::Edit> stack = trained->prefix.edits;
+                           stack.push_back(trained->trained.entry);
+                           m_curves[*sy::training_entry_json(trained->trained.entry)] = m_training->curve();
+                           keep_trained(stack_key(stack), trained);
+                           add_entry(trained->trained.entry);
+                       });
     } catch (const std::exception& error) {
         emit failed(error_message(error));
     }
+}
+
+void EditStackPanel::start_training(TrainingEntryRequest request, const QString& text,
+                                    std::function<void(std::shared_ptr<const TrainedStackEntry>)> done) {
+    QPointer<TrainingPanel> panel(m_training);
+    request.on_step = [panel](const sy::TrainingStepReport& step) {
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(), [panel, step]() { if (panel) panel->add_step(step); }, Qt::QueuedConnection);
+    };
+    m_training->start_curve();
+    run<const TrainedStackEntry>(
+        text,
+        [request](sy::Progress& progress, const sy::CancelToken& cancel) {
+            return std::make_shared<const TrainedStackEntry>(run_training_entry(request, progress, cancel));
+        },
+        std::move(done));
 }
 
 void EditStackPanel::keep_trained(const std::string& key, std::shared_ptr<const TrainedStackEntry> trained) {
@@ -389,25 +395,14 @@ void EditStackPanel::train_recorded_entry() {
         request.structural = recipe;
         request.structural.edits.pop_back();
         request.entry = recipe.edits.back();
-        QPointer<TrainingPanel> panel(m_training);
-        request.on_step = [panel](const sy::TrainingStepReport& step) {
-            QMetaObject::invokeMethod(
-                QCoreApplication::instance(), [panel, step]() { if (panel) panel->add_step(step); }, Qt::QueuedConnection);
-        };
-        m_training->start_curve();
         emit log_line(tr("training the stack's last entry with its recorded learning rate and steps%1")
                           .arg(request.structural.edits.empty() ? QString() : tr(" (on the model the entries above it leave)")));
         const std::string key = stack_key(recipe.edits), entry = *sy::training_entry_json(recipe.edits.back());
-        run<const TrainedStackEntry>(
-            tr("training the entry…"),
-            [request](sy::Progress& progress, const sy::CancelToken& cancel) {
-                return std::make_shared<const TrainedStackEntry>(run_training_entry(request, progress, cancel));
-            },
-            [this, key, entry](std::shared_ptr<const TrainedStackEntry> trained) {
-                m_curves[entry] = m_training->curve();
-                keep_trained(key, std::move(trained));
-                refresh_buttons();
-            });
+        start_training(std::move(request), tr("training the entry…"), [this, key, entry](std::shared_ptr<const TrainedStackEntry> trained) {
+            m_curves[entry] = m_training->curve();
+            keep_trained(key, std::move(trained));
+            refresh_buttons();
+        });
     } catch (const std::exception& error) {
         emit failed(error_message(error));
     }

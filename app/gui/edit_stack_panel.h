@@ -40,6 +40,7 @@ class UpcyclePanel;
 struct Comparison;
 struct ExportRequest;
 struct TrainedStackEntry;
+struct TrainingEntryRequest;
 
 class EditStackPanel : public QWidget {
     Q_OBJECT
@@ -126,6 +127,9 @@ private:
     // entries now above it (null otherwise).
     std::shared_ptr<const TrainedStackEntry> previewable_training() const;
     void keep_trained(const std::string& key, std::shared_ptr<const TrainedStackEntry> trained);
+    // Runs run_training_entry on a worker with the live loss curve; `done` on the main thread.
+    void start_training(TrainingEntryRequest request, const QString& text,
+                        std::function<void(std::shared_ptr<const TrainedStackEntry>)> done);
     QGroupBox* m_upcycle_box = nullptr;
     QListWidget* m_list = nullptr;
     QPushButton* m_up = nullptr;

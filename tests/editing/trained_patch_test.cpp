@@ -24,15 +24,12 @@ EvalOptions sample(int64_t tokens) {
     return eval;
 }
 
-// Two experts and every router train a few steps; exported as bf16 (the trained f32 values are
-// rounded), the export's NLL and the patched forward's agree per domain.
-TEST(TrainedPatchIntegration, PatchedForwardEqualsTheExportedModel) {
-    TempDir dir;
-    const Model model = open_model(test::model_dir("tiny-mixtral"));
+// `experts` (layer, expert) and every router, three steps on json.
+TuneOptions small_tune(const decltype(TuneOptions::experts)& experts) {
     TuneOptions o;
     o.data = {test::corpus("train-json.jsonl")};
     o.select = TuneOptions::Select::listed;
-    o.experts = {{0, 1}, {2, 5}};
+    o.experts = experts;
     o.train_routers = true;
     o.training.steps = 3;
     o.training.lr = 1e-3;
@@ -40,9 +37,17 @@ TEST(TrainedPatchIntegration, PatchedForwardEqualsTheExportedModel) {
     o.training.batch_tokens = 512;
     o.training.max_tokens = 4096;
     o.training.eval_data = {test::corpus("valid-sample.jsonl")};
+    return o;
+}
+
+// Two experts and every router train a few steps; exported as bf16 (the trained f32 values are
+// rounded), the export's NLL and the patched forward's agree per domain.
+TEST(TrainedPatchIntegration, PatchedForwardEqualsTheExportedModel) {
+    TempDir dir;
+    const Model model = open_model(test::model_dir("tiny-mixtral"));
     NullProgress progress;
     CancelToken cancel;
-    SurgeryPlan plan = plan_tune(model, o, progress, cancel);
+    SurgeryPlan plan = plan_tune(model, small_tune({{0, 1}, {2, 5}}), progress, cancel);
     const TrainingResult result = run_training(model, plan.training, progress, cancel);
 
     ExportOptions options;
@@ -97,18 +102,8 @@ TEST(TrainedPatchIntegration, AfterStructuralEntriesEqualsTheExportedStack) {
     const Model edited = export_structural_prefix(model, structural, dir.path() / "edited", "test", progress, cancel);
     const EditPlan plan = plan_edits(model, structural.edits, progress, cancel);
 
-    TuneOptions o;
-    o.data = {test::corpus("train-json.jsonl")};
-    o.select = TuneOptions::Select::listed;
-    o.experts = {{0, {5}}, {2, {3}}};   // layer 0: expert 6 of the original; layer 2: the merged 3+4
-    o.train_routers = true;
-    o.training.steps = 3;
-    o.training.lr = 1e-3;
-    o.training.seq_len = 64;
-    o.training.batch_tokens = 512;
-    o.training.max_tokens = 4096;
-    o.training.eval_data = {test::corpus("valid-sample.jsonl")};
-    SurgeryPlan tune = plan_tune(edited, o, progress, cancel);
+    // Layer 0: expert 6 of the original; layer 2: the merged 3+4.
+    SurgeryPlan tune = plan_tune(edited, small_tune({{0, 5}, {2, 3}}), progress, cancel);
     const TrainingResult result = run_training(edited, tune.training, progress, cancel);
     ExportOptions options;
     options.output_dir = dir.path() / "tuned";
