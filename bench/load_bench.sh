@@ -10,6 +10,9 @@
 #     time to the first finished batch (first token out), marginal tok/s after it, whole wall;
 #   - the eager PyTorch reference (bench/torch_reference.py, Debian's python3-torch, its own
 #     load included) on the same token windows and batches.
+#   - the same-run GEMM rate of one batch's GEMMs (bench-matmul on the shapes trace_bench.py
+#     lists: projections, experts at balanced routing, lm_head) and the forward's own rate
+#     (FLOP per token x marginal tok/s) as a fraction of it, for switchyard and the reference.
 # Every process gets the same default thread count; load average and CPU time (user + sys)
 # are printed with the wall times, because the dev VM is shared.
 #
@@ -113,6 +116,25 @@ for shape in $shapes; do
   if [ "$ref_wall" != '-' ]; then
     printf "| PyTorch eager reference | %.1f | %.0f | %.2f | %.1f | %.1f | 1.00x |\n" "$(field "$ref" first_s)" \
       "$(field "$ref" marginal_tok_s)" "$(field "$ref" later_batch_s)" "$ref_wall" "$(field "$ref" cpu_s)"
+  fi
+  # The same-run GEMM rate on the batch's own shapes (bench-matmul; balanced routing gives each
+  # expert tokens*k/E rows), against the forward's rate: FLOP per token x marginal tok/s.
+  # shellcheck disable=SC2046
+  "$bin" bench-matmul $("$PY" "$here/trace_bench.py" shapes "$model" --tokens "$batch") --dtype "$dtype" --seconds 1 > "$work/mm.tsv"
+  all_rate=$(field "$("$PY" "$here/trace_bench.py" matmul-rate "$work/mm.tsv" "$model" --tokens "$batch" --dtype "$dtype")" gflops)
+  expert_rate=$(field "$("$PY" "$here/trace_bench.py" matmul-rate "$work/mm.tsv" "$model" --tokens "$batch" --dtype "$dtype" --only expert)" gflops)
+  per_token=$(field "$("$PY" "$here/trace_bench.py" flops "$model" --tokens "$batch" --seq-len 512)" flop_per_token)
+  forward() { calc "$per_token * $1 / 1e9"; }
+  echo
+  printf "GEMMs of one %s-token batch, same run: %.1f GFLOP/s (expert GEMMs alone %.1f); %.0f MFLOP per token\n" \
+    "$batch" "$all_rate" "$expert_rate" "$(calc "$per_token / 1e6")"
+  for verb in trace eval; do
+    g=$(forward "$(field "$(lb summary "$work/$verb.json")" marginal_tok_s)")
+    printf "switchyard %s forward: %.1f GFLOP/s = %.0f%% of the GEMM rate\n" "$verb" "$g" "$(calc "100 * $g / $all_rate")"
+  done
+  if [ "$ref_wall" != '-' ]; then
+    g=$(forward "$(field "$ref" marginal_tok_s)")
+    printf "reference forward: %.1f GFLOP/s = %.0f%% of the GEMM rate\n" "$g" "$(calc "100 * $g / $all_rate")"
   fi
 done
 echo

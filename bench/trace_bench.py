@@ -76,7 +76,7 @@ def config(model_dir):
     heads = c["num_attention_heads"]
     head_dim = c.get("head_dim") or c["hidden_size"] // heads
     return {"H": c["hidden_size"], "I": c.get("moe_intermediate_size") or c["intermediate_size"],
-            "E": c["num_local_experts"], "k": c["num_experts_per_tok"], "V": c["vocab_size"],
+            "E": c.get("num_local_experts") or c["num_experts"], "k": c["num_experts_per_tok"], "V": c["vocab_size"],
             "layers": c["num_hidden_layers"], "q": heads * head_dim,
             "kv": c.get("num_key_value_heads", heads) * head_dim, "heads": heads, "head_dim": head_dim}
 
@@ -102,7 +102,8 @@ def gemms(model_dir, tokens):
             ("expert_down", per_expert, m["I"], m["H"], E * L), ("lm_head", tokens, m["H"], m["V"], 1)]
 
 
-def matmul_rate(tsv, model_dir, tokens, dtype):
+def matmul_rate(tsv, model_dir, tokens, dtype, only=None):
+    """FLOP-weighted GEMM rate of one batch's GEMMs (those whose name starts with `only`)."""
     rows = {}
     with open(tsv) as f:
         next(f)
@@ -111,6 +112,8 @@ def matmul_rate(tsv, model_dir, tokens, dtype):
             rows[(name, d)] = float(seconds)
     flop = seconds = 0.0
     for name, mm, kk, nn, calls in gemms(model_dir, tokens):
+        if only and not name.startswith(only):
+            continue
         flop += 2.0 * mm * kk * nn * calls
         seconds += rows[(name, dtype)] * calls
     print(json.dumps({"gflops": flop / seconds / 1e9, "gemm_seconds": seconds}))
@@ -135,7 +138,7 @@ def main(argv):
     elif cmd == "shapes":
         print(" ".join(f"--shape {n}:{mm},{kk},{nn}" for n, mm, kk, nn, _ in gemms(args[0], int(opt(args, "--tokens")))))
     elif cmd == "matmul-rate":
-        matmul_rate(args[0], args[1], int(opt(args, "--tokens")), opt(args, "--dtype"))
+        matmul_rate(args[0], args[1], int(opt(args, "--tokens")), opt(args, "--dtype"), opt(args, "--only"))
     else:
         sys.exit(f"unknown command {cmd}")
     return 0
