@@ -8,10 +8,8 @@
 #include "gui_modes.h"
 #include "main_window.h"
 #include "run_panel.h"
-#include "switchyard/core/process_memory.h"
 
 int main(int argc, char** argv) {
-    sy::keep_freed_memory_for_reuse();   // forward batches reuse their activations' memory
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Switchyard"));
     QApplication::setApplicationName(QStringLiteral("switchyard-gui"));

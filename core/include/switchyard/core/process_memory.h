@@ -12,7 +12,9 @@ namespace sy {
 // the main arena and a 2 GiB trim threshold, freed blocks return to the heap and the next
 // batch reuses them; threads' arenas still map blocks larger than their heaps. Applies mallopt
 // (glibc; elsewhere nothing). SY_KEEP_FREED_MEMORY=0 in the environment turns it off (for
-// A/B runs). Call once at process start, before the first allocation that matters.
+// A/B runs). Call once at process start, before the first allocation that matters. A short
+// command's policy: the freed memory stays with the process until it exits (the workbench,
+// which runs its forward passes on worker threads and lives on, does not set it).
 void keep_freed_memory_for_reuse();
 
 }  // namespace sy
