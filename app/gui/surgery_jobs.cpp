@@ -72,8 +72,9 @@ Comparison run_preview(const PreviewRequest& request, Progress& progress, const 
     Comparison out;
     Recipe structural = request.recipe;
     if (request.trained) {
+        SY_CHECK(!structural.edits.empty(), UsageError, "the stack has no training entry to preview");
         structural.edits.pop_back();
-        SY_CHECK(!request.recipe.edits.empty() && stack_key(structural.edits) == stack_key(request.trained->prefix.edits), UsageError,
+        SY_CHECK(stack_key(structural.edits) == stack_key(request.trained->prefix.edits), UsageError,
                  "the training entry trained after other entries than the stack now has above it: train it again to preview");
     }
     if (request.trained && structural.edits.empty()) {
@@ -155,9 +156,10 @@ SurgeryJobResult run_training_export(const ExportRequest& request, Progress& pro
     SurgeryJobOptions training;
     training.export_options = job.export_options;
     if (!request.trained) return apply_training_recipe(*request.model, recipe, training, request.recipe_path.toStdString(), progress, cancel);
+    SY_CHECK(!recipe.edits.empty(), UsageError, request.recipe_path.toStdString() + ": the recipe has no entries");
     std::vector<Edit> above = recipe.edits;
     above.pop_back();
-    SY_CHECK(!recipe.edits.empty() && stack_key(above) == stack_key(request.trained->prefix.edits), UsageError,
+    SY_CHECK(stack_key(above) == stack_key(request.trained->prefix.edits), UsageError,
              "the training entry trained after other entries than the recipe has above it");
     // The plan `apply` runs for the entry (recorded lr, steps, seed), with this window's result.
     SurgeryPlan plan = training_plan_from_entry(recipe.edits.back(), request.recipe_path.toStdString() + ": edits[" +
