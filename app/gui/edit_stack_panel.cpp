@@ -379,10 +379,10 @@ void EditStackPanel::keep_trained(const std::string& key, std::shared_ptr<const 
     for (const QString& line :
          QString::fromStdString(sy::surgery_report(trained->trained.plan, trained->trained.training)).split(QLatin1Char('\n'), Qt::SkipEmptyParts))
         emit log_line(line);
-    // One trained model per stack: an entry trained after other entries keeps the model they
-    // leave on disk (TrainedStackEntry::edited) for as long as it is held here.
-    m_trained.clear();
-    m_trained[key] = std::move(trained);
+    // An entry trained after other entries keeps the model they leave on disk
+    // (TrainedStackEntry::edited) for as long as it is held here.
+    m_trained = std::move(trained);
+    m_trained_stack = key;
 }
 
 void EditStackPanel::train_recorded_entry() {
@@ -450,9 +450,7 @@ void EditStackPanel::save_recipe(const QString& path) {
 void EditStackPanel::set_preview_tokens(int tokens) { m_preview_tokens->setValue(tokens); }
 
 std::shared_ptr<const TrainedStackEntry> EditStackPanel::previewable_training() const {
-    if (!m_stack->trains()) return nullptr;
-    const auto it = m_trained.find(stack_key(m_stack->recipe().edits));
-    return it != m_trained.end() ? it->second : nullptr;
+    return m_stack->trains() && m_trained && stack_key(m_stack->recipe().edits) == m_trained_stack ? m_trained : nullptr;
 }
 
 void EditStackPanel::preview() {

@@ -121,8 +121,10 @@ private:
     TrainingPanel* m_training = nullptr;
     QGroupBox* m_training_box = nullptr;
     std::map<std::string, LossCurve> m_curves;   // training entry (its JSON) -> its loss curve
-    // stack_key of the entries up to a training entry -> its trained tensors, for its preview
-    std::map<std::string, std::shared_ptr<const TrainedStackEntry>> m_trained;
+    // The training entry last trained here (its tensors, for its preview and export) and the
+    // stack_key of the entries up to it: one at a time, as a stack has one training entry.
+    std::shared_ptr<const TrainedStackEntry> m_trained;
+    std::string m_trained_stack;
     // The trained tensors of the stack's last entry when it trained here after exactly the
     // entries now above it (null otherwise).
     std::shared_ptr<const TrainedStackEntry> previewable_training() const;

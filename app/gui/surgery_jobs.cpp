@@ -67,16 +67,25 @@ std::string stack_key(const std::vector<Edit>& edits) {
     return key;
 }
 
+namespace {
+
+// The entries above the last one of `edits` (`where`: the stack or the recipe file), checked to
+// be those `trained` trained after: its tensors are numbered as they leave the model.
+std::vector<Edit> entries_above(const TrainedStackEntry& trained, std::vector<Edit> edits, const std::string& where) {
+    SY_CHECK(!edits.empty(), UsageError, where + ": no training entry (no entries at all)");
+    edits.pop_back();
+    SY_CHECK(stack_key(edits) == stack_key(trained.prefix.edits), UsageError,
+             where + ": the training entry trained after other entries than those now above it: train it again");
+    return edits;
+}
+
+}  // namespace
+
 Comparison run_preview(const PreviewRequest& request, Progress& progress, const CancelToken& cancel) {
     const Model& model = *request.model;
     Comparison out;
     Recipe structural = request.recipe;
-    if (request.trained) {
-        SY_CHECK(!structural.edits.empty(), UsageError, "the stack has no training entry to preview");
-        structural.edits.pop_back();
-        SY_CHECK(stack_key(structural.edits) == stack_key(request.trained->prefix.edits), UsageError,
-                 "the training entry trained after other entries than the stack now has above it: train it again to preview");
-    }
+    if (request.trained) structural.edits = entries_above(*request.trained, request.recipe.edits, "the stack");
     if (request.trained && structural.edits.empty()) {
         // A stack that is one training entry: its trained tensors, rounded as Export stores them.
         out = preview_patch(model, request.sample, ExpertMask{}, patch_for_trained(model, request.trained->trained.training, request.dtype),
@@ -156,11 +165,7 @@ SurgeryJobResult run_training_export(const ExportRequest& request, Progress& pro
     SurgeryJobOptions training;
     training.export_options = job.export_options;
     if (!request.trained) return apply_training_recipe(*request.model, recipe, training, request.recipe_path.toStdString(), progress, cancel);
-    SY_CHECK(!recipe.edits.empty(), UsageError, request.recipe_path.toStdString() + ": the recipe has no entries");
-    std::vector<Edit> above = recipe.edits;
-    above.pop_back();
-    SY_CHECK(stack_key(above) == stack_key(request.trained->prefix.edits), UsageError,
-             "the training entry trained after other entries than the recipe has above it");
+    entries_above(*request.trained, recipe.edits, request.recipe_path.toStdString());
     // The plan `apply` runs for the entry (recorded lr, steps, seed), with this window's result.
     SurgeryPlan plan = training_plan_from_entry(recipe.edits.back(), request.recipe_path.toStdString() + ": edits[" +
                                                                          std::to_string(recipe.edits.size() - 1) + "]");

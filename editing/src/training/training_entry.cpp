@@ -246,6 +246,19 @@ SurgeryPlan training_plan_from_entry(const Edit& edit, const std::string& origin
     return plan;
 }
 
+namespace {
+
+// What every rank's run returns: the plan as run, its trained size and the training result.
+SurgeryJobResult trained_result(const Model& model, const SurgeryPlan& plan, TrainingResult training) {
+    SurgeryJobResult out;
+    out.plan = plan;
+    out.trained_parameters = parameter_count(model, plan.parameters);
+    out.training = std::move(training);
+    return out;
+}
+
+}  // namespace
+
 SurgeryJobResult run_surgery_job(const Model& model, SurgeryPlan& plan, const SurgeryJobOptions& options, Progress& progress,
                                  const CancelToken& cancel) {
     check_parameters(model, plan.parameters);
@@ -257,10 +270,7 @@ SurgeryJobResult run_surgery_job(const Model& model, SurgeryPlan& plan, const Su
     TrainingResult training = run_training(model, plan.training, progress, cancel);
     plan.training.reducer = nullptr;   // the plan outlives this rank's reducer
     if (reducer && reducer->rank() != 0) {   // rank 0 exports the (equal) trained tensors
-        SurgeryJobResult out;
-        out.plan = plan;
-        out.trained_parameters = parameter_count(model, plan.parameters);
-        out.training = std::move(training);
+        SurgeryJobResult out = trained_result(model, plan, std::move(training));
         out.output_rank = false;
         return out;
     }
@@ -272,11 +282,8 @@ SurgeryJobResult run_surgery_job(const Model& model, SurgeryPlan& plan, const Su
 
 SurgeryJobResult export_surgery_job(const Model& model, const SurgeryPlan& plan, TrainingResult training,
                                     const SurgeryJobOptions& options, Progress& progress, const CancelToken& cancel) {
-    check_trained_export(model, plan.parameters, options.export_options);
-    SurgeryJobResult out;
-    out.plan = plan;
-    out.trained_parameters = parameter_count(model, plan.parameters);
-    out.training = std::move(training);
+    // export_trained checks the export can store the trained tensors before it writes anything.
+    SurgeryJobResult out = trained_result(model, plan, std::move(training));
     out.entry = training_edit(plan, out.training);
     out.exported = export_trained(model, plan, out.training, options.export_options, progress, cancel);
     if (!options.save_recipe.empty()) {
