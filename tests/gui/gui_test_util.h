@@ -49,6 +49,15 @@ inline bool open_model_and_wait(gui::MainWindow& window, const QString& dir = bu
     return wait_until([&]() { return opened || failed; }) && opened;
 }
 
+// The window shown with the bundled model open and the Run panel on the bundled corpus (what
+// scores, previews and training entries read).
+inline bool open_with_bundled_corpus(gui::MainWindow& window) {
+    window.show();
+    if (!open_model_and_wait(window)) return false;
+    window.run_panel()->set_data_path(bundled_corpus());
+    return true;
+}
+
 inline void configure_run(gui::MainWindow& window, const std::filesystem::path& output, int max_tokens) {
     window.run_panel()->set_data_path(bundled_corpus());
     window.run_panel()->set_max_tokens(max_tokens);
@@ -77,6 +86,16 @@ inline std::shared_ptr<const gui::Comparison> preview_and_wait(gui::MainWindow& 
     panel->preview();
     wait_until([&]() { return comparison || !window.last_error().isEmpty(); });
     return comparison;
+}
+
+// Exports the window's stack to `output` (dtype kept, 5GB shards) and waits: the exported
+// folder, or empty on an error (window.last_error() says which) or a timeout.
+inline QString export_and_wait(gui::MainWindow& window, const QString& output) {
+    QString exported;
+    QObject::connect(window.edit_panel(), &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
+    window.edit_panel()->export_model({output, QStringLiteral("keep"), QStringLiteral("5GB"), false});
+    wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); });
+    return exported;
 }
 
 // The same experts in every MoE layer of the open model.

@@ -90,11 +90,7 @@ TEST(GuiRecipeIntegration, SavedStackOpensAsTheSameRecipeAndMovesKeepTheirMeanin
 // expects the same files with the same bytes (the edit record but for its creation time).
 void expect_window_export_equals_apply(gui::MainWindow& window, const QString& recipe, const fs::path& dir) {
     const fs::path out = dir / "out";
-    QString exported;
-    QObject::connect(window.edit_panel(), &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
-    window.edit_panel()->export_model({q(out), QStringLiteral("keep"), QStringLiteral("5GB"), false});
-    ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
-    ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
+    ASSERT_FALSE(export_and_wait(window, q(out)).isEmpty()) << window.last_error().toStdString();
     EXPECT_TRUE(window.log_text().contains(QStringLiteral("switchyard apply %1 -o %2").arg(recipe, q(out)))) << window.log_text().toStdString();
     const fs::path from_window = dir / "from-window";
     fs::rename(out, from_window);

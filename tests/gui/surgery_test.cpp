@@ -20,9 +20,7 @@ namespace {
 TEST(GuiSurgeryIntegration, PruneTwoMergeTwoPreviewExportAndLoad) {
     TempDir dir;
     gui::MainWindow window;
-    window.show();
-    ASSERT_TRUE(open_model_and_wait(window));
-    window.run_panel()->set_data_path(bundled_corpus());
+    ASSERT_TRUE(open_with_bundled_corpus(window));
     gui::EditStackPanel* panel = window.edit_panel();
 
     window.selection()->set(in_every_layer(window, {1, 6}));
@@ -57,11 +55,7 @@ TEST(GuiSurgeryIntegration, PruneTwoMergeTwoPreviewExportAndLoad) {
     EXPECT_GT(window.compare_view()->changed_rows(), 0);
 
     const QString output = q(dir.path() / "edited");
-    QString exported;
-    QObject::connect(panel, &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
-    panel->export_model({output, QStringLiteral("keep"), QStringLiteral("5GB"), false});
-    ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
-    ASSERT_EQ(exported, output) << window.last_error().toStdString();
+    ASSERT_EQ(export_and_wait(window, output), output) << window.last_error().toStdString();
     EXPECT_TRUE(window.log_text().contains(QStringLiteral("switchyard apply ") + output + QStringLiteral(".recipe.json -o ") + output));
     EXPECT_TRUE(QFileInfo::exists(output + QStringLiteral("/switchyard-edit.json")));
 
@@ -81,9 +75,7 @@ TEST(GuiSurgeryIntegration, PruneTwoMergeTwoPreviewExportAndLoad) {
 
 TEST(GuiSurgeryIntegration, CancelAPreview) {
     gui::MainWindow window;
-    window.show();
-    ASSERT_TRUE(open_model_and_wait(window));
-    window.run_panel()->set_data_path(bundled_corpus());
+    ASSERT_TRUE(open_with_bundled_corpus(window));
     gui::EditStackPanel* panel = window.edit_panel();
     window.selection()->set(in_every_layer(window, {0}));
     panel->prune_selection();

@@ -83,11 +83,7 @@ TEST(GuiTrainingIntegration, TuneEntryTrainsLiveExportsAsApplyAndRoundTrips) {
 
     // The window's export, then `switchyard apply` of the saved recipe: the same tensors, bit for bit.
     const fs::path from_window = dir.path() / "from-window", from_cli = dir.path() / "from-cli";
-    QString exported;
-    QObject::connect(panel, &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
-    panel->export_model({q(from_window), QStringLiteral("keep"), QStringLiteral("5GB"), false});
-    ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
-    ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
+    ASSERT_FALSE(export_and_wait(window, q(from_window)).isEmpty()) << window.last_error().toStdString();
     const std::string command = std::string(SY_CLI_BINARY) + " apply " + recipe.toStdString() + " -q -o " + from_cli.string() +
                                 " > /dev/null 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
@@ -139,9 +135,7 @@ void expect_preview_matches_eval(const sy::PreviewResult& preview, gui::MainWind
 TEST(GuiTrainingIntegration, TrainedEntryPreviewsWhatExportWrites) {
     TempDir dir;
     gui::MainWindow window;
-    window.show();
-    ASSERT_TRUE(open_model_and_wait(window));
-    window.run_panel()->set_data_path(bundled_corpus());
+    ASSERT_TRUE(open_with_bundled_corpus(window));
     gui::EditStackPanel* panel = window.edit_panel();
     configure_tune(panel->training_panel(), 3);
     window.selection()->set({{0, {1}}, {2, {5}}});
@@ -164,11 +158,7 @@ TEST(GuiTrainingIntegration, TrainedEntryPreviewsWhatExportWrites) {
     EXPECT_NEAR(comparison->compare.all.mean_nll_b, preview.after.all.mean_nll, 1e-4);
 
     const fs::path output = dir.path() / "tuned";
-    QString exported;
-    QObject::connect(panel, &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
-    panel->export_model({q(output), QStringLiteral("keep"), QStringLiteral("5GB"), false});
-    ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
-    ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
+    ASSERT_FALSE(export_and_wait(window, q(output)).isEmpty()) << window.last_error().toStdString();
     expect_preview_matches_eval(preview, window, output);
 }
 
@@ -179,9 +169,7 @@ TEST(GuiTrainingIntegration, TrainedEntryPreviewsWhatExportWrites) {
 TEST(GuiTrainingIntegration, TrainingAfterOtherEntriesPreviewsWhatExportWrites) {
     TempDir dir;
     gui::MainWindow window;
-    window.show();
-    ASSERT_TRUE(open_model_and_wait(window));
-    window.run_panel()->set_data_path(bundled_corpus());
+    ASSERT_TRUE(open_with_bundled_corpus(window));
     gui::EditStackPanel* panel = window.edit_panel();
     window.selection()->set({{0, {2}}, {1, {6}}, {2, {3}}, {3, {0}}});
     panel->prune_selection();
@@ -203,19 +191,13 @@ TEST(GuiTrainingIntegration, TrainingAfterOtherEntriesPreviewsWhatExportWrites) 
     const sy::PreviewResult preview = *comparison->preview;
     EXPECT_NE(preview.before.all.mean_nll, preview.after.all.mean_nll);
     const fs::path output = dir.path() / "pruned-tuned";
-    QString exported;
-    QObject::connect(panel, &gui::EditStackPanel::exported, [&exported](const QString& path) { exported = path; });
-    panel->export_model({q(output), QStringLiteral("keep"), QStringLiteral("5GB"), false});
-    ASSERT_TRUE(wait_until([&]() { return !exported.isEmpty() || !window.last_error().isEmpty(); }));
-    ASSERT_FALSE(exported.isEmpty()) << window.last_error().toStdString();
+    ASSERT_FALSE(export_and_wait(window, q(output)).isEmpty()) << window.last_error().toStdString();
     expect_preview_matches_eval(preview, window, output);
 
     const QString recipe = q(dir.path() / "prune-tune.json");
     panel->save_recipe(recipe);
     gui::MainWindow other;
-    other.show();
-    ASSERT_TRUE(open_model_and_wait(other));
-    other.run_panel()->set_data_path(bundled_corpus());
+    ASSERT_TRUE(open_with_bundled_corpus(other));
     gui::EditStackPanel* opened = other.edit_panel();
     opened->open_recipe(recipe);
     ASSERT_EQ(other.edit_stack()->size(), 2) << other.last_error().toStdString();
