@@ -13,8 +13,11 @@
 #   - the same-run GEMM rate of one batch's GEMMs (bench-matmul on the shapes trace_bench.py
 #     lists: projections, experts at balanced routing, lm_head) and the forward's own rate
 #     (FLOP per token x marginal tok/s) as a fraction of it, for switchyard and the reference.
-# Every process gets the same default thread count; load average and CPU time (user + sys)
-# are printed with the wall times, because the dev VM is shared.
+# switchyard runs as users start it (`switchyard trace|eval`, which gives switchyard-torch
+# passive OpenMP waiting and so one intra-op thread per physical core: compute/cpu_threads.h);
+# the reference runs twice: with PyTorch's defaults, and with the same threads and policy
+# (OMP_NUM_THREADS=<physical cores> OMP_WAIT_POLICY=PASSIVE). Load average and CPU time
+# (user + sys) are printed with the wall times, because the dev VM is shared.
 #
 # usage: bench/load_bench.sh [BUILD_DIR] [TOKENS] [BATCH_TOKENS] [DTYPE] [SHAPES]
 #   defaults: build 4096 1024 f32 "qwen3 mixtral". SY_BENCH_QWEN3=DIR / SY_BENCH_MIXTRAL=DIR
@@ -24,7 +27,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}; tokens=${2:-4096}; batch=${3:-1024}; dtype=${4:-f32}; shapes=${5:-qwen3 mixtral}
-bin="$build/bin/switchyard-torch"
+bin="$build/bin/switchyard-torch"; cli="$build/bin/switchyard"
+cores=$(lscpu -p=core,socket | grep -v '^#' | sort -u | wc -l)
+same_threads=(env OMP_NUM_THREADS="$cores" OMP_WAIT_POLICY=PASSIVE)
 PY=/usr/bin/python3
 lb() { "$PY" "$here/load_bench.py" "$@"; }
 field() { "$PY" -c "import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print('-' if v is None else v)" "$1" "$2"; }
@@ -76,13 +81,16 @@ for shape in $shapes; do
   if [ -n "${SY_BENCH_BASELINE_BIN:-}" ]; then base_loads=("$(pick warm1)" "$(pick cold1)"); fi
   lb warm "${shards[@]}"
   common=(--data "$work/ids.jsonl" --max-tokens "$tokens" --batch-tokens "$batch" --dtype "$dtype" --progress json)
-  lb timed "$work/trace.json" -- "$bin" trace "$model" "${common[@]}" --force -o "$work/trace.h5" >/dev/null
-  lb timed "$work/eval.json" -- "$bin" eval "$model" "${common[@]}" >/dev/null
-  ref='{}'
+  lb timed "$work/trace.json" -- "$cli" trace "$model" "${common[@]}" --force -o "$work/trace.h5" >/dev/null
+  lb timed "$work/eval.json" -- "$cli" eval "$model" "${common[@]}" >/dev/null
+  ref='{}'; ref_same='{}'
   if [ -z "${SY_BENCH_NO_REFERENCE:-}" ]; then
-    lb timed "$work/ref.json" -- "$PY" "$here/torch_reference.py" "$model" --ids "$work/ids.jsonl" \
-      --max-tokens "$tokens" --batch-tokens "$batch" --dtype "$dtype" >/dev/null
+    reference=("$PY" "$here/torch_reference.py" "$model" --ids "$work/ids.jsonl" \
+      --max-tokens "$tokens" --batch-tokens "$batch" --dtype "$dtype")
+    lb timed "$work/ref.json" -- "${reference[@]}" >/dev/null
     ref=$(lb summary "$work/ref.json")
+    lb timed "$work/ref_same.json" -- "${same_threads[@]}" "${reference[@]}" >/dev/null
+    ref_same=$(lb summary "$work/ref_same.json")
   fi
   after=$(cut -d' ' -f1 /proc/loadavg)
   source_gb=$(printf %.2f "$(calc "$(field "$warm_load" source_bytes) / 1e9")")
@@ -104,23 +112,25 @@ for shape in $shapes; do
     fi
   done
   echo
-  echo "| run | first batch done s | marginal tok/s | later batch s | whole s | CPU s | whole vs reference |"
+  echo "| run | first batch done s | marginal tok/s | later batch s | whole s | CPU s | whole vs reference (defaults, same threads) |"
   echo "|---|---|---|---|---|---|---|"
-  ref_wall=$(field "$ref" wall_s)
+  ref_wall=$(field "$ref" wall_s); ref_same_wall=$(field "$ref_same" wall_s)
+  row() { printf "| %s | %.1f | %.0f | %.2f | %.1f | %.1f | %s |\n" "$1" "$(field "$2" first_s)" \
+      "$(field "$2" marginal_tok_s)" "$(field "$2" later_batch_s)" "$(field "$2" wall_s)" "$(field "$2" cpu_s)" "$3"; }
   for verb in trace eval; do
     s=$(lb summary "$work/$verb.json")
-    ratio='-'; [ "$ref_wall" != '-' ] && ratio=$(printf "%.2fx" "$(calc "$ref_wall / $(field "$s" wall_s)")")
-    printf "| switchyard %s | %.1f | %.0f | %.2f | %.1f | %.1f | %s |\n" "$verb" "$(field "$s" first_s)" \
-      "$(field "$s" marginal_tok_s)" "$(field "$s" later_batch_s)" "$(field "$s" wall_s)" "$(field "$s" cpu_s)" "$ratio"
+    ratio='-'; [ "$ref_wall" != '-' ] && ratio=$(printf "%.2fx, %.2fx" "$(calc "$ref_wall / $(field "$s" wall_s)")" \
+      "$(calc "$ref_same_wall / $(field "$s" wall_s)")")
+    row "switchyard $verb" "$s" "$ratio"
   done
   if [ "$ref_wall" != '-' ]; then
-    printf "| PyTorch eager reference | %.1f | %.0f | %.2f | %.1f | %.1f | 1.00x |\n" "$(field "$ref" first_s)" \
-      "$(field "$ref" marginal_tok_s)" "$(field "$ref" later_batch_s)" "$ref_wall" "$(field "$ref" cpu_s)"
+    row "PyTorch eager reference, defaults" "$ref" "-"
+    row "PyTorch eager reference, $cores threads, passive" "$ref_same" "-"
   fi
   # The same-run GEMM rate on the batch's own shapes (bench-matmul; balanced routing gives each
   # expert tokens*k/E rows), against the forward's rate: FLOP per token x marginal tok/s.
   # shellcheck disable=SC2046
-  "$bin" bench-matmul $("$PY" "$here/trace_bench.py" shapes "$model" --tokens "$batch") --dtype "$dtype" --seconds 1 > "$work/mm.tsv"
+  "${same_threads[@]}" "$bin" bench-matmul $("$PY" "$here/trace_bench.py" shapes "$model" --tokens "$batch") --dtype "$dtype" --seconds 1 > "$work/mm.tsv"
   all_rate=$(field "$("$PY" "$here/trace_bench.py" matmul-rate "$work/mm.tsv" "$model" --tokens "$batch" --dtype "$dtype")" gflops)
   expert_rate=$(field "$("$PY" "$here/trace_bench.py" matmul-rate "$work/mm.tsv" "$model" --tokens "$batch" --dtype "$dtype" --only expert)" gflops)
   per_token=$(field "$("$PY" "$here/trace_bench.py" flops "$model" --tokens "$batch" --seq-len 512)" flop_per_token)
@@ -133,8 +143,11 @@ for shape in $shapes; do
     printf "switchyard %s forward: %.1f GFLOP/s = %.0f%% of the GEMM rate\n" "$verb" "$g" "$(calc "100 * $g / $all_rate")"
   done
   if [ "$ref_wall" != '-' ]; then
-    g=$(forward "$(field "$ref" marginal_tok_s)")
-    printf "reference forward: %.1f GFLOP/s = %.0f%% of the GEMM rate\n" "$g" "$(calc "100 * $g / $all_rate")"
+    for which in ref ref_same; do
+      g=$(forward "$(field "${!which}" marginal_tok_s)")
+      printf "reference forward (%s): %.1f GFLOP/s = %.0f%% of the GEMM rate\n" \
+        "$([ $which = ref ] && echo defaults || echo "same threads")" "$g" "$(calc "100 * $g / $all_rate")"
+    done
   fi
 done
 echo

@@ -8,11 +8,13 @@
 #include "parallel_args.h"
 #include "progress_stderr.h"
 #include "run_verbs.h"
+#include "switchyard/compute/cpu_threads.h"
 #include "switchyard/core/process_memory.h"
 #include "torch_verbs_cli.h"
 
 int main(int argc, char** argv) {
     sy::keep_freed_memory_for_reuse();   // forward batches reuse their activations' memory
+    sy::use_physical_cores_for_cpu_kernels();
     CLI::App app{"Switchyard forward-pass verbs: trace routing to HDF5, evaluate loss, compare experts, edit, upcycle, train experts"};
     app.name("switchyard");   // users type `switchyard trace`; help should say so
     app.set_version_flag("--version", std::string("switchyard ") + SWITCHYARD_VERSION);

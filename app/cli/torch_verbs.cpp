@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -37,6 +38,11 @@ int exec_torch_verb(int argc, char** argv) {
     std::vector<char*> args(argv, argv + argc);
     args[0] = const_cast<char*>(helper.c_str());
     args.push_back(nullptr);
+    // OpenMP threads that sleep when idle instead of spinning: they then leave the cores to
+    // OpenBLAS's f32 GEMMs, and switchyard-torch gives LibTorch one OpenMP thread per physical
+    // core (use_physical_cores_for_cpu_kernels, compute/cpu_threads.h). libgomp reads this
+    // once, when loaded, hence here and not in switchyard-torch. The user's setting wins.
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     ::execv(helper.c_str(), args.data());
     std::cerr << "error: " << argv[1] << " needs " << helper << ", which cannot be started (" << std::strerror(errno)
               << "); build the target switchyard-torch\n";

@@ -8,8 +8,10 @@
 #include "gui_modes.h"
 #include "main_window.h"
 #include "run_panel.h"
+#include "switchyard/compute/cpu_threads.h"
 
 int main(int argc, char** argv) {
+    sy::use_physical_cores_for_cpu_kernels();   // forward passes on worker threads share it
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Switchyard"));
     QApplication::setApplicationName(QStringLiteral("switchyard-gui"));

@@ -104,3 +104,23 @@ TEST(CliStartup, MainBinaryDoesNotLinkLibTorch) {
     EXPECT_NE(libraries.find("libc.so"), std::string::npos) << libraries;
     EXPECT_EQ(libraries.find("libtorch"), std::string::npos) << libraries;
 }
+
+// `switchyard trace` execs switchyard-torch beside it with OpenMP's passive waiting unless the
+// user chose a policy (compute/cpu_threads.h says why); arguments pass through unchanged. A
+// copy of switchyard beside a stand-in switchyard-torch that prints what it got.
+TEST(CliStartup, TorchVerbsStartWithPassiveOpenMpWaitUnlessTheUserChose) {
+    TempDir tmp;
+    const auto cli = tmp.path() / "switchyard", helper = tmp.path() / "switchyard-torch";
+    std::filesystem::copy_file(SY_CLI_BINARY, cli);
+    std::filesystem::permissions(cli, std::filesystem::perms::owner_all);
+    std::ofstream(helper) << "#!/bin/sh\necho \"args=$* policy=${OMP_WAIT_POLICY:-unset}\"\n";
+    std::filesystem::permissions(helper, std::filesystem::perms::owner_all);
+    CliResult r = run_cli_binary(cli.string(), "trace model --max-tokens 8");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "args=trace model --max-tokens 8 policy=PASSIVE\n");
+    r = run_cli_binary("env", "OMP_WAIT_POLICY=active " + shell_quote(cli.string()) + " eval model");
+    EXPECT_EQ(r.out, "args=eval model policy=active\n");
+    r = run_cli_binary(cli.string(), "inspect /nonexistent-switchyard-model");   // not a torch verb: no helper
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_EQ(r.out.find("policy="), std::string::npos) << r.out;
+}
