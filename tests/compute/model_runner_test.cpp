@@ -1,8 +1,12 @@
 // ModelRunner behaviour that is not numerics: devices, bad input, cancellation, the observer.
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <torch/torch.h>
 
+#include <cmath>
+#include <set>
+
+#include "forward/moe_block.h"
 #include "runner_fixtures.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/progress.h"
@@ -114,3 +118,23 @@ TEST(ModelRunner, OptionsAreKept) {
 
 }  // namespace
 }  // namespace sy::test
+
+// The per-expert loop's GEMM rows (moe_block.h): bf16 / f16 on the CPU rounded up to few shapes
+// with bounded padding, everything else exact.
+TEST(ExpertGemmRows, Bf16OnTheCpuRoundsToFewShapesWithBoundedPadding) {
+    const torch::Tensor bf16 = torch::zeros({1, 4}, torch::kBFloat16), f32 = torch::zeros({1, 4});
+    std::set<int64_t> shapes;
+    for (int64_t count = 1; count <= 8192; ++count) {
+        const int64_t rows = sy::expert_gemm_rows(count, bf16);
+        EXPECT_GE(rows, count);
+        EXPECT_LT(rows - count, count > 256 ? 64 : 16) << count;
+        EXPECT_LE(double(rows - count), 0.25 * double(count) + 15) << count;
+        shapes.insert(rows);
+        EXPECT_EQ(sy::expert_gemm_rows(count, f32), count);
+    }
+    EXPECT_LE(shapes.size(), 140u);
+    EXPECT_EQ(sy::expert_gemm_rows(64, bf16), 64);
+    EXPECT_EQ(sy::expert_gemm_rows(65, bf16), 80);
+    EXPECT_EQ(sy::expert_gemm_rows(257, bf16), 320);
+    EXPECT_EQ(sy::expert_gemm_rows(17, torch::zeros({1, 4}, torch::kHalf)), 32);
+}

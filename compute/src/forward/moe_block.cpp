@@ -57,7 +57,11 @@ void per_expert_loop(const ModelDescription& m, const torch::Tensor& x, const Ex
         const int64_t count = groups.counts[static_cast<std::size_t>(e)];
         if (count == 0) continue;
         const torch::Tensor rows = groups.rows.narrow(0, offset, count);
-        const torch::Tensor y = expert_output(m, experts, static_cast<int>(e), x.index_select(0, rows));
+        const int64_t padded = expert_gemm_rows(count, x);
+        const torch::Tensor gemm_input_rows =
+            padded == count ? rows : torch::cat({rows, rows.narrow(0, 0, 1).expand({padded - count})});
+        const torch::Tensor y =
+            expert_output(m, experts, static_cast<int>(e), x.index_select(0, gemm_input_rows)).narrow(0, 0, count);
         norms.put(offset, y);
         out.index_add_(0, rows, y.to(torch::kFloat32) * groups.gate.narrow(0, offset, count).unsqueeze(1));
         experts.release(static_cast<int>(e));
@@ -90,6 +94,13 @@ bool remote_experts(RemoteExperts* remote, int layer, const torch::Tensor& x, co
 }
 
 }  // namespace
+
+int64_t expert_gemm_rows(int64_t count, const torch::Tensor& x) {
+    const bool onednn = x.is_cpu() && (x.scalar_type() == torch::kBFloat16 || x.scalar_type() == torch::kHalf);
+    if (!onednn) return count;
+    const int64_t multiple = count > 256 ? 64 : 16;
+    return (count + multiple - 1) / multiple * multiple;
+}
 
 torch::Tensor expert_output(const ModelDescription& m, ExpertSource& experts, int expert, const torch::Tensor& x) {
     const ExpertWeights weights = experts.acquire(expert);

@@ -36,6 +36,19 @@ MoeOutput moe_block(const ModelDescription& model, const LayerWeights& weights, 
                     const Routing& routing, ExpertSource& experts, bool want_norms = false,
                     RemoteExperts* remote = nullptr);
 
+// Rows an expert's GEMMs run with for `count` tokens of x; the per-expert loop pads the rest
+// with copies of the expert's first token and drops their outputs. Why: oneDNN, which
+// LibTorch's bf16 / f16 matmuls use on the CPU, JIT-compiles a kernel for each GEMM shape it has
+// not seen (its primitive cache is keyed by shape), and an expert's row count changes with
+// every batch: bf16 GEMMs of 100-400 varying rows against a [3584, 1024] weight ran at 425-470
+// GFLOP/s, the same rows rounded up to a multiple of 32 at 1090-1130 (bench/README.md#load).
+// There the count is rounded up to a multiple of 16 (an AMX tile's rows), of 64 above 256
+// rows: at most 15 or 63 padding rows (under 25%), about 140 shapes up to 8,192 rows. A row's
+// result may differ in the last bf16 bit from an unpadded GEMM's (oneDNN's blocking follows
+// the row count, as it did between batches before). f32 on the CPU (OpenBLAS, no per-shape
+// kernels) and CUDA (cuBLAS) run the exact count.
+int64_t expert_gemm_rows(int64_t count, const torch::Tensor& x);
+
 // One routed expert's un-gated output f_e(x) for x [n, H] (activation dtype) -> [n, H].
 torch::Tensor expert_output(const ModelDescription& model, ExpertSource& experts, int expert, const torch::Tensor& x);
 
