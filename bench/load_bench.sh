@@ -79,6 +79,13 @@ for shape in $shapes; do
   pick() { mapfile -t r <<< "${runs[$1]%$'\n'}"; faster "${r[@]}"; }
   warm_load=$(pick warm0); cold_load=$(pick cold0)
   if [ -n "${SY_BENCH_BASELINE_BIN:-}" ]; then base_loads=("$(pick warm1)" "$(pick cold1)"); fi
+  # Process start alone (dynamic linking of LibTorch and its ~290 libraries; the reference's
+  # `import torch` pays the same): faster of three `switchyard-torch --version`.
+  start_s=9e9
+  for _ in 1 2 3; do
+    lb timed "$work/start.json" -- "$bin" --version >/dev/null
+    start_s=$("$PY" -c "import json,sys; print(min(float(sys.argv[1]), json.load(open(sys.argv[2]))['wall_s']))" "$start_s" "$work/start.json")
+  done
   lb warm "${shards[@]}"
   common=(--data "$work/ids.jsonl" --max-tokens "$tokens" --batch-tokens "$batch" --dtype "$dtype" --progress json)
   lb timed "$work/trace.json" -- "$cli" trace "$model" "${common[@]}" --force -o "$work/trace.h5" >/dev/null
@@ -111,6 +118,9 @@ for shape in $shapes; do
         "$(calc "$(field "$b" seconds) / $(field "$run" seconds)")" "$(calc "$(field "$b" cpu_seconds) / $(field "$run" cpu_seconds)")"
     fi
   done
+  echo
+  printf "process start %.2f s; first trace batch - (start + warm load + later batch) = %.2f s\n" "$start_s" \
+    "$(calc "$(field "$(lb summary "$work/trace.json")" first_s) - $start_s - $(field "$warm_load" seconds) - $(field "$(lb summary "$work/trace.json")" later_batch_s)")"
   echo
   echo "| run | first batch done s | marginal tok/s | later batch s | whole s | CPU s | whole vs reference (defaults, same threads) |"
   echo "|---|---|---|---|---|---|---|"

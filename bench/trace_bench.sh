@@ -16,10 +16,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 build=${1:-build}; tokens=${2:-512}; bound=${3:-4GB}; dtype=${4:-bf16}
-bin="$build/bin/switchyard-torch"
-py() { python3 "$here/trace_bench.py" "$@"; }
-json() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-calc() { python3 -c "print($1)"; }
+bin="$build/bin/switchyard-torch"; cli="$build/bin/switchyard"
+# bench-matmul with the threads `switchyard trace` gives the forward (it starts switchyard-torch
+# with passive OpenMP waiting, hence one intra-op thread per physical core: compute/cpu_threads.h).
+matmul() { OMP_WAIT_POLICY=PASSIVE "$bin" bench-matmul "$@"; }
+py() { /usr/bin/python3 "$here/trace_bench.py" "$@"; }
+json() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+calc() { /usr/bin/python3 -c "print($1)"; }
 
 work=$(mktemp -d /tmp/sy-trace-bench.XXXXXX)
 model=${SY_BENCH_MODEL:-}
@@ -27,10 +30,10 @@ cleanup() { rm -rf "$work"; if [ -z "${SY_BENCH_MODEL:-}" ] && [ -n "$model" ]; 
 trap cleanup EXIT
 if [ -z "$model" ]; then
   model=$(mktemp -d /tmp/sy-mixtral-8x7b-4l.XXXXXX)
-  python3 "$here/make_random_mixtral.py" "$model" --layers 4 >&2
+  /usr/bin/python3 "$here/make_random_mixtral.py" "$model" --layers 4 >&2
 fi
 shards=("$model"/*.safetensors)
-weight_bytes=$(python3 -c "import os,sys; print(sum(os.path.getsize(p) for p in sys.argv[1:]))" "${shards[@]}")
+weight_bytes=$(/usr/bin/python3 -c "import os,sys; print(sum(os.path.getsize(p) for p in sys.argv[1:]))" "${shards[@]}")
 
 echo "load: $(uptime | sed 's/.*load average/load average/'); builds running: $(pgrep -c ninja || true)" >&2
 
@@ -38,23 +41,23 @@ echo "load: $(uptime | sed 's/.*load average/load average/'); builds running: $(
 disk=$(py disk-read "${shards[@]}")
 disk_gbs=$(json "$disk" gb_per_s)
 # shellcheck disable=SC2046
-"$bin" bench-matmul $(py shapes "$model" --tokens "$tokens") --dtype "$dtype" --seconds 1 > "$work/mm-big.tsv"
+matmul $(py shapes "$model" --tokens "$tokens") --dtype "$dtype" --seconds 1 > "$work/mm-big.tsv"
 big_rate=$(json "$(py matmul-rate "$work/mm-big.tsv" "$model" --tokens "$tokens" --dtype "$dtype")" gflops)
 tiny="$root/resources/examples/tiny-mixtral"
 tiny_tokens=8192
 # shellcheck disable=SC2046
-"$bin" bench-matmul $(py shapes "$tiny" --tokens "$tiny_tokens") --dtype f32 --seconds 0.5 > "$work/mm-tiny.tsv"
+matmul $(py shapes "$tiny" --tokens "$tiny_tokens") --dtype f32 --seconds 0.5 > "$work/mm-tiny.tsv"
 tiny_rate=$(json "$(py matmul-rate "$work/mm-tiny.tsv" "$tiny" --tokens "$tiny_tokens" --dtype f32)" gflops)
 
 # ---- traces ----------------------------------------------------------------------------------
-tiny_run=$(py run -- "$bin" trace "$tiny" --data "$root/resources/examples/corpus-sample.jsonl" \
+tiny_run=$(py run -- "$cli" trace "$tiny" --data "$root/resources/examples/corpus-sample.jsonl" \
   --max-tokens "$tiny_tokens" -q --force -o "$work/tiny.h5" | tail -1)
 py ids "$work/ids.jsonl" --vocab 32000 --docs $(( (tokens + 511) / 512 )) --len 512
 py evict "${shards[@]}"
-big_run=$(py run -- "$bin" trace "$model" --data "$work/ids.jsonl" --max-tokens "$tokens" --dtype "$dtype" \
+big_run=$(py run -- "$cli" trace "$model" --data "$work/ids.jsonl" --max-tokens "$tokens" --dtype "$dtype" \
   --max-memory "$bound" -q --force -o "$work/big.h5" | tail -1)
 [ "$(json "$big_run" rc)" = 0 ] && [ "$(json "$tiny_run" rc)" = 0 ] || { echo "a trace failed" >&2; exit 1; }
-plan=$("$bin" trace "$model" --data "$work/ids.jsonl" --max-tokens "$tokens" --dtype "$dtype" --max-memory "$bound" --plan)
+plan=$("$cli" trace "$model" --data "$work/ids.jsonl" --max-tokens "$tokens" --dtype "$dtype" --max-memory "$bound" --plan)
 
 # ---- table -----------------------------------------------------------------------------------
 row() {  # name dtype tokens run_json flop gemm_rate [streamed_bytes]
