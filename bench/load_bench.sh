@@ -119,8 +119,8 @@ for shape in $shapes; do
     fi
   done
   echo
-  printf "process start %.2f s; first trace batch - (start + warm load + later batch) = %.2f s\n" "$start_s" \
-    "$(calc "$(field "$(lb summary "$work/trace.json")" first_s) - $start_s - $(field "$warm_load" seconds) - $(field "$(lb summary "$work/trace.json")" later_batch_s)")"
+  printf "process start %.2f s; first trace batch - (start + warm load + one batch at the marginal rate) = %.2f s\n" "$start_s" \
+    "$(calc "$(field "$(lb summary "$work/trace.json")" first_s) - $start_s - $(field "$warm_load" seconds) - $batch / $(field "$(lb summary "$work/trace.json")" marginal_tok_s)")"
   echo
   echo "| run | first batch done s | marginal tok/s | later batch s | whole s | CPU s | whole vs reference (defaults, same threads) |"
   echo "|---|---|---|---|---|---|---|"

@@ -6,7 +6,10 @@
 
 #include <cstring>
 
+#include <torch/torch.h>
+
 #include "runner_fixtures.h"
+#include "weights/weight_loader.h"
 #include "switchyard/compute/expert_tensors.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/tensor_convert.h"
@@ -82,6 +85,43 @@ TEST_P(WeightLoadIntegration, FirstBatchEqualsLaterBatches) {
 
 // A trace given a loaded runner uses it (the token inspector's requests share one): the same
 // routing as a trace that loads its own, and the runner's options in /meta.
+// Streamed schedules use bf16 experts where they lie in the checkpoint's mapping
+// (WeightLoader::set_map_experts): the tensor is the mapped bytes themselves, equal to a loaded
+// copy; other roles, other dtypes and patched loaders copy; and recycle() never hands a mapped
+// tensor out as a read destination (the mapping is read-only: writing would crash).
+TEST(WeightLoad, StreamedBf16ExpertsAreTheMappedBytesAndNeverReadDestinations) {
+    const Model model = open_model(fixture_model_dir("tiny-qwen3-moe"));
+    const FamilySpec& family = *model.description.family;
+    const auto mapped_bytes = [&](TensorRole role, int layer, int expert) {
+        return static_cast<const void*>(
+            model.checkpoint.view(model.checkpoint.at(tensor_name(family, role, layer, expert, model.layout))).data);
+    };
+    WeightLoader mapping(model, ComputeDType::bf16, torch::kCPU), copying(model, ComputeDType::bf16, torch::kCPU);
+    mapping.set_map_experts(true);
+    for (TensorRole role : {TensorRole::expert_gate, TensorRole::expert_up, TensorRole::expert_down}) {
+        const torch::Tensor mapped = mapping.load(role, 1, 2), copy = copying.load(role, 1, 2);
+        EXPECT_EQ(mapped.data_ptr(), mapped_bytes(role, 1, 2));
+        EXPECT_NE(copy.data_ptr(), mapped_bytes(role, 1, 2));
+        EXPECT_TRUE(torch::equal(mapped, copy));
+    }
+    EXPECT_NE(mapping.load(TensorRole::attn_q, 1).data_ptr(), mapped_bytes(TensorRole::attn_q, 1, -1));
+    WeightLoader f32(model, ComputeDType::f32, torch::kCPU);
+    f32.set_map_experts(true);
+    EXPECT_NE(f32.load(TensorRole::expert_gate, 1, 2).data_ptr(), mapped_bytes(TensorRole::expert_gate, 1, 2));
+
+    // A finished layer's tensors go back to the pool; a mapped one must not come out of it.
+    torch::Tensor gate = mapping.load(TensorRole::expert_gate, 1, 3);
+    const std::vector<int64_t> shape = gate.sizes().vec();
+    std::vector<torch::Tensor> finished;
+    finished.push_back(std::move(gate));
+    mapping.recycle(std::move(finished));
+    mapping.set_map_experts(false);
+    const torch::Tensor read = mapping.load(TensorRole::expert_gate, 1, 3);   // pread into a pool tensor
+    EXPECT_EQ(read.sizes().vec(), shape);
+    EXPECT_NE(read.data_ptr(), mapped_bytes(TensorRole::expert_gate, 1, 3));
+    EXPECT_TRUE(torch::equal(read, copying.load(TensorRole::expert_gate, 1, 3)));
+}
+
 TEST(WeightLoad, TraceReusesAGivenRunner) {
     const Model model = open_model(fixture_model_dir("tiny-mixtral"));
     TempDir tmp;

@@ -65,6 +65,8 @@ std::string WeightLoader::name_of(TensorRole role, int layer, int expert) const 
 torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
     const torch::ScalarType target = role_dtype(*m_model.description.family, role, m_dtype);
+    // Over the mapping: its pages stay until the layer's release_layer_sources.
+    if (torch::Tensor mapped = mapped_expert(role, name, target); mapped.defined()) return mapped;
     torch::Tensor converted = guard_torch("loading " + name, [&] {
         if (stored_as_mxfp4(m_model.checkpoint, name)) return load_mxfp4(role, name, target);
         return finish(role, to_v5_form(role, convert(name, target), false, false));
@@ -74,6 +76,18 @@ torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
     // its mapped source pages) and peak RSS exceeds --max-memory.
     release(role, layer, expert);
     return converted;
+}
+
+torch::Tensor WeightLoader::mapped_expert(TensorRole role, const std::string& name, torch::ScalarType target) const {
+    using R = TensorRole;
+    // Per-expert layout only: fused tensors may need rearranging (to_v5_form).
+    if (!m_map_experts || m_patch || !m_device.is_cpu() || m_model.layout != ExpertLayout::per_expert) return {};
+    if (role != R::expert_gate && role != R::expert_up && role != R::expert_down) return {};
+    const TensorInfo* info = m_model.checkpoint.find(name);
+    if (!info || is_fp8(info->dtype) || torch_scalar_type(*info) != target) return {};
+    const TensorView view = m_model.checkpoint.view(*info);
+    populate_mapping(view.data, info->nbytes());
+    return view_as_torch(view);
 }
 
 torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType target) const {
@@ -153,8 +167,10 @@ torch::Tensor WeightLoader::take_buffer(torch::IntArrayRef shape, const torch::T
 }
 
 void WeightLoader::recycle(std::vector<torch::Tensor> tensors) const {
+    // Tensors over the checkpoint's mapping (from_blob: storage not resizable) are not ours
+    // to write into.
     auto whole = [](const torch::Tensor& t) {
-        return t.defined() && t.is_contiguous() && t.storage_offset() == 0 && t.nbytes() == t.storage().nbytes();
+        return t.defined() && t.storage().resizable() && t.is_contiguous() && t.storage_offset() == 0 && t.nbytes() == t.storage().nbytes();
     };
     // Views (experts sliced out of a fused or stacked tensor) go first, so that the owner of
     // their storage can be the only reference left.

@@ -44,10 +44,20 @@ public:
     torch::Tensor load_fused_slice(TensorRole role, int layer, int expert) const;
     // Hint that the mapped source pages (and the `_scale_inv`) can be dropped. load() and
     // load_fused_slice() call it themselves (plain dtypes are read with pread and never touch
-    // the mapping; FP8 goes through it).
+    // the mapping; FP8 goes through it), except for experts used over the mapping
+    // (set_map_experts), whose pages are released with their layer.
     void release(TensorRole role, int layer = -1, int expert = -1) const;
     // Background readahead of the source bytes (see TensorFileReader::will_need); any thread.
     void will_need(TensorRole role, int layer = -1, int expert = -1) const;
+
+    // Streamed schedules (--max-memory) on the CPU with no patch: routed experts stored in the
+    // compute dtype (per-expert layout) are not copied but used where they lie, as tensors over
+    // the checkpoint's read-only mapping, populated when loaded (populate_mapping) and dropped
+    // from RSS by release() when their layer finishes. Why: copying 12 GB of BF16 out of the
+    // page cache with pread bound a streamed bf16 trace to 0.55 GB/s whatever the disk's speed
+    // (bench/README.md#load). Only experts: the loader writes into other roles (zero-centred
+    // norms), a patch writes into loaded experts, and recycle() skips tensors it does not own.
+    void set_map_experts(bool on) { m_map_experts = on; }
 
     // Streaming: tensors of a finished layer, reused as destinations of later loads of the same
     // shape, dtype and device. Fresh memory costs the kernel a page zeroing per byte (26% of the
@@ -85,6 +95,8 @@ private:
     // Family storage form -> v5 form (see load()); `slice` is one expert without the E dim.
     torch::Tensor to_v5_form(TensorRole role, torch::Tensor t, bool from_mxfp4, bool slice) const;
     torch::Tensor finish(TensorRole role, torch::Tensor t) const;   // zero-centred norms
+    // The expert tensor `name` over the mapping (see set_map_experts), or undefined.
+    torch::Tensor mapped_expert(TensorRole role, const std::string& name, torch::ScalarType target) const;
     // Bytes [begin, begin + numel(shape) * source element size) of a non-FP8 tensor, read from
     // the file and converted to `options` (dtype, device) in bounded chunks.
     torch::Tensor read(const TensorInfo& info, uint64_t begin, torch::IntArrayRef shape,
@@ -98,6 +110,7 @@ private:
 
     TensorFileReader m_reader;
     const ModelPatch* m_patch = nullptr;
+    bool m_map_experts = false;
     mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
     mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
     mutable torch::Tensor m_staging;            // read()'s conversion buffer, kept between loads (m_pool_mutex)
