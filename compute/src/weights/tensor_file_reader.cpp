@@ -74,16 +74,6 @@ void TensorFileReader::will_need(const TensorInfo& tensor) const {
                         static_cast<off_t>(std::min(piece, tensor.nbytes() - offset)), POSIX_FADV_WILLNEED);
 }
 
-void populate_mapping(const void* data, std::size_t length) {
-#ifndef MADV_POPULATE_READ
-    constexpr int MADV_POPULATE_READ = 22;   // linux/mman.h, 5.14; older glibc headers lack it
-#endif
-    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const auto begin = reinterpret_cast<std::uintptr_t>(data) & ~(page - 1);
-    const auto end = reinterpret_cast<std::uintptr_t>(data) + length;
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
-}
-
 void advise_huge_pages(void* data, std::size_t length) {
     constexpr std::size_t huge = std::size_t{2} << 20;
     const auto begin = (reinterpret_cast<std::uintptr_t>(data) + huge - 1) & ~(huge - 1);

@@ -33,11 +33,6 @@ private:
     std::vector<uint64_t> m_data_offsets;   // file offset of each file's data section
 };
 
-// Maps every page of [data, data + length) inside a file mapping now, reading from disk what the
-// page cache lacks (MADV_POPULATE_READ, Linux 5.14): one call instead of a page fault per 4 KiB
-// when the compute first reads them. Advice only: on older kernels the pages fault in on use.
-void populate_mapping(const void* data, std::size_t length);
-
 // Asks the kernel for transparent huge pages on [data, data + length) (the 2 MiB-aligned part
 // inside it). Call before first touch; a no-op where THP is off.
 void advise_huge_pages(void* data, std::size_t length);

@@ -86,7 +86,7 @@ torch::Tensor WeightLoader::mapped_expert(TensorRole role, const std::string& na
     const TensorInfo* info = m_model.checkpoint.find(name);
     if (!info || is_fp8(info->dtype) || torch_scalar_type(*info) != target) return {};
     const TensorView view = m_model.checkpoint.view(*info);
-    populate_mapping(view.data, info->nbytes());
+    m_model.checkpoint.populate(*info);
     return view_as_torch(view);
 }
 

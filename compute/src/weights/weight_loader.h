@@ -52,7 +52,7 @@ public:
 
     // Streamed schedules (--max-memory) on the CPU with no patch: routed experts stored in the
     // compute dtype (per-expert layout) are not copied but used where they lie, as tensors over
-    // the checkpoint's read-only mapping, populated when loaded (populate_mapping) and dropped
+    // the checkpoint's read-only mapping, populated when loaded (Checkpoint::populate) and dropped
     // from RSS by release() when their layer finishes. Why: copying 12 GB of BF16 out of the
     // page cache with pread bound a streamed bf16 trace to 0.55 GB/s whatever the disk's speed
     // (bench/README.md#load). Only experts: the loader writes into other roles (zero-centred

@@ -180,4 +180,9 @@ void Checkpoint::release(const TensorInfo& tensor) const {
     map.release_pages(m_impl->headers[tensor.file_index].data_offset + tensor.data_begin, tensor.nbytes());
 }
 
+void Checkpoint::populate(const TensorInfo& tensor) const {
+    const FileMapping& map = m_impl->mapping(tensor.file_index);
+    map.populate_pages(m_impl->headers[tensor.file_index].data_offset + tensor.data_begin, tensor.nbytes());
+}
+
 }  // namespace sy

@@ -49,13 +49,29 @@ FileMapping::~FileMapping() = default;
 const std::byte* FileMapping::data() const { return static_cast<const std::byte*>(m_impl->base); }
 std::size_t FileMapping::size() const { return m_impl->size; }
 
-void FileMapping::release_pages(std::size_t offset, std::size_t length) const {
-    if (!m_impl->base || offset >= m_impl->size) return;
+namespace {
+
+// madvise(advice) on the whole pages holding [offset, offset + length) of the mapping.
+void advise_pages(void* base, std::size_t size, std::size_t offset, std::size_t length, int advice) {
+    if (!base || offset >= size) return;
     const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     std::size_t begin = (offset / page) * page;
-    std::size_t end = std::min(offset + length, m_impl->size);
+    std::size_t end = std::min(offset + length, size);
+    madvise(static_cast<char*>(base) + begin, end - begin, advice);
+}
+
+}  // namespace
+
+void FileMapping::release_pages(std::size_t offset, std::size_t length) const {
     // MADV_DONTNEED on a read-only shared file mapping just drops our page references.
-    madvise(static_cast<char*>(m_impl->base) + begin, end - begin, MADV_DONTNEED);
+    advise_pages(m_impl->base, m_impl->size, offset, length, MADV_DONTNEED);
+}
+
+void FileMapping::populate_pages(std::size_t offset, std::size_t length) const {
+#ifndef MADV_POPULATE_READ
+    constexpr int MADV_POPULATE_READ = 22;   // linux/mman.h, 5.14; older glibc headers lack it
+#endif
+    advise_pages(m_impl->base, m_impl->size, offset, length, MADV_POPULATE_READ);
 }
 
 }  // namespace sy

@@ -43,6 +43,8 @@ public:
     TensorView view(const TensorInfo& tensor) const;
     // Hint that a tensor's pages can be dropped from memory (streaming).
     void release(const TensorInfo& tensor) const;
+    // Maps a tensor's pages now, reading what the page cache lacks (FileMapping::populate_pages).
+    void populate(const TensorInfo& tensor) const;
 
     struct Impl;  // implementation detail (checkpoint.cpp)
 

@@ -19,6 +19,10 @@ public:
     std::size_t size() const;
     // Tells the kernel these bytes will not be needed again soon (streamed export/compute).
     void release_pages(std::size_t offset, std::size_t length) const;
+    // Maps these bytes' pages now, reading from disk what the page cache lacks
+    // (MADV_POPULATE_READ, Linux 5.14): one call instead of a page fault per 4 KiB when they are
+    // first read. Advice only: on older kernels the pages fault in on use.
+    void populate_pages(std::size_t offset, std::size_t length) const;
 
 private:
     struct Impl;
