@@ -118,9 +118,11 @@ for shape in $shapes; do
         "$(calc "$(field "$b" seconds) / $(field "$run" seconds)")" "$(calc "$(field "$b" cpu_seconds) / $(field "$run" cpu_seconds)")"
     fi
   done
+  declare -A summary=()
+  for verb in trace eval; do summary[$verb]=$(lb summary "$work/$verb.json"); done
   echo
   printf "process start %.2f s; first trace batch - (start + warm load + one batch at the marginal rate) = %.2f s\n" "$start_s" \
-    "$(calc "$(field "$(lb summary "$work/trace.json")" first_s) - $start_s - $(field "$warm_load" seconds) - $batch / $(field "$(lb summary "$work/trace.json")" marginal_tok_s)")"
+    "$(calc "$(field "${summary[trace]}" first_s) - $start_s - $(field "$warm_load" seconds) - $batch / $(field "${summary[trace]}" marginal_tok_s)")"
   echo
   echo "| run | first batch done s | marginal tok/s | later batch s | whole s | CPU s | whole vs reference (defaults, same threads) |"
   echo "|---|---|---|---|---|---|---|"
@@ -128,7 +130,7 @@ for shape in $shapes; do
   row() { printf "| %s | %.1f | %.0f | %.2f | %.1f | %.1f | %s |\n" "$1" "$(field "$2" first_s)" \
       "$(field "$2" marginal_tok_s)" "$(field "$2" later_batch_s)" "$(field "$2" wall_s)" "$(field "$2" cpu_s)" "$3"; }
   for verb in trace eval; do
-    s=$(lb summary "$work/$verb.json")
+    s=${summary[$verb]}
     ratio='-'; [ "$ref_wall" != '-' ] && ratio=$(printf "%.2fx, %.2fx" "$(calc "$ref_wall / $(field "$s" wall_s)")" \
       "$(calc "$ref_same_wall / $(field "$s" wall_s)")")
     row "switchyard $verb" "$s" "$ratio"
@@ -149,7 +151,7 @@ for shape in $shapes; do
   printf "GEMMs of one %s-token batch, same run: %.1f GFLOP/s (expert GEMMs alone %.1f); %.0f MFLOP per token\n" \
     "$batch" "$all_rate" "$expert_rate" "$(calc "$per_token / 1e6")"
   for verb in trace eval; do
-    g=$(forward "$(field "$(lb summary "$work/$verb.json")" marginal_tok_s)")
+    g=$(forward "$(field "${summary[$verb]}" marginal_tok_s)")
     printf "switchyard %s forward: %.1f GFLOP/s = %.0f%% of the GEMM rate\n" "$verb" "$g" "$(calc "100 * $g / $all_rate")"
   done
   if [ "$ref_wall" != '-' ]; then
