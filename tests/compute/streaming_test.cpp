@@ -37,14 +37,16 @@ void expect_identical(const Result& a, const Result& b) {
 }
 
 // Bounds that select each schedule: prefetch (two adjacent layers fit), one layer at a time,
-// and experts one at a time (the minimum).
+// experts two at a time (the next loading while one computes) and one at a time (the minimum).
 std::vector<uint64_t> interesting_bounds(const MemoryPlan& plan) {
-    uint64_t largest = 0, pair = 0;
+    uint64_t largest = 0, pair = 0, largest_expert = 0;
     for (std::size_t l = 0; l < plan.layer_bytes.size(); ++l) {
         largest = std::max(largest, plan.layer_bytes[l]);
+        largest_expert = std::max(largest_expert, plan.largest_expert_bytes[l]);
         if (l > 0) pair = std::max(pair, plan.layer_bytes[l - 1] + plan.layer_bytes[l]);
     }
-    return {plan.resident_bytes + pair, plan.resident_bytes + largest, plan.min_max_memory_bytes};
+    return {plan.resident_bytes + pair, plan.resident_bytes + largest, plan.min_max_memory_bytes + largest_expert,
+            plan.min_max_memory_bytes};
 }
 
 class StreamingIntegration : public ::testing::TestWithParam<std::string> {};

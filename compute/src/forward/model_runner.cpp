@@ -172,7 +172,8 @@ ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
 }
 
 std::unique_ptr<ExpertSource> ModelRunner::Impl::experts_of(int layer, const LayerWeights& weights) const {
-    if (schedule.experts_streamed(layer)) return std::make_unique<StreamedExperts>(loader, layer);
+    if (schedule.experts_streamed(layer))
+        return std::make_unique<StreamedExperts>(loader, layer, schedule.experts_loaded_ahead(layer));
     return std::make_unique<ResidentExperts>(weights);
 }
 

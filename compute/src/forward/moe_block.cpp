@@ -52,6 +52,10 @@ struct NormSink {
 // GEMM). out [N, H] f32 accumulates gate-weighted outputs.
 void per_expert_loop(const ModelDescription& m, const torch::Tensor& x, const ExpertGroups& groups,
                      ExpertSource& experts, torch::Tensor& out, NormSink& norms) {
+    std::vector<int> order;   // experts with tokens, in the order the loop acquires them
+    for (std::size_t e = 0; e < groups.counts.size(); ++e)
+        if (groups.counts[e] > 0) order.push_back(static_cast<int>(e));
+    experts.will_acquire(order);
     int64_t offset = 0;
     for (int64_t e = 0; e < static_cast<int64_t>(groups.counts.size()); ++e) {
         const int64_t count = groups.counts[static_cast<std::size_t>(e)];

@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 
 #include "switchyard/core/errors.h"
@@ -49,12 +51,23 @@ std::vector<torch::Tensor> load_roles(const WeightLoader& loader, const std::vec
     return tensors;
 }
 
-ExpertWeights load_expert(const WeightLoader& loader, int layer, int expert) {
-    if (loader.model().layout != ExpertLayout::fused)
-        return {loader.load(Role::expert_gate, layer, expert), loader.load(Role::expert_up, layer, expert),
-                loader.load(Role::expert_down, layer, expert), {}, {}, {}};
-    ExpertWeights weights = split_fused(loader.load_fused_slice(Role::expert_gate_up, layer, expert),
-                                        loader.load_fused_slice(Role::expert_down, layer, expert));
+// `parts_in_parallel`: the expert's tensors on several threads, for an expert loaded alone
+// (streamed); callers that load many experts at once parallelise over experts instead.
+ExpertWeights load_expert(const WeightLoader& loader, int layer, int expert, bool parts_in_parallel = false) {
+    const bool fused = loader.model().layout == ExpertLayout::fused;
+    const Role roles[2][3] = {{Role::expert_gate, Role::expert_up, Role::expert_down},
+                              {Role::expert_gate_up, Role::expert_down, Role::expert_down}};
+    const int64_t parts = fused ? 2 : 3;
+    torch::Tensor loaded[3];
+    const auto task = [&](int64_t i) {
+        const Role role = roles[fused][i];
+        loaded[i] = fused ? loader.load_fused_slice(role, layer, expert) : loader.load(role, layer, expert);
+    };
+    if (parts_in_parallel) run_load_tasks(loader, parts, task);
+    else
+        for (int64_t i = 0; i < parts; ++i) task(i);
+    if (!fused) return {loaded[0], loaded[1], loaded[2], {}, {}, {}};
+    ExpertWeights weights = split_fused(loaded[0], loaded[1]);
     if (has_biases(loader))
         attach_biases(weights, loader.load_fused_slice(Role::expert_gate_up_bias, layer, expert),
                       loader.load_fused_slice(Role::expert_down_bias, layer, expert));
@@ -189,17 +202,63 @@ ExpertWeights ResidentExperts::acquire(int expert) {
     return weights;
 }
 
-ExpertWeights StreamedExperts::acquire(int expert) {
-    // The MoE block has dropped its copy of the previous expert by now; its tensors become this
-    // expert's destinations instead of fresh pages (WeightLoader::recycle checks they are unshared).
-    // (Not a braced list: std::initializer_list copies, which would leave a second reference.)
-    std::vector<torch::Tensor> previous;
-    for (torch::Tensor* t : {&m_last.gate, &m_last.up, &m_last.down, &m_last.gate_bias, &m_last.up_bias, &m_last.down_bias})
-        if (t->defined()) previous.push_back(std::move(*t));
-    m_loader.recycle(std::move(previous));
+StreamedExperts::~StreamedExperts() {
+    // The next streamed layer's experts (same shapes) are loaded into these tensors rather than
+    // into fresh pages, which the kernel must zero (bench/README.md#load).
+    try {
+        if (m_ahead.valid()) recycle(m_ahead.get());
+        recycle(std::move(m_last));
+    } catch (const std::exception&) {
+        // A load ahead that failed belonged to an interrupted layer; its error was not wanted.
+    }
+}
+
+ExpertWeights StreamedExperts::load(int expert) const {
     std::optional<ExpertWeights> replaced = patched_expert(m_loader, m_layer, expert);
-    m_last = replaced ? std::move(*replaced) : load_expert(m_loader, m_layer, expert);
-    return m_last;
+    return replaced ? std::move(*replaced) : load_expert(m_loader, m_layer, expert, true);
+}
+
+void StreamedExperts::recycle(ExpertWeights&& weights) const {
+    // (Not a braced list: std::initializer_list copies, which would leave a second reference.)
+    std::vector<torch::Tensor> tensors;
+    for (torch::Tensor* t : {&weights.gate, &weights.up, &weights.down, &weights.gate_bias, &weights.up_bias, &weights.down_bias})
+        if (t->defined()) tensors.push_back(std::move(*t));
+    m_loader.recycle(std::move(tensors));
+}
+
+void StreamedExperts::will_acquire(const std::vector<int>& order) {
+    m_order = order;
+    m_position = 0;
+}
+
+ExpertWeights StreamedExperts::acquire(int expert) {
+    ExpertWeights weights;
+    if (m_ahead.valid()) {
+        const int ahead = m_ahead_expert;
+        ExpertWeights loaded = m_ahead.get();   // rethrows the load's error
+        if (ahead == expert) weights = std::move(loaded);
+        else recycle(std::move(loaded));        // acquired out of order: that load is wasted
+    }
+    // The caller has dropped its copy of the previous expert by now; its tensors become the
+    // destinations of the next load instead of fresh pages (WeightLoader::recycle checks they
+    // are unshared). Recycled only now, after the load ahead finished, so that load never
+    // writes into the expert being computed.
+    recycle(std::move(m_last));
+    if (!weights.gate.defined()) weights = load(expert);
+    m_last = weights;
+    start_next(expert);
+    return weights;
+}
+
+void StreamedExperts::start_next(int expert) {
+    if (!m_load_ahead) return;
+    const auto it = std::find(m_order.begin() + static_cast<std::ptrdiff_t>(m_position), m_order.end(), expert);
+    if (it == m_order.end()) return;
+    m_position = static_cast<std::size_t>(it - m_order.begin()) + 1;
+    if (m_position == m_order.size()) return;
+    m_ahead_expert = m_order[m_position];
+    // std::async(launch::async) runs on its own std::thread; errors surface in get().
+    m_ahead = std::async(std::launch::async, [this, next = m_ahead_expert] { return load(next); });
 }
 
 void StreamedExperts::release(int expert) {

@@ -1,10 +1,12 @@
 #pragma once
 // The converted weights of one decoder layer, and where a MoE block gets its experts from:
-// resident (loaded with the layer) or streamed one at a time under a tight memory bound.
+// resident (loaded with the layer) or streamed one (or, with room for two, one ahead) at a time
+// under a tight memory bound.
 // A LayerWeights is immutable once loaded; the compute thread reads it while a prefetch thread
 // may be loading the next one.
 #include <torch/types.h>
 
+#include <future>
 #include <map>
 #include <memory>
 #include <vector>
@@ -48,6 +50,9 @@ void warm_layer_sources(const WeightLoader& loader, int layer);
 class ExpertSource {
 public:
     virtual ~ExpertSource() = default;
+    // The experts the caller is about to acquire, in that order (a hint: acquiring others, or in
+    // another order, still works). A streamed source loads the next one while this one computes.
+    virtual void will_acquire(const std::vector<int>& order) {}
     virtual ExpertWeights acquire(int expert) = 0;
     virtual void release(int expert) {}
     // All experts stacked for grouped GEMM, or nullptr (streamed experts never are).
@@ -64,18 +69,36 @@ private:
     const LayerWeights& m_weights;
 };
 
-// Loads each expert when the MoE block asks for it and drops it right after (for
-// a layer larger than the memory bound).
+// Loads each expert when the MoE block asks for it and drops it right after (for a layer larger
+// than the memory bound). With `load_ahead` (the bound holds two experts besides the layer's
+// other weights), the next expert of the will_acquire() order is loaded on a worker thread while
+// the caller computes with the current one, so reading and widening overlap the GEMMs; the
+// expert before the current one is recycled as that load's destinations, so at most two experts
+// are held. Not thread-safe: one compute thread calls it.
 class StreamedExperts final : public ExpertSource {
 public:
-    StreamedExperts(const WeightLoader& loader, int layer) : m_loader(loader), m_layer(layer) {}
+    StreamedExperts(const WeightLoader& loader, int layer, bool load_ahead)
+        : m_loader(loader), m_layer(layer), m_load_ahead(load_ahead) {}
+    // Waits for a load in flight (its error, if any, is dropped); the experts still held go back
+    // to the loader's pool (WeightLoader::recycle).
+    ~StreamedExperts() override;
+    void will_acquire(const std::vector<int>& order) override;
     ExpertWeights acquire(int expert) override;
     void release(int expert) override;
 
 private:
+    ExpertWeights load(int expert) const;   // the patch's replacement, or the checkpoint's
+    void start_next(int expert);            // after `expert` in the order, if any
+    void recycle(ExpertWeights&& weights) const;
+
     const WeightLoader& m_loader;
     int m_layer;
-    ExpertWeights m_last;   // recycled as the next expert's read destinations
+    bool m_load_ahead;
+    std::vector<int> m_order;   // from will_acquire; consumed as acquire() moves along it
+    std::size_t m_position = 0;
+    int m_ahead_expert = -1;
+    std::future<ExpertWeights> m_ahead;
+    ExpertWeights m_last;   // recycled as a later expert's read destinations
 };
 
 }  // namespace sy

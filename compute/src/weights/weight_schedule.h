@@ -4,8 +4,10 @@
 //   once and stays cached; layer l + 1 loads on a worker thread while layer l computes (and
 //   layer 0 while the runner loads the embeddings), so the first batch overlaps the load;
 // - bounded: only the current layer is resident (load -> compute -> release, source pages
-//   dropped); a layer larger than the bound streams its experts one at a time; when two
-//   adjacent layers fit, the next layer is loaded on a worker thread while this one computes;
+//   dropped); a layer larger than the bound streams its experts one at a time, or, when two of
+//   its experts fit beside its other weights, loads the next expert while one computes
+//   (StreamedExperts); when two adjacent layers fit, the next layer is loaded on a worker thread
+//   while this one computes;
 //   when they do not, the next layer's file bytes are read ahead into the page cache (which
 //   is not this process's memory) while this one computes.
 // Only the compute thread calls these methods; the prefetch thread only runs the loader.
@@ -39,6 +41,8 @@ public:
     void reset();
 
     bool experts_streamed(int layer) const { return m_stream_experts.at(static_cast<std::size_t>(layer)); }
+    // Streamed experts of `layer` may be loaded one ahead (the bound holds two at a time).
+    bool experts_loaded_ahead(int layer) const { return m_load_experts_ahead.at(static_cast<std::size_t>(layer)); }
     Residency residency() const { return m_residency; }
 
 private:
@@ -47,11 +51,13 @@ private:
     const WeightLoader& m_loader;
     Residency m_residency = Residency::cache_all;
     std::vector<bool> m_stream_experts;                    // per layer
+    std::vector<bool> m_load_experts_ahead;                // per layer
     std::vector<std::shared_ptr<LayerWeights>> m_cache;    // cache_all only
     int m_prefetched_layer = -1;
     std::future<std::shared_ptr<LayerWeights>> m_prefetch;
-    std::future<void> m_warm;
-    std::shared_ptr<LayerWeights> m_current;   // streaming: the layer being computed, recycled by finish()   // page-cache readahead of the next layer (stream_layers)
+    std::future<void> m_warm;                 // page-cache read-ahead (stream_layers)
+    int m_warmed_layer = -1;                  // the layer the last read-ahead ended with
+    std::shared_ptr<LayerWeights> m_current;   // streaming: the layer being computed, recycled by finish()
 };
 
 }  // namespace sy
