@@ -122,6 +122,21 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
         // read data in cache until it is widened.
         constexpr uint64_t kPiece = uint64_t{512} << 10;   // values: 1 MiB of bf16
         auto* values = out.data_ptr<float>();
+        if (m_map_experts) {
+            // Streamed schedules: widened straight out of the mapping, piece by piece (populated,
+            // widened, dropped), instead of the kernel copying each piece out of the page cache
+            // first: that copy was 22% of a CPU-bound streamed f32 trace (bench/README.md#load).
+            // RSS holds one piece of source pages per load thread, not the tensor's.
+            const auto* source_values =
+                reinterpret_cast<const uint16_t*>(m_model.checkpoint.view(info).data + begin);
+            for (uint64_t done = 0; done < numel; done += kPiece) {
+                const uint64_t n = std::min(kPiece, numel - done);
+                m_model.checkpoint.populate(info, begin + done * source_size, n * source_size);
+                bf16_to_f32(source_values + done, values + done, n);
+                m_model.checkpoint.release(info, begin + done * source_size, n * source_size);
+            }
+            return out;
+        }
         auto* upper = reinterpret_cast<uint16_t*>(values) + numel;
         for (uint64_t done = 0; done < numel; done += kPiece) {
             const uint64_t n = std::min(kPiece, numel - done);

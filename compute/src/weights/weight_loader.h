@@ -57,6 +57,9 @@ public:
     // page cache with pread bound a streamed bf16 trace to 0.55 GB/s whatever the disk's speed
     // (bench/README.md#load). Only experts: the loader writes into other roles (zero-centred
     // norms), a patch writes into loaded experts, and recycle() skips tensors it does not own.
+    // In the same schedules, BF16 tensors loaded for f32 compute on the CPU are widened straight
+    // out of the mapping, a piece at a time (populated, widened, released), instead of read with
+    // pread first: the kernel's copy was the largest CPU cost of a streamed f32 trace after the GEMMs.
     void set_map_experts(bool on) { m_map_experts = on; }
 
     // Streaming: tensors of a finished layer, reused as destinations of later loads of the same

@@ -1,6 +1,7 @@
 #include "switchyard/core/checkpoint.h"
 
 #include <algorithm>
+#include <utility>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -175,14 +176,26 @@ TensorView Checkpoint::view(const TensorInfo& tensor) const {
     return TensorView{&tensor, map.data() + offset};
 }
 
-void Checkpoint::release(const TensorInfo& tensor) const {
-    const FileMapping& map = m_impl->mapping(tensor.file_index);
-    map.release_pages(m_impl->headers[tensor.file_index].data_offset + tensor.data_begin, tensor.nbytes());
+namespace {
+
+// Bytes [begin, begin + length) of the tensor's data, clipped to it, as a file offset and length.
+std::pair<uint64_t, uint64_t> tensor_range(uint64_t data_offset, const TensorInfo& tensor, uint64_t begin, uint64_t length) {
+    begin = std::min(begin, tensor.nbytes());
+    return {data_offset + tensor.data_begin + begin, std::min(length, tensor.nbytes() - begin)};
 }
 
-void Checkpoint::populate(const TensorInfo& tensor) const {
+}  // namespace
+
+void Checkpoint::release(const TensorInfo& tensor, uint64_t begin, uint64_t length) const {
     const FileMapping& map = m_impl->mapping(tensor.file_index);
-    map.populate_pages(m_impl->headers[tensor.file_index].data_offset + tensor.data_begin, tensor.nbytes());
+    const auto [offset, bytes] = tensor_range(m_impl->headers[tensor.file_index].data_offset, tensor, begin, length);
+    map.release_pages(offset, bytes);
+}
+
+void Checkpoint::populate(const TensorInfo& tensor, uint64_t begin, uint64_t length) const {
+    const FileMapping& map = m_impl->mapping(tensor.file_index);
+    const auto [offset, bytes] = tensor_range(m_impl->headers[tensor.file_index].data_offset, tensor, begin, length);
+    map.populate_pages(offset, bytes);
 }
 
 }  // namespace sy

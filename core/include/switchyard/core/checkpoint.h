@@ -41,10 +41,12 @@ public:
 
     // Maps the tensor's shard on first use (thread-safe).
     TensorView view(const TensorInfo& tensor) const;
-    // Hint that a tensor's pages can be dropped from memory (streaming).
-    void release(const TensorInfo& tensor) const;
-    // Maps a tensor's pages now, reading what the page cache lacks (FileMapping::populate_pages).
-    void populate(const TensorInfo& tensor) const;
+    // Hint that a tensor's pages can be dropped from memory (streaming); `begin`, `length`: only
+    // the pages holding those bytes of its data (clipped to the tensor).
+    void release(const TensorInfo& tensor, uint64_t begin = 0, uint64_t length = UINT64_MAX) const;
+    // Maps a tensor's pages now, reading what the page cache lacks (FileMapping::populate_pages);
+    // `begin`, `length` as for release().
+    void populate(const TensorInfo& tensor, uint64_t begin = 0, uint64_t length = UINT64_MAX) const;
 
     struct Impl;  // implementation detail (checkpoint.cpp)
 
