@@ -58,7 +58,14 @@ TEST(StreamedExperts, LoadingAheadGivesTheStoredExpertsInTwoAlternatingBuffers) 
     // expert i's tensors (recycled once the caller dropped them), so two sets exist in all.
     for (std::size_t i = 0; i + 1 < where.size(); ++i) EXPECT_TRUE(disjoint(where[i], where[i + 1])) << i;
     for (std::size_t i = 0; i + 2 < where.size(); ++i) EXPECT_EQ(where[i], where[i + 2]) << i;
-    // The next layer starts in the tensors the finished one gave back.
+    // The next layer starts in the tensors the finished one gave back. (Blockers of the same
+    // sizes take any memory the finished layer might have freed instead, so that the allocator
+    // cannot hand the same addresses back by chance.)
+    const int64_t inter = model.description.expert_intermediate_size, hidden = model.description.hidden_size;
+    std::vector<torch::Tensor> blockers;
+    for (int i = 0; i < 2; ++i)
+        for (std::vector<int64_t> shape : {std::vector<int64_t>{inter, hidden}, {inter, hidden}, {hidden, inter}})
+            blockers.push_back(torch::empty(shape));
     StreamedExperts next_layer(loader, 2, true);
     Buffers given_back = where[where.size() - 2];
     given_back.insert(given_back.end(), where.back().begin(), where.back().end());
