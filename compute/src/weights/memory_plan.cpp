@@ -56,6 +56,7 @@ MemoryPlan plan_memory(const Model& model, ComputeDType dtype) {
         plan.layer_bytes.push_back(bytes.total());
         plan.layer_file_bytes.push_back(bytes.file);
         plan.largest_expert_bytes.push_back(bytes.largest_expert);
+        plan.layer_common_bytes.push_back(bytes.common);
         plan.total_weight_bytes += bytes.total();
         plan.total_file_bytes += bytes.file;
         smallest_layer_bound = std::max(smallest_layer_bound, bytes.streamed());

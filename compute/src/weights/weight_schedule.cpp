@@ -41,9 +41,8 @@ WeightSchedule::WeightSchedule(const WeightLoader& loader, const MemoryPlan& pla
     for (std::size_t l = 0; l < plan.layer_bytes.size(); ++l) {
         m_stream_experts[l] = plan.resident_bytes + plan.layer_bytes[l] > max_memory_bytes;
         // One expert computing and the next one loading (StreamedExperts).
-        const LayerBytes bytes = layer_bytes(loader.model(), loader.dtype(), static_cast<int>(l));
-        m_load_experts_ahead[l] =
-            m_stream_experts[l] && plan.resident_bytes + bytes.streamed() + bytes.largest_expert <= max_memory_bytes;
+        const uint64_t two_experts = plan.resident_bytes + plan.layer_common_bytes[l] + 2 * plan.largest_expert_bytes[l];
+        m_load_experts_ahead[l] = m_stream_experts[l] && two_experts <= max_memory_bytes;
         any_streamed = any_streamed || m_stream_experts[l];
     }
     const bool pairs_fit = plan.resident_bytes + largest_adjacent_pair(plan) <= max_memory_bytes;

@@ -54,6 +54,7 @@ struct MemoryPlan {
     std::vector<uint64_t> layer_bytes;       // converted weight bytes per decoder layer
     std::vector<uint64_t> layer_file_bytes;  // checkpoint bytes per decoder layer
     std::vector<uint64_t> largest_expert_bytes;  // per layer, 0 for dense layers
+    std::vector<uint64_t> layer_common_bytes;    // per layer, the part of layer_bytes that is not routed experts
     uint64_t resident_bytes = 0;             // embeddings, final norm, lm_head (always resident)
     uint64_t resident_file_bytes = 0;        // the same, as read from the checkpoint
     uint64_t min_max_memory_bytes = 0;       // smallest workable --max-memory
