@@ -55,12 +55,12 @@ std::vector<torch::Tensor> load_roles(const WeightLoader& loader, const std::vec
 // (streamed); callers that load many experts at once parallelise over experts instead.
 ExpertWeights load_expert(const WeightLoader& loader, int layer, int expert, bool parts_in_parallel = false) {
     const bool fused = loader.model().layout == ExpertLayout::fused;
-    const Role roles[2][3] = {{Role::expert_gate, Role::expert_up, Role::expert_down},
-                              {Role::expert_gate_up, Role::expert_down, Role::expert_down}};
-    const int64_t parts = fused ? 2 : 3;
+    const std::vector<Role> roles = fused ? std::vector<Role>{Role::expert_gate_up, Role::expert_down}
+                                          : std::vector<Role>{Role::expert_gate, Role::expert_up, Role::expert_down};
+    const auto parts = static_cast<int64_t>(roles.size());
     torch::Tensor loaded[3];
     const auto task = [&](int64_t i) {
-        const Role role = roles[fused][i];
+        const Role role = roles[static_cast<std::size_t>(i)];
         loaded[i] = fused ? loader.load_fused_slice(role, layer, expert) : loader.load(role, layer, expert);
     };
     if (parts_in_parallel) run_load_tasks(loader, parts, task);
@@ -130,6 +130,13 @@ void load_all_experts(const WeightLoader& loader, int layer, int64_t count, Laye
     for (int64_t e = 0; e < count; ++e) out.experts.push_back(split_fused(out.stacked.gate_up[e], out.stacked.down[e]));
 }
 
+// Moves the expert's tensors (undefined ones too) to the end of `out`. (Not a braced list of the
+// tensors: std::initializer_list copies, which would leave a second reference.)
+void move_tensors(ExpertWeights& expert, std::vector<torch::Tensor>& out) {
+    for (torch::Tensor* t : {&expert.gate, &expert.up, &expert.down, &expert.gate_bias, &expert.up_bias, &expert.down_bias})
+        out.push_back(std::move(*t));
+}
+
 void release_experts(const WeightLoader& loader, const LayerTensorRoles& roles, int layer, int expert) {
     for (Role role : roles.experts) loader.release(role, layer, expert);
 }
@@ -171,9 +178,7 @@ void release_layer_sources(const WeightLoader& loader, int layer) {
 
 std::vector<torch::Tensor> take_tensors(LayerWeights&& weights) {
     std::vector<torch::Tensor> tensors;
-    for (ExpertWeights& e : weights.experts)
-        for (torch::Tensor* t : {&e.gate, &e.up, &e.down, &e.gate_bias, &e.up_bias, &e.down_bias})
-            tensors.push_back(std::move(*t));
+    for (ExpertWeights& e : weights.experts) move_tensors(e, tensors);
     weights.experts.clear();
     tensors.push_back(std::move(weights.stacked.gate_up));
     tensors.push_back(std::move(weights.stacked.down));
@@ -219,10 +224,8 @@ ExpertWeights StreamedExperts::load(int expert) const {
 }
 
 void StreamedExperts::recycle(ExpertWeights&& weights) const {
-    // (Not a braced list: std::initializer_list copies, which would leave a second reference.)
     std::vector<torch::Tensor> tensors;
-    for (torch::Tensor* t : {&weights.gate, &weights.up, &weights.down, &weights.gate_bias, &weights.up_bias, &weights.down_bias})
-        if (t->defined()) tensors.push_back(std::move(*t));
+    move_tensors(weights, tensors);   // recycle() skips the undefined ones
     m_loader.recycle(std::move(tensors));
 }
 

@@ -1,12 +1,12 @@
 #include "switchyard/core/checkpoint.h"
 
 #include <algorithm>
-#include <utility>
 #include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "shard_index.h"
 #include "switchyard/core/errors.h"
