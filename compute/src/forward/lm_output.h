@@ -1,6 +1,7 @@
 #pragma once
 // Final norm -> lm_head -> per-token NLL (and optionally the logits), in token chunks so the
-// [N, V] logits never exist at once unless the caller asked for them.
+// [N, V] logits never exist at once unless the caller asked for them; on the CPU the f32 copy
+// and log-softmax of each chunk run in pieces of a few rows that stay in cache.
 #include <torch/types.h>
 
 #include "forward/batch_layout.h"
