@@ -15,8 +15,9 @@
 #     (FLOP per token x marginal tok/s) as a fraction of it, for switchyard and the reference.
 # switchyard runs as users start it (`switchyard trace|eval`, which gives switchyard-torch
 # passive OpenMP waiting and so one intra-op thread per physical core: compute/cpu_threads.h);
-# the reference runs twice: with PyTorch's defaults, and with the same threads and policy
-# (OMP_NUM_THREADS=<physical cores> OMP_WAIT_POLICY=PASSIVE). Load average and CPU time
+# the reference runs twice: with PyTorch's defaults, and with the same threads and waiting
+# (OMP_NUM_THREADS=<physical cores> OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=10000
+# OPENBLAS_THREAD_TIMEOUT=4, what `switchyard` starts its torch verbs with). Load average and CPU time
 # (user + sys) are printed with the wall times, because the dev VM is shared.
 #
 # usage: bench/load_bench.sh [BUILD_DIR] [TOKENS] [BATCH_TOKENS] [DTYPE] [SHAPES]
@@ -29,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}; tokens=${2:-4096}; batch=${3:-1024}; dtype=${4:-f32}; shapes=${5:-qwen3 mixtral}
 bin="$build/bin/switchyard-torch"; cli="$build/bin/switchyard"
 cores=$(lscpu -p=core,socket | grep -v '^#' | sort -u | wc -l)
-same_threads=(env OMP_NUM_THREADS="$cores" OMP_WAIT_POLICY=PASSIVE)
+same_threads=(env OMP_NUM_THREADS="$cores" OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=10000 OPENBLAS_THREAD_TIMEOUT=4)
 PY=/usr/bin/python3
 lb() { "$PY" "$here/load_bench.py" "$@"; }
 field() { "$PY" -c "import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print('-' if v is None else v)" "$1" "$2"; }

@@ -18,8 +18,9 @@ root=$(cd "$here/.." && pwd)
 build=${1:-build}; tokens=${2:-512}; bound=${3:-4GB}; dtype=${4:-bf16}
 bin="$build/bin/switchyard-torch"; cli="$build/bin/switchyard"
 # bench-matmul with the threads `switchyard trace` gives the forward (it starts switchyard-torch
-# with passive OpenMP waiting, hence one intra-op thread per physical core: compute/cpu_threads.h).
-matmul() { OMP_WAIT_POLICY=PASSIVE "$bin" bench-matmul "$@"; }
+# with passive OpenMP waiting after a short spin, hence one intra-op thread per physical core:
+# compute/cpu_threads.h).
+matmul() { OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=10000 OPENBLAS_THREAD_TIMEOUT=4 "$bin" bench-matmul "$@"; }
 py() { /usr/bin/python3 "$here/trace_bench.py" "$@"; }
 json() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 calc() { /usr/bin/python3 -c "print($1)"; }

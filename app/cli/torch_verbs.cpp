@@ -40,9 +40,17 @@ int exec_torch_verb(int argc, char** argv) {
     args.push_back(nullptr);
     // OpenMP threads that sleep when idle instead of spinning: they then leave the cores to
     // OpenBLAS's f32 GEMMs, and switchyard-torch gives LibTorch one OpenMP thread per physical
-    // core (use_physical_cores_for_cpu_kernels, compute/cpu_threads.h). libgomp reads this
-    // once, when loaded, hence here and not in switchyard-torch. The user's setting wins.
-    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    // core (use_physical_cores_for_cpu_kernels, compute/cpu_threads.h). Unless the user chose a
+    // policy, they first spin briefly (GOMP_SPINCOUNT) so the next small kernel finds them awake,
+    // and OpenBLAS's helpers sleep as soon as a GEMM ends instead of yielding for ~0.1 s
+    // (OPENBLAS_THREAD_TIMEOUT=4, its minimum); compute/cpu_threads.h has the numbers. libgomp
+    // and OpenBLAS read these once, when loaded, hence here and not in switchyard-torch. The
+    // user's settings win.
+    if (!std::getenv("OMP_WAIT_POLICY")) {
+        ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        ::setenv("GOMP_SPINCOUNT", "10000", 0);
+    }
+    ::setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     ::execv(helper.c_str(), args.data());
     std::cerr << "error: " << argv[1] << " needs " << helper << ", which cannot be started (" << std::strerror(errno)
               << "); build the target switchyard-torch\n";

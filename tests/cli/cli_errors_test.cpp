@@ -105,21 +105,25 @@ TEST(CliStartup, MainBinaryDoesNotLinkLibTorch) {
     EXPECT_EQ(libraries.find("libtorch"), std::string::npos) << libraries;
 }
 
-// `switchyard trace` execs switchyard-torch beside it with OpenMP's passive waiting unless the
-// user chose a policy (compute/cpu_threads.h says why); arguments pass through unchanged. A
-// copy of switchyard beside a stand-in switchyard-torch that prints what it got.
+// `switchyard trace` execs switchyard-torch beside it with OpenMP's passive waiting after a short
+// spin unless the user chose a policy, and OpenBLAS's helpers sleeping at once unless the user
+// chose a timeout (compute/cpu_threads.h says why); arguments pass through unchanged. A copy of
+// switchyard beside a stand-in switchyard-torch that prints what it got.
 TEST(CliStartup, TorchVerbsStartWithPassiveOpenMpWaitUnlessTheUserChose) {
     TempDir tmp;
     const auto cli = tmp.path() / "switchyard", helper = tmp.path() / "switchyard-torch";
     std::filesystem::copy_file(SY_CLI_BINARY, cli);
     std::filesystem::permissions(cli, std::filesystem::perms::owner_all);
-    std::ofstream(helper) << "#!/bin/sh\necho \"args=$* policy=${OMP_WAIT_POLICY:-unset}\"\n";
+    std::ofstream(helper) << "#!/bin/sh\necho \"args=$* policy=${OMP_WAIT_POLICY:-unset} spin=${GOMP_SPINCOUNT:-unset} "
+                             "blas=${OPENBLAS_THREAD_TIMEOUT:-unset}\"\n";
     std::filesystem::permissions(helper, std::filesystem::perms::owner_all);
     CliResult r = run_cli_binary(cli.string(), "trace model --max-tokens 8");
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, "args=trace model --max-tokens 8 policy=PASSIVE\n");
+    EXPECT_EQ(r.out, "args=trace model --max-tokens 8 policy=PASSIVE spin=10000 blas=4\n");
     r = run_cli_binary("env", "OMP_WAIT_POLICY=active " + shell_quote(cli.string()) + " eval model");
-    EXPECT_EQ(r.out, "args=eval model policy=active\n");
+    EXPECT_EQ(r.out, "args=eval model policy=active spin=unset blas=4\n");
+    r = run_cli_binary("env", "GOMP_SPINCOUNT=5 OPENBLAS_THREAD_TIMEOUT=20 " + shell_quote(cli.string()) + " eval model");
+    EXPECT_EQ(r.out, "args=eval model policy=PASSIVE spin=5 blas=20\n");
     r = run_cli_binary(cli.string(), "inspect /nonexistent-switchyard-model");   // not a torch verb: no helper
     EXPECT_NE(r.exit_code, 0);
     EXPECT_EQ(r.out.find("policy="), std::string::npos) << r.out;

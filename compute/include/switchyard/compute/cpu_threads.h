@@ -25,6 +25,16 @@ int physical_cores(const std::filesystem::path& sysfs_cpu_root, const std::vecto
 // (bench/README.md#load). libgomp reads the policy once, when it is loaded, so a process cannot
 // change its own. OMP_NUM_THREADS in the environment wins (LibTorch reads it; the --nproc
 // launcher sets it per rank), as does SY_CPU_THREADS=N (intra-op threads only, for A/B runs).
+// `switchyard` also sets, unless the user did: GOMP_SPINCOUNT=10000 (with its passive policy:
+// a thread spins that long before it sleeps, so the next of a forward's many small kernels finds
+// it awake instead of waking it through the kernel) and OPENBLAS_THREAD_TIMEOUT=4 (OpenBLAS's
+// helpers sleep as soon as a GEMM ends instead of yielding for ~2^28 cycles, which took the
+// cores from OpenMP's threads: the f64 router GEMM runs on OpenBLAS in every dtype). Marginal
+// tok/s of `eval`, 1,024-token batches, passive alone vs with both (two rounds each): qwen3 bf16
+// 1,246 / 1,196 vs 1,438 / 1,430, mixtral bf16 1,575 / 1,495 vs 1,932 / 1,862, qwen3 f32
+// 508 / 515 vs 532 / 523; spinning 100,000 or the active policy without the OpenBLAS
+// timeout: 860-890 on qwen3 bf16. A `tune` step on tiny-mixtral: 12,931-13,446 tok/s before,
+// 14,631-14,930 with both (bench/README.md#load).
 // Call once at process start, before the first forward.
 int use_physical_cores_for_cpu_kernels();
 
