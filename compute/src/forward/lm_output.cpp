@@ -47,7 +47,7 @@ void lm_output(const LmHeadWeights& w, const torch::Tensor& h, const BatchLayout
                BatchOutput& out) {
     const int64_t n = batch.tokens, vocab = w.lm_head.size(0);
     out.vocab_size = vocab;
-    out.nll.assign(static_cast<std::size_t>(n), std::numeric_limits<float>::quiet_NaN());
+    out.nll.resize(static_cast<std::size_t>(n));   // every value is written once, at the end
     if (want_logits) out.logits.assign(static_cast<std::size_t>(n * vocab), 0.0f);
     const torch::Tensor normed = rms_norm(h, w.final_norm, w.eps);
     const int64_t chunk = logits_chunk_rows(vocab), piece = nll_piece_rows(vocab, h.device(), chunk);
