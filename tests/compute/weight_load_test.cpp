@@ -4,14 +4,23 @@
 // exactly what its later batches give.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstring>
+#include <filesystem>
 
 #include <torch/torch.h>
 
 #include "runner_fixtures.h"
 #include "weights/weight_loader.h"
 #include "switchyard/compute/expert_tensors.h"
+#include "switchyard/compute/model_patch.h"
+#include "switchyard/compute/torch_bridge.h"
 #include "switchyard/compute/trace_job.h"
+#include "switchyard/core/checkpoint.h"
+#include "switchyard/core/safetensors_writer.h"
 #include "switchyard/core/tensor_convert.h"
 #include "switchyard/core/tensor_names.h"
 #include "switchyard/core/trace_store.h"
@@ -120,6 +129,100 @@ TEST(WeightLoad, StreamedBf16ExpertsAreTheMappedBytesAndNeverReadDestinations) {
     EXPECT_EQ(read.sizes().vec(), shape);
     EXPECT_NE(read.data_ptr(), mapped_bytes(TensorRole::expert_gate, 1, 3));
     EXPECT_TRUE(torch::equal(read, copying.load(TensorRole::expert_gate, 1, 3)));
+}
+
+// Whether every page of [data, data + bytes) is mapped in this process (/proc/self/pagemap bit
+// 63, readable without privileges): release() must leave a resident tensor's pages mapped, or
+// every batch would fault them back in.
+bool pages_present(const void* data, std::size_t bytes) {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const auto first = reinterpret_cast<std::uintptr_t>(data) / page, last = (reinterpret_cast<std::uintptr_t>(data) + bytes - 1) / page;
+    const int fd = ::open("/proc/self/pagemap", O_RDONLY);   // (an ifstream cannot seek in it)
+    bool present = fd >= 0;
+    for (std::uintptr_t p = first; present && p <= last; ++p) {
+        uint64_t entry = 0;
+        present = ::pread(fd, &entry, sizeof(entry), static_cast<off_t>(p * sizeof(entry))) == sizeof(entry) && (entry >> 63);
+    }
+    if (fd >= 0) ::close(fd);
+    return present;
+}
+
+// Resident schedules use every tensor stored in its compute dtype where it lies in the
+// checkpoint's mapping (WeightLoader::set_map_resident), equal to a loaded copy and kept mapped
+// by release(); tensors the loader rewrites (zero-centred norms, gpt-oss's interleaved fused
+// experts), other dtypes and patched loaders copy.
+TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayMapped) {
+    const auto mapped_bytes = [](const Model& model, TensorRole role, int layer, int expert) {
+        return static_cast<const void*>(model.checkpoint.view(model.checkpoint.at(
+            tensor_name(*model.description.family, role, layer, expert, model.layout))).data);
+    };
+    const Model qwen3 = open_model(fixture_model_dir("tiny-qwen3-moe"));
+    WeightLoader mapping(qwen3, ComputeDType::bf16, torch::kCPU), copying(qwen3, ComputeDType::bf16, torch::kCPU);
+    mapping.set_map_resident(true);
+    const struct { TensorRole role; int layer, expert; } cases[] = {
+        {TensorRole::token_embedding, -1, -1}, {TensorRole::lm_head, -1, -1}, {TensorRole::attn_q, 1, -1},
+        {TensorRole::attn_o, 1, -1}, {TensorRole::router, 1, -1}, {TensorRole::expert_gate, 1, 2}, {TensorRole::expert_down, 1, 5}};
+    for (const auto& c : cases) {
+        const torch::Tensor mapped = mapping.load(c.role, c.layer, c.expert), copy = copying.load(c.role, c.layer, c.expert);
+        EXPECT_EQ(mapped.data_ptr(), mapped_bytes(qwen3, c.role, c.layer, c.expert)) << tensor_role_name(c.role);
+        EXPECT_NE(copy.data_ptr(), mapped_bytes(qwen3, c.role, c.layer, c.expert)) << tensor_role_name(c.role);
+        EXPECT_TRUE(torch::equal(mapped, copy)) << tensor_role_name(c.role);
+        mapping.release(c.role, c.layer, c.expert);
+        EXPECT_TRUE(pages_present(mapped.data_ptr(), mapped.nbytes())) << tensor_role_name(c.role);
+    }
+    // The streamed schedule's release does drop them (the check above can fail).
+    WeightLoader streamed(qwen3, ComputeDType::bf16, torch::kCPU);
+    streamed.set_map_experts(true);
+    const torch::Tensor expert = streamed.load(TensorRole::expert_up, 0, 1);
+    EXPECT_EQ(expert.data_ptr(), mapped_bytes(qwen3, TensorRole::expert_up, 0, 1));
+    streamed.release(TensorRole::expert_up, 0, 1);
+    EXPECT_FALSE(pages_present(expert.data_ptr(), expert.nbytes()));
+
+    WeightLoader f32(qwen3, ComputeDType::f32, torch::kCPU), patched(qwen3, ComputeDType::bf16, torch::kCPU);
+    f32.set_map_resident(true);
+    EXPECT_NE(f32.load(TensorRole::attn_q, 1).data_ptr(), mapped_bytes(qwen3, TensorRole::attn_q, 1, -1));
+    const ModelPatch patch;
+    patched.set_patch(&patch);
+    patched.set_map_resident(true);
+    EXPECT_NE(patched.load(TensorRole::expert_gate, 1, 2).data_ptr(), mapped_bytes(qwen3, TensorRole::expert_gate, 1, 2));
+
+    // Qwen3-Next's norms are stored as w and used as 1 + w (in f32): with them stored in f32,
+    // f32 compute needs no conversion, yet they are copies, never the mapping.
+    TempDir tmp;
+    {
+        const Checkpoint source = Checkpoint::open(fixture_model_dir("tiny-qwen3-next"));
+        const auto is_norm = [](const std::string& name) { return name.size() > 11 && name.rfind("norm.weight") == name.size() - 11; };
+        std::vector<TensorDecl> decls;
+        for (const TensorInfo& t : source.tensors()) decls.push_back({t.name, is_norm(t.name) ? DType::f32 : t.dtype, t.shape});
+        SafetensorsWriter writer(tmp.path() / "model.safetensors", decls, {{"format", "pt"}});
+        for (const TensorInfo& t : source.tensors()) {
+            const TensorView view = source.view(t);
+            if (!is_norm(t.name)) {
+                writer.write(view.data, t.nbytes());
+                continue;
+            }
+            const std::vector<float> values = to_f32(view);
+            writer.write(values.data(), values.size() * sizeof(float));
+        }
+        writer.finish();
+        std::filesystem::copy_file(fixture_model_dir("tiny-qwen3-next") / "config.json", tmp.path() / "config.json");
+    }
+    const Model next = open_model(tmp.path());
+    WeightLoader next_loader(next, ComputeDType::f32, torch::kCPU);
+    next_loader.set_map_resident(true);
+    for (TensorRole role : {TensorRole::attn_norm, TensorRole::ffn_norm}) {
+        const torch::Tensor norm = next_loader.load(role, 0);
+        EXPECT_NE(norm.data_ptr(), mapped_bytes(next, role, 0, -1)) << tensor_role_name(role);
+        const TensorInfo& stored = next.checkpoint.at(tensor_name(*next.description.family, role, 0, -1, next.layout));
+        EXPECT_TRUE(torch::equal(norm, view_as_torch(next.checkpoint.view(stored)) + 1)) << tensor_role_name(role);
+    }
+
+    // gpt-oss stores its fused experts interleaved [E, in, out]: rearranged, so copied.
+    const Model oss = open_model(fixture_model_dir("tiny-gpt-oss-bf16"));
+    WeightLoader oss_loader(oss, ComputeDType::bf16, torch::kCPU);
+    oss_loader.set_map_resident(true);
+    EXPECT_NE(oss_loader.load(TensorRole::expert_gate_up, 0).data_ptr(), mapped_bytes(oss, TensorRole::expert_gate_up, 0, -1));
+    EXPECT_EQ(oss_loader.load(TensorRole::attn_q, 0).data_ptr(), mapped_bytes(oss, TensorRole::attn_q, 0, -1));
 }
 
 TEST(WeightLoad, TraceReusesAGivenRunner) {

@@ -160,7 +160,10 @@ ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
     exchange = make_exchange(m, o, loader, dtype);   // before any weight is loaded
     masks = expert_mask_tensors(m.description, o.masked_experts, device);
     loader.set_patch(o.patch.get());
-    loader.set_map_experts(schedule.residency() != Residency::cache_all);   // streamed: see WeightLoader
+    // Weights used where they lie in the checkpoint's mapping when they need no conversion
+    // (see WeightLoader): streamed experts, or every such tensor of a resident model.
+    loader.set_map_experts(schedule.residency() != Residency::cache_all);
+    loader.set_map_resident(schedule.residency() == Residency::cache_all);
     rope_frequencies(m.description);   // unsupported rope types fail here, not mid-run
     if (m.description.num_layers > 0) schedule.prefetch(0);   // overlaps the embeddings below
     embedding = loader.load(TensorRole::token_embedding);

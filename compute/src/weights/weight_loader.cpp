@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "switchyard/compute/torch_bridge.h"
 #include "switchyard/core/errors.h"
@@ -65,8 +66,12 @@ std::string WeightLoader::name_of(TensorRole role, int layer, int expert) const 
 torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
     const torch::ScalarType target = role_dtype(*m_model.description.family, role, m_dtype);
-    // Over the mapping: its pages stay until the layer's release_layer_sources.
-    if (torch::Tensor mapped = mapped_expert(role, name, target); mapped.defined()) return mapped;
+    // Over the mapping: streamed, its pages stay until the layer's release_layer_sources;
+    // resident, for the loader's lifetime.
+    if (const TensorInfo* info = m_model.checkpoint.find(name); maps(role, info, target)) {
+        m_model.checkpoint.populate(*info);
+        return view_as_torch(m_model.checkpoint.view(*info));
+    }
     torch::Tensor converted = guard_torch("loading " + name, [&] {
         if (stored_as_mxfp4(m_model.checkpoint, name)) return load_mxfp4(role, name, target);
         return finish(role, to_v5_form(role, convert(name, target), false, false));
@@ -78,16 +83,23 @@ torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
     return converted;
 }
 
-torch::Tensor WeightLoader::mapped_expert(TensorRole role, const std::string& name, torch::ScalarType target) const {
+bool WeightLoader::maps(TensorRole role, const TensorInfo* info, torch::ScalarType target) const {
     using R = TensorRole;
-    // Per-expert layout only: fused tensors may need rearranging (to_v5_form).
-    if (!m_map_experts || m_patch || !m_device.is_cpu() || m_model.layout != ExpertLayout::per_expert) return {};
-    if (role != R::expert_gate && role != R::expert_up && role != R::expert_down) return {};
-    const TensorInfo* info = m_model.checkpoint.find(name);
-    if (!info || is_fp8(info->dtype) || torch_scalar_type(*info) != target) return {};
-    const TensorView view = m_model.checkpoint.view(*info);
-    m_model.checkpoint.populate(*info);
-    return view_as_torch(view);
+    if (!m_device.is_cpu() || m_patch || !info || is_fp8(info->dtype) || torch_scalar_type(*info) != target) return false;
+    const auto* data = m_model.checkpoint.view(*info).data;
+    if (reinterpret_cast<std::uintptr_t>(data) % c10::elementSize(target) != 0) return false;
+    const bool expert = role == R::expert_gate || role == R::expert_up || role == R::expert_down;
+    if (m_map_resident) {
+        // Roles load() rewrites: zero-centred norms (finish) and gpt-oss's interleaved fused
+        // experts (to_v5_form).
+        const FamilySpec& family = *m_model.description.family;
+        if (family.zero_centred_norms && is_norm(role)) return false;
+        const bool fused = role == R::expert_gate_up || role == R::expert_down || role == R::expert_gate_up_bias;
+        return !(fused && family.fused_form == FusedExperts::interleaved_in_out);
+    }
+    // Streamed: per-expert layout only (fused tensors may need rearranging, and their pages
+    // go with the layer, not the expert).
+    return m_map_experts && expert && m_model.layout == ExpertLayout::per_expert;
 }
 
 torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType target) const {
@@ -301,6 +313,10 @@ void WeightLoader::will_need(TensorRole role, int layer, int expert) const {
 
 void WeightLoader::release(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
+    if (m_map_resident) {   // resident tensors over the mapping keep their pages
+        const TensorInfo* info = m_model.checkpoint.find(name);
+        if (maps(role, info, role_dtype(*m_model.description.family, role, m_dtype))) return;
+    }
     for (const std::string& stored : {name, scale_inv_name(name), mxfp4_blocks_name(name), mxfp4_scales_name(name)})
         if (const TensorInfo* info = m_model.checkpoint.find(stored)) m_model.checkpoint.release(*info);
 }

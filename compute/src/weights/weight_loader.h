@@ -61,6 +61,17 @@ public:
     // out of the mapping, a piece at a time (populated, widened, released), instead of read with
     // pread first: the kernel's copy was the largest CPU cost of a streamed f32 trace after the GEMMs.
     void set_map_experts(bool on) { m_map_experts = on; }
+    // Resident schedules (every layer cached) on the CPU with no patch: every tensor stored in
+    // its compute dtype and used as stored (not a zero-centred norm, not a fused expert tensor
+    // the loader rearranges, not FP8, its bytes aligned to its element size) is a tensor over the
+    // checkpoint's read-only mapping, populated when loaded and kept: release() leaves its pages
+    // mapped. Why: BF16 compute of a BF16 checkpoint then loads no bytes at all, where the copy
+    // into fresh memory (page zeroing, then the copy) bound the load to 0.9-2.9 GB/s of source
+    // and was half of a 4,096-token bf16 run's fixed cost (bench/README.md#load). The pages are
+    // the page cache's: shared with other processes, and dropped and re-read under memory
+    // pressure instead of swapped. Nothing in the forward writes into a weight (a write would
+    // fault: the mapping is read-only); training and patched loads copy.
+    void set_map_resident(bool on) { m_map_resident = on; }
 
     // Streaming: tensors of a finished layer, reused as destinations of later loads of the same
     // shape, dtype and device. Fresh memory costs the kernel a page zeroing per byte (26% of the
@@ -98,8 +109,9 @@ private:
     // Family storage form -> v5 form (see load()); `slice` is one expert without the E dim.
     torch::Tensor to_v5_form(TensorRole role, torch::Tensor t, bool from_mxfp4, bool slice) const;
     torch::Tensor finish(TensorRole role, torch::Tensor t) const;   // zero-centred norms
-    // The expert tensor `name` over the mapping (see set_map_experts), or undefined.
-    torch::Tensor mapped_expert(TensorRole role, const std::string& name, torch::ScalarType target) const;
+    // Whether `info` (role `role`, loaded as `target`) is used over the mapping (see
+    // set_map_experts and set_map_resident).
+    bool maps(TensorRole role, const TensorInfo* info, torch::ScalarType target) const;
     // Bytes [begin, begin + numel(shape) * source element size) of a non-FP8 tensor, read from
     // the file and converted to `options` (dtype, device) in bounded chunks.
     torch::Tensor read(const TensorInfo& info, uint64_t begin, torch::IntArrayRef shape,
@@ -114,6 +126,7 @@ private:
     TensorFileReader m_reader;
     const ModelPatch* m_patch = nullptr;
     bool m_map_experts = false;
+    bool m_map_resident = false;
     mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
     mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
     mutable torch::Tensor m_staging;            // read()'s conversion buffer, kept between loads (m_pool_mutex)
