@@ -92,31 +92,30 @@ TEST_P(WeightLoadIntegration, FirstBatchEqualsLaterBatches) {
     }
 }
 
-// A trace given a loaded runner uses it (the token inspector's requests share one): the same
-// routing as a trace that loads its own, and the runner's options in /meta.
+// Where tensor `role` of (layer, expert) lies in the checkpoint's mapping.
+const void* mapped_bytes(const Model& model, TensorRole role, int layer, int expert) {
+    return model.checkpoint.view(model.checkpoint.at(tensor_name(*model.description.family, role, layer, expert, model.layout)))
+        .data;
+}
+
 // Streamed schedules use bf16 experts where they lie in the checkpoint's mapping
 // (WeightLoader::set_map_experts): the tensor is the mapped bytes themselves, equal to a loaded
 // copy; other roles, other dtypes and patched loaders copy; and recycle() never hands a mapped
 // tensor out as a read destination (the mapping is read-only: writing would crash).
 TEST(WeightLoad, StreamedBf16ExpertsAreTheMappedBytesAndNeverReadDestinations) {
     const Model model = open_model(fixture_model_dir("tiny-qwen3-moe"));
-    const FamilySpec& family = *model.description.family;
-    const auto mapped_bytes = [&](TensorRole role, int layer, int expert) {
-        return static_cast<const void*>(
-            model.checkpoint.view(model.checkpoint.at(tensor_name(family, role, layer, expert, model.layout))).data);
-    };
     WeightLoader mapping(model, ComputeDType::bf16, torch::kCPU), copying(model, ComputeDType::bf16, torch::kCPU);
     mapping.set_map_experts(true);
     for (TensorRole role : {TensorRole::expert_gate, TensorRole::expert_up, TensorRole::expert_down}) {
         const torch::Tensor mapped = mapping.load(role, 1, 2), copy = copying.load(role, 1, 2);
-        EXPECT_EQ(mapped.data_ptr(), mapped_bytes(role, 1, 2));
-        EXPECT_NE(copy.data_ptr(), mapped_bytes(role, 1, 2));
+        EXPECT_EQ(mapped.data_ptr(), mapped_bytes(model, role, 1, 2));
+        EXPECT_NE(copy.data_ptr(), mapped_bytes(model, role, 1, 2));
         EXPECT_TRUE(torch::equal(mapped, copy));
     }
-    EXPECT_NE(mapping.load(TensorRole::attn_q, 1).data_ptr(), mapped_bytes(TensorRole::attn_q, 1, -1));
+    EXPECT_NE(mapping.load(TensorRole::attn_q, 1).data_ptr(), mapped_bytes(model, TensorRole::attn_q, 1, -1));
     WeightLoader f32(model, ComputeDType::f32, torch::kCPU);
     f32.set_map_experts(true);
-    EXPECT_NE(f32.load(TensorRole::expert_gate, 1, 2).data_ptr(), mapped_bytes(TensorRole::expert_gate, 1, 2));
+    EXPECT_NE(f32.load(TensorRole::expert_gate, 1, 2).data_ptr(), mapped_bytes(model, TensorRole::expert_gate, 1, 2));
 
     // A finished layer's tensors go back to the pool; a mapped one must not come out of it.
     torch::Tensor gate = mapping.load(TensorRole::expert_gate, 1, 3);
@@ -127,7 +126,7 @@ TEST(WeightLoad, StreamedBf16ExpertsAreTheMappedBytesAndNeverReadDestinations) {
     mapping.set_map_experts(false);
     const torch::Tensor read = mapping.load(TensorRole::expert_gate, 1, 3);   // pread into a pool tensor
     EXPECT_EQ(read.sizes().vec(), shape);
-    EXPECT_NE(read.data_ptr(), mapped_bytes(TensorRole::expert_gate, 1, 3));
+    EXPECT_NE(read.data_ptr(), mapped_bytes(model, TensorRole::expert_gate, 1, 3));
     EXPECT_TRUE(torch::equal(read, copying.load(TensorRole::expert_gate, 1, 3)));
 }
 
@@ -152,10 +151,6 @@ bool pages_present(const void* data, std::size_t bytes) {
 // by release(); tensors the loader rewrites (zero-centred norms, gpt-oss's interleaved fused
 // experts), other dtypes and patched loaders copy.
 TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayMapped) {
-    const auto mapped_bytes = [](const Model& model, TensorRole role, int layer, int expert) {
-        return static_cast<const void*>(model.checkpoint.view(model.checkpoint.at(
-            tensor_name(*model.description.family, role, layer, expert, model.layout))).data);
-    };
     const Model qwen3 = open_model(fixture_model_dir("tiny-qwen3-moe"));
     WeightLoader mapping(qwen3, ComputeDType::bf16, torch::kCPU), copying(qwen3, ComputeDType::bf16, torch::kCPU);
     mapping.set_map_resident(true);
@@ -225,6 +220,8 @@ TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayM
     EXPECT_EQ(oss_loader.load(TensorRole::attn_q, 0).data_ptr(), mapped_bytes(oss, TensorRole::attn_q, 0, -1));
 }
 
+// A trace given a loaded runner uses it (the token inspector's requests share one): the same
+// routing as a trace that loads its own, and the runner's options in /meta.
 TEST(WeightLoad, TraceReusesAGivenRunner) {
     const Model model = open_model(fixture_model_dir("tiny-mixtral"));
     TempDir tmp;

@@ -67,7 +67,7 @@ public:
     // checkpoint's read-only mapping, populated when loaded and kept: release() leaves its pages
     // mapped. Why: BF16 compute of a BF16 checkpoint then loads no bytes at all, where the copy
     // into fresh memory (page zeroing, then the copy) bound the load to 0.9-2.9 GB/s of source
-    // and was half of a 4,096-token bf16 run's fixed cost (bench/README.md#load). The pages are
+    // and was most of a 4,096-token bf16 run's fixed cost (bench/README.md#load). The pages are
     // the page cache's: shared with other processes, and dropped and re-read under memory
     // pressure instead of swapped. Nothing in the forward writes into a weight (a write would
     // fault: the mapping is read-only); training and patched loads copy.
