@@ -65,7 +65,7 @@ TEST_P(StreamingIntegration, BoundedRunsMatchUnbounded) {
 }
 
 // bf16: the streamed schedules use experts stored in bf16 where they lie in the checkpoint's
-// mapping (WeightLoader::set_map_experts) instead of copies; the numbers must not change.
+// mapping (WeightLoader::SourceMapping::streamed) instead of copies; the numbers must not change.
 TEST_P(StreamingIntegration, BoundedBf16RunsMatchUnbounded) {
     const Model model = open_model(fixture_model_dir(GetParam()));
     const Batch batch = golden_batch(read_goldens(fixture_goldens(GetParam())));

@@ -99,13 +99,13 @@ const void* mapped_bytes(const Model& model, TensorRole role, int layer, int exp
 }
 
 // Streamed schedules use bf16 experts where they lie in the checkpoint's mapping
-// (WeightLoader::set_map_experts): the tensor is the mapped bytes themselves, equal to a loaded
+// (WeightLoader::SourceMapping::streamed): the tensor is the mapped bytes themselves, equal to a loaded
 // copy; other roles, other dtypes and patched loaders copy; and recycle() never hands a mapped
 // tensor out as a read destination (the mapping is read-only: writing would crash).
 TEST(WeightLoad, StreamedBf16ExpertsAreTheMappedBytesAndNeverReadDestinations) {
     const Model model = open_model(fixture_model_dir("tiny-qwen3-moe"));
     WeightLoader mapping(model, ComputeDType::bf16, torch::kCPU), copying(model, ComputeDType::bf16, torch::kCPU);
-    mapping.set_map_experts(true);
+    mapping.set_source_mapping(WeightLoader::SourceMapping::streamed);
     for (TensorRole role : {TensorRole::expert_gate, TensorRole::expert_up, TensorRole::expert_down}) {
         const torch::Tensor mapped = mapping.load(role, 1, 2), copy = copying.load(role, 1, 2);
         EXPECT_EQ(mapped.data_ptr(), mapped_bytes(model, role, 1, 2));
@@ -114,7 +114,7 @@ TEST(WeightLoad, StreamedBf16ExpertsAreTheMappedBytesAndNeverReadDestinations) {
     }
     EXPECT_NE(mapping.load(TensorRole::attn_q, 1).data_ptr(), mapped_bytes(model, TensorRole::attn_q, 1, -1));
     WeightLoader f32(model, ComputeDType::f32, torch::kCPU);
-    f32.set_map_experts(true);
+    f32.set_source_mapping(WeightLoader::SourceMapping::streamed);
     EXPECT_NE(f32.load(TensorRole::expert_gate, 1, 2).data_ptr(), mapped_bytes(model, TensorRole::expert_gate, 1, 2));
 
     // A finished layer's tensors go back to the pool; a mapped one must not come out of it.
@@ -123,7 +123,7 @@ TEST(WeightLoad, StreamedBf16ExpertsAreTheMappedBytesAndNeverReadDestinations) {
     std::vector<torch::Tensor> finished;
     finished.push_back(std::move(gate));
     mapping.recycle(std::move(finished));
-    mapping.set_map_experts(false);
+    mapping.set_source_mapping(WeightLoader::SourceMapping::none);
     const torch::Tensor read = mapping.load(TensorRole::expert_gate, 1, 3);   // pread into a pool tensor
     EXPECT_EQ(read.sizes().vec(), shape);
     EXPECT_NE(read.data_ptr(), mapped_bytes(model, TensorRole::expert_gate, 1, 3));
@@ -147,13 +147,13 @@ bool pages_present(const void* data, std::size_t bytes) {
 }
 
 // Resident schedules use every tensor stored in its compute dtype where it lies in the
-// checkpoint's mapping (WeightLoader::set_map_resident), equal to a loaded copy and kept mapped
+// checkpoint's mapping (WeightLoader::SourceMapping::resident), equal to a loaded copy and kept mapped
 // by release(); tensors the loader rewrites (zero-centred norms, gpt-oss's interleaved fused
 // experts), other dtypes and patched loaders copy.
 TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayMapped) {
     const Model qwen3 = open_model(fixture_model_dir("tiny-qwen3-moe"));
     WeightLoader mapping(qwen3, ComputeDType::bf16, torch::kCPU), copying(qwen3, ComputeDType::bf16, torch::kCPU);
-    mapping.set_map_resident(true);
+    mapping.set_source_mapping(WeightLoader::SourceMapping::resident);
     const struct { TensorRole role; int layer, expert; } cases[] = {
         {TensorRole::token_embedding, -1, -1}, {TensorRole::lm_head, -1, -1}, {TensorRole::attn_q, 1, -1},
         {TensorRole::attn_o, 1, -1}, {TensorRole::router, 1, -1}, {TensorRole::expert_gate, 1, 2}, {TensorRole::expert_down, 1, 5}};
@@ -167,18 +167,18 @@ TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayM
     }
     // The streamed schedule's release does drop them (the check above can fail).
     WeightLoader streamed(qwen3, ComputeDType::bf16, torch::kCPU);
-    streamed.set_map_experts(true);
+    streamed.set_source_mapping(WeightLoader::SourceMapping::streamed);
     const torch::Tensor expert = streamed.load(TensorRole::expert_up, 0, 1);
     EXPECT_EQ(expert.data_ptr(), mapped_bytes(qwen3, TensorRole::expert_up, 0, 1));
     streamed.release(TensorRole::expert_up, 0, 1);
     EXPECT_FALSE(pages_present(expert.data_ptr(), expert.nbytes()));
 
     WeightLoader f32(qwen3, ComputeDType::f32, torch::kCPU), patched(qwen3, ComputeDType::bf16, torch::kCPU);
-    f32.set_map_resident(true);
+    f32.set_source_mapping(WeightLoader::SourceMapping::resident);
     EXPECT_NE(f32.load(TensorRole::attn_q, 1).data_ptr(), mapped_bytes(qwen3, TensorRole::attn_q, 1, -1));
     const ModelPatch patch;
     patched.set_patch(&patch);
-    patched.set_map_resident(true);
+    patched.set_source_mapping(WeightLoader::SourceMapping::resident);
     EXPECT_NE(patched.load(TensorRole::expert_gate, 1, 2).data_ptr(), mapped_bytes(qwen3, TensorRole::expert_gate, 1, 2));
 
     // Qwen3-Next's norms are stored as w and used as 1 + w (in f32): with them stored in f32,
@@ -204,7 +204,7 @@ TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayM
     }
     const Model next = open_model(tmp.path());
     WeightLoader next_loader(next, ComputeDType::f32, torch::kCPU);
-    next_loader.set_map_resident(true);
+    next_loader.set_source_mapping(WeightLoader::SourceMapping::resident);
     for (TensorRole role : {TensorRole::attn_norm, TensorRole::ffn_norm}) {
         const torch::Tensor norm = next_loader.load(role, 0);
         EXPECT_NE(norm.data_ptr(), mapped_bytes(next, role, 0, -1)) << tensor_role_name(role);
@@ -215,7 +215,7 @@ TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayM
     // gpt-oss stores its fused experts interleaved [E, in, out]: rearranged, so copied.
     const Model oss = open_model(fixture_model_dir("tiny-gpt-oss-bf16"));
     WeightLoader oss_loader(oss, ComputeDType::bf16, torch::kCPU);
-    oss_loader.set_map_resident(true);
+    oss_loader.set_source_mapping(WeightLoader::SourceMapping::resident);
     EXPECT_NE(oss_loader.load(TensorRole::expert_gate_up, 0).data_ptr(), mapped_bytes(oss, TensorRole::expert_gate_up, 0, -1));
     EXPECT_EQ(oss_loader.load(TensorRole::attn_q, 0).data_ptr(), mapped_bytes(oss, TensorRole::attn_q, 0, -1));
 }

@@ -162,8 +162,8 @@ ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
     loader.set_patch(o.patch.get());
     // Weights used where they lie in the checkpoint's mapping when they need no conversion
     // (see WeightLoader): streamed experts, or every such tensor of a resident model.
-    loader.set_map_experts(schedule.residency() != Residency::cache_all);
-    loader.set_map_resident(schedule.residency() == Residency::cache_all);
+    loader.set_source_mapping(schedule.residency() == Residency::cache_all ? WeightLoader::SourceMapping::resident
+                                                                           : WeightLoader::SourceMapping::streamed);
     rope_frequencies(m.description);   // unsupported rope types fail here, not mid-run
     if (m.description.num_layers > 0) schedule.prefetch(0);   // overlaps the embeddings below
     embedding = loader.load(TensorRole::token_embedding);

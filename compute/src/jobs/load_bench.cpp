@@ -30,7 +30,7 @@ LoadTiming time_weight_load(const Model& model, ComputeDType dtype, const std::s
         torch::NoGradGuard no_grad;
         const torch::Device device = parse_device(device_name);
         WeightLoader loader(model, dtype, device);
-        loader.set_map_resident(true);   // as a runner that caches every layer loads
+        loader.set_source_mapping(WeightLoader::SourceMapping::resident);   // as a runner that caches every layer loads
         LoadTiming timing;
         const double cpu_start = cpu_seconds();
         const auto start = std::chrono::steady_clock::now();

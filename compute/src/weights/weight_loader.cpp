@@ -89,7 +89,7 @@ bool WeightLoader::maps(TensorRole role, const TensorInfo* info, torch::ScalarTy
     const auto* data = m_model.checkpoint.view(*info).data;
     if (reinterpret_cast<std::uintptr_t>(data) % c10::elementSize(target) != 0) return false;
     const bool expert = role == R::expert_gate || role == R::expert_up || role == R::expert_down;
-    if (m_map_resident) {
+    if (m_mapping == SourceMapping::resident) {
         // Roles load() rewrites: zero-centred norms (finish) and gpt-oss's interleaved fused
         // experts (to_v5_form).
         const FamilySpec& family = *m_model.description.family;
@@ -99,7 +99,7 @@ bool WeightLoader::maps(TensorRole role, const TensorInfo* info, torch::ScalarTy
     }
     // Streamed: per-expert layout only (fused tensors may need rearranging, and their pages
     // go with the layer, not the expert).
-    return m_map_experts && expert && m_model.layout == ExpertLayout::per_expert;
+    return m_mapping == SourceMapping::streamed && expert && m_model.layout == ExpertLayout::per_expert;
 }
 
 torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType target) const {
@@ -134,7 +134,7 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
         // read data in cache until it is widened.
         constexpr uint64_t kPiece = uint64_t{512} << 10;   // values: 1 MiB of bf16
         auto* values = out.data_ptr<float>();
-        if (m_map_experts) {
+        if (m_mapping == SourceMapping::streamed) {
             // Streamed schedules: widened straight out of the mapping, piece by piece (populated,
             // widened, dropped), instead of the kernel copying each piece out of the page cache
             // first: that copy was 22% of a CPU-bound streamed f32 trace (bench/README.md#load).
@@ -313,7 +313,7 @@ void WeightLoader::will_need(TensorRole role, int layer, int expert) const {
 
 void WeightLoader::release(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
-    if (m_map_resident) {   // resident tensors over the mapping keep their pages
+    if (m_mapping == SourceMapping::resident) {   // resident tensors over the mapping keep their pages
         const TensorInfo* info = m_model.checkpoint.find(name);
         if (maps(role, info, role_dtype(*m_model.description.family, role, m_dtype))) return;
     }

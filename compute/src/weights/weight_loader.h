@@ -45,33 +45,36 @@ public:
     // Hint that the mapped source pages (and the `_scale_inv`) can be dropped. load() and
     // load_fused_slice() call it themselves (plain dtypes are read with pread and never touch
     // the mapping; FP8 goes through it), except for experts used over the mapping
-    // (set_map_experts), whose pages are released with their layer.
+    // (SourceMapping::streamed), whose pages are released with their layer.
     void release(TensorRole role, int layer = -1, int expert = -1) const;
     // Background readahead of the source bytes (see TensorFileReader::will_need); any thread.
     void will_need(TensorRole role, int layer = -1, int expert = -1) const;
 
-    // Streamed schedules (--max-memory) on the CPU with no patch: routed experts stored in the
-    // compute dtype (per-expert layout) are not copied but used where they lie, as tensors over
-    // the checkpoint's read-only mapping, populated when loaded (Checkpoint::populate) and dropped
-    // from RSS by release() when their layer finishes. Why: copying 12 GB of BF16 out of the
-    // page cache with pread bound a streamed bf16 trace to 0.55 GB/s whatever the disk's speed
+    // Which loaded tensors are used where they lie, as tensors over the checkpoint's read-only
+    // mapping, instead of copied (only on the CPU with no patch: a patch writes into loaded
+    // experts). One value, set by the runner from its schedule's residency.
+    //
+    // streamed (--max-memory schedules): routed experts stored in the compute dtype
+    // (per-expert layout) are populated when loaded (Checkpoint::populate) and dropped from RSS
+    // by release() when their layer finishes. Why: copying 12 GB of BF16 out of the page cache
+    // with pread bound a streamed bf16 trace to 0.55 GB/s whatever the disk's speed
     // (bench/README.md#load). Only experts: the loader writes into other roles (zero-centred
-    // norms), a patch writes into loaded experts, and recycle() skips tensors it does not own.
-    // In the same schedules, BF16 tensors loaded for f32 compute on the CPU are widened straight
-    // out of the mapping, a piece at a time (populated, widened, released), instead of read with
-    // pread first: the kernel's copy was the largest CPU cost of a streamed f32 trace after the GEMMs.
-    void set_map_experts(bool on) { m_map_experts = on; }
-    // Resident schedules (every layer cached) on the CPU with no patch: every tensor stored in
-    // its compute dtype and used as stored (not a zero-centred norm, not a fused expert tensor
-    // the loader rearranges, not FP8, its bytes aligned to its element size) is a tensor over the
-    // checkpoint's read-only mapping, populated when loaded and kept: release() leaves its pages
-    // mapped. Why: BF16 compute of a BF16 checkpoint then loads no bytes at all, where the copy
-    // into fresh memory (page zeroing, then the copy) bound the load to 0.9-2.9 GB/s of source
-    // and was most of a 4,096-token bf16 run's fixed cost (bench/README.md#load). The pages are
-    // the page cache's: shared with other processes, and dropped and re-read under memory
-    // pressure instead of swapped. Nothing in the forward writes into a weight (a write would
-    // fault: the mapping is read-only); training and patched loads copy.
-    void set_map_resident(bool on) { m_map_resident = on; }
+    // norms), and recycle() skips tensors it does not own. In the same schedules, BF16 tensors
+    // loaded for f32 compute are widened straight out of the mapping, a piece at a time
+    // (populated, widened, released), instead of read with pread first: the kernel's copy was the
+    // largest CPU cost of a streamed f32 trace after the GEMMs.
+    //
+    // resident (every layer cached): every tensor stored in its compute dtype and used as
+    // stored (not a zero-centred norm, not a fused expert tensor the loader rearranges, not FP8,
+    // its bytes aligned to its element size) is populated when loaded and kept: release() leaves
+    // its pages mapped. Why: BF16 compute of a BF16 checkpoint then loads no bytes at all, where
+    // the copy into fresh memory (page zeroing, then the copy) bound the load to 0.9-2.9 GB/s of
+    // source and was most of a 4,096-token bf16 run's fixed cost (bench/README.md#load). The
+    // pages are the page cache's: shared with other processes, and dropped and re-read under
+    // memory pressure instead of swapped. Nothing in the forward writes into a weight (a write
+    // would fault: the mapping is read-only); training and patched loads copy.
+    enum class SourceMapping { none, streamed, resident };
+    void set_source_mapping(SourceMapping mapping) { m_mapping = mapping; }
 
     // Streaming: tensors of a finished layer, reused as destinations of later loads of the same
     // shape, dtype and device. Fresh memory costs the kernel a page zeroing per byte (26% of the
@@ -110,7 +113,7 @@ private:
     torch::Tensor to_v5_form(TensorRole role, torch::Tensor t, bool from_mxfp4, bool slice) const;
     torch::Tensor finish(TensorRole role, torch::Tensor t) const;   // zero-centred norms
     // Whether `info` (role `role`, loaded as `target`) is used over the mapping (see
-    // set_map_experts and set_map_resident).
+    // SourceMapping).
     bool maps(TensorRole role, const TensorInfo* info, torch::ScalarType target) const;
     // Bytes [begin, begin + numel(shape) * source element size) of a non-FP8 tensor, read from
     // the file and converted to `options` (dtype, device) in bounded chunks.
@@ -125,8 +128,7 @@ private:
 
     TensorFileReader m_reader;
     const ModelPatch* m_patch = nullptr;
-    bool m_map_experts = false;
-    bool m_map_resident = false;
+    SourceMapping m_mapping = SourceMapping::none;
     mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
     mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
     mutable torch::Tensor m_staging;            // read()'s conversion buffer, kept between loads (m_pool_mutex)
