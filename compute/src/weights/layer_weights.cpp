@@ -187,7 +187,7 @@ std::vector<torch::Tensor> take_tensors(LayerWeights&& weights) {
     return tensors;
 }
 
-void warm_layer_sources(const WeightLoader& loader, int layer) {
+void warm_layer_sources(const WeightLoader& loader, int layer, bool experts_loaded_ahead) {
     const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
     for (Role role : roles.common) loader.will_need(role, layer);
     if (roles.expert_count == 0) return;
@@ -195,8 +195,11 @@ void warm_layer_sources(const WeightLoader& loader, int layer) {
         for (Role role : roles.experts) loader.will_need(role, layer, -1);
         return;
     }
-    for (int e = 0; e < roles.expert_count; ++e)   // the order load_all_experts reads them in
-        for (Role role : roles.experts) loader.will_need(role, layer, e);
+    // The order load_all_experts reads them in, and the MoE block's (ascending, experts with
+    // tokens: expert 0 is the first unless it received none).
+    for (int e = 0; e < roles.expert_count; ++e)
+        for (Role role : roles.experts)
+            if (e == 0 || !experts_loaded_ahead || !loader.reads_uncached_directly(role, layer, e)) loader.will_need(role, layer, e);
 }
 
 ExpertWeights ResidentExperts::acquire(int expert) {

@@ -44,8 +44,13 @@ void release_layer_sources(const WeightLoader& loader, int layer);
 std::vector<torch::Tensor> take_tensors(LayerWeights&& weights);
 // Starts reading every tensor of the layer into the page cache (not into this process), so
 // that loading it later overlaps the disk with the current layer's compute even when the
-// memory bound leaves no room to prefetch converted weights.
-void warm_layer_sources(const WeightLoader& loader, int layer);
+// memory bound leaves no room to prefetch converted weights. When `experts_loaded_ahead` (each
+// streamed expert loads on a worker while the one before computes: StreamedExperts), experts
+// after the first that the loader reads directly (WeightLoader::reads_uncached_directly) are
+// left out: their load already overlaps compute, and reading them past the page cache saves
+// the kernel's page cache work (bench/README.md#load). The first stays in: nothing computes
+// while it loads.
+void warm_layer_sources(const WeightLoader& loader, int layer, bool experts_loaded_ahead);
 
 class ExpertSource {
 public:

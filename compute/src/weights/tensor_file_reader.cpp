@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "switchyard/core/errors.h"
 
@@ -25,24 +27,64 @@ uint64_t data_section_offset(int fd, const std::string& path) {
     return 8 + header;
 }
 
+// O_DIRECT's alignment of file offsets, lengths and memory: the logical block size, at most
+// 4 KiB on the devices we meet (statx's STATX_DIOALIGN would say, but needs Linux 6.1 headers).
+constexpr uint64_t kDirectAlign = 4096;
+
+ssize_t pread_full(int fd, char* dst, uint64_t length, uint64_t offset) {
+    uint64_t done = 0;
+    while (done < length) {
+        const ssize_t got = ::pread(fd, dst + done, length - done, static_cast<off_t>(offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return -1;
+        if (got == 0) break;   // end of file
+        done += static_cast<uint64_t>(got);
+    }
+    return static_cast<ssize_t>(done);
+}
+
 }  // namespace
 
+struct TensorFileReader::AlignedBuffer {
+    char* data;
+    AlignedBuffer() : data(static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectPiece + 2 * kDirectAlign))) {
+        if (!data) throw std::bad_alloc();
+    }
+    ~AlignedBuffer() { std::free(data); }
+    AlignedBuffer(const AlignedBuffer&) = delete;
+    AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+};
+
 TensorFileReader::TensorFileReader(const Checkpoint& checkpoint) : m_checkpoint(checkpoint) {
+    auto close_all = [this] {
+        for (int fd : m_fds) ::close(fd);
+        for (int fd : m_direct_fds)
+            if (fd >= 0) ::close(fd);
+    };
     for (const std::string& name : checkpoint.files()) {
         const std::string path = (checkpoint.dir() / name).string();
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             const int err = errno;
-            for (int open_fd : m_fds) ::close(open_fd);
+            close_all();
             throw IoError(path + ": cannot open: " + std::strerror(err));
         }
         m_fds.push_back(fd);
-        m_data_offsets.push_back(data_section_offset(fd, path));
+        // -1 where the file system refuses O_DIRECT (tmpfs: EINVAL); read_direct then declines.
+        m_direct_fds.push_back(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
+        try {
+            m_data_offsets.push_back(data_section_offset(fd, path));
+        } catch (...) {
+            close_all();
+            throw;
+        }
     }
 }
 
 TensorFileReader::~TensorFileReader() {
     for (int fd : m_fds) ::close(fd);
+    for (int fd : m_direct_fds)
+        if (fd >= 0) ::close(fd);
 }
 
 void TensorFileReader::read(const TensorInfo& tensor, uint64_t begin, uint64_t length, void* out) const {
@@ -61,6 +103,56 @@ void TensorFileReader::read(const TensorInfo& tensor, uint64_t begin, uint64_t l
         }
         dst += got, offset += static_cast<uint64_t>(got), length -= static_cast<uint64_t>(got);
     }
+}
+
+bool TensorFileReader::reads_direct(const TensorInfo& tensor) const { return m_direct_fds.at(tensor.file_index) >= 0; }
+
+std::unique_ptr<TensorFileReader::AlignedBuffer> TensorFileReader::take_direct_buffer() const {
+    {
+        std::lock_guard<std::mutex> lock(m_buffers_mutex);
+        if (!m_direct_buffers.empty()) {
+            std::unique_ptr<AlignedBuffer> buffer = std::move(m_direct_buffers.back());
+            m_direct_buffers.pop_back();
+            return buffer;
+        }
+    }
+    return std::make_unique<AlignedBuffer>();
+}
+
+void TensorFileReader::give_direct_buffer(std::unique_ptr<AlignedBuffer> buffer) const {
+    std::lock_guard<std::mutex> lock(m_buffers_mutex);
+    m_direct_buffers.push_back(std::move(buffer));
+}
+
+bool TensorFileReader::read_direct(const TensorInfo& tensor, uint64_t begin, uint64_t length, uint64_t unit,
+                                   const std::function<void(const char*, uint64_t, uint64_t)>& consume) const {
+    SY_CHECK(begin + length <= tensor.nbytes(), CheckpointError,
+             tensor.name + ": read of bytes [" + std::to_string(begin) + ", " + std::to_string(begin + length) +
+                 ") past its " + std::to_string(tensor.nbytes()) + " bytes");
+    const int fd = m_direct_fds.at(tensor.file_index);
+    const uint64_t first = m_data_offsets[tensor.file_index] + tensor.data_begin + begin, end = first + length;
+    if (fd < 0 || unit == 0 || kDirectAlign % unit != 0 || first % unit != 0 || length % unit != 0) return false;
+    std::unique_ptr<AlignedBuffer> buffer = take_direct_buffer();
+    // Pieces start at block boundaries in the file (all but the first) so none is read twice;
+    // a piece's bytes before `first` or past `end` are read and skipped.
+    for (uint64_t at = first - first % kDirectAlign; at < end; at += kDirectPiece) {
+        const uint64_t piece_end = std::min(at + kDirectPiece, end);
+        const uint64_t aligned_length = (piece_end - at + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+        const ssize_t got = pread_full(fd, buffer->data, aligned_length, at);
+        if (got < 0 && errno == EINVAL && at <= first) {   // refused before anything was consumed
+            give_direct_buffer(std::move(buffer));
+            return false;
+        }
+        if (got < 0 || static_cast<uint64_t>(got) < piece_end - at) {
+            const std::string why = got < 0 ? std::strerror(errno) : "file ends early (changed since it was opened?)";
+            give_direct_buffer(std::move(buffer));
+            throw IoError(m_checkpoint.files()[tensor.file_index] + ": tensor " + tensor.name + ": cannot read: " + why);
+        }
+        const uint64_t from = std::max(at, first);
+        consume(buffer->data + (from - at), from - first, piece_end - from);
+    }
+    give_direct_buffer(std::move(buffer));
+    return true;
 }
 
 void TensorFileReader::will_need(const TensorInfo& tensor) const {

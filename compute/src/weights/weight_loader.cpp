@@ -102,6 +102,16 @@ bool WeightLoader::maps(TensorRole role, const TensorInfo* info, torch::ScalarTy
     return m_mapping == SourceMapping::streamed && expert && m_model.layout == ExpertLayout::per_expert;
 }
 
+bool WeightLoader::reads_direct(const TensorInfo& info, torch::ScalarType target) const {
+    return m_mapping == SourceMapping::streamed && m_device.is_cpu() && target == torch::kFloat32 &&
+           info.dtype == DType::bf16 && m_reader.reads_direct(info);
+}
+
+bool WeightLoader::reads_uncached_directly(TensorRole role, int layer, int expert) const {
+    const TensorInfo* info = m_model.checkpoint.find(name_of(role, layer, expert));
+    return info && reads_direct(*info, role_dtype(*m_model.description.family, role, m_dtype));
+}
+
 torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType target) const {
     const TensorInfo& info = m_model.checkpoint.at(name);
     const auto options = torch::TensorOptions().dtype(target).device(m_device);
@@ -134,11 +144,20 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
         // read data in cache until it is widened.
         constexpr uint64_t kPiece = uint64_t{512} << 10;   // values: 1 MiB of bf16
         auto* values = out.data_ptr<float>();
+        // Half the pages cached (read ahead, or a warm re-run): a direct read would fetch from
+        // disk what memory already holds.
+        if (reads_direct(info, torch::kFloat32) && m_model.checkpoint.cached_fraction(info, begin, numel * source_size) < 0.5 &&
+            m_reader.read_direct(info, begin, numel * source_size, source_size,
+                                 [values](const char* data, uint64_t offset, uint64_t bytes) {
+                                     bf16_to_f32(reinterpret_cast<const uint16_t*>(data), values + offset / 2, bytes / 2);
+                                 }))
+            return out;
         if (m_mapping == SourceMapping::streamed) {
-            // Streamed schedules: widened straight out of the mapping, piece by piece (populated,
-            // widened, dropped), instead of the kernel copying each piece out of the page cache
-            // first: that copy was 22% of a CPU-bound streamed f32 trace (bench/README.md#load).
-            // RSS holds one piece of source pages per load thread, not the tensor's.
+            // Streamed schedules where direct reads are refused or the bytes are cached: widened
+            // straight out of the mapping, piece by piece (populated, widened, dropped), instead
+            // of the kernel copying each piece out of the page cache first: that copy was 22% of
+            // a CPU-bound streamed f32 trace (bench/README.md#load). RSS holds one piece of
+            // source pages per load thread, not the tensor's.
             const auto* source_values =
                 reinterpret_cast<const uint16_t*>(m_model.checkpoint.view(info).data + begin);
             for (uint64_t done = 0; done < numel; done += kPiece) {

@@ -49,6 +49,10 @@ public:
     void release(TensorRole role, int layer = -1, int expert = -1) const;
     // Background readahead of the source bytes (see TensorFileReader::will_need); any thread.
     void will_need(TensorRole role, int layer = -1, int expert = -1) const;
+    // Whether load() reads this tensor past the page cache when its pages are not cached
+    // (SourceMapping::streamed, BF16 stored, f32 compute; see set_source_mapping). Read-ahead
+    // of such a tensor makes load() take it from the page cache instead, at the kernel's cost.
+    bool reads_uncached_directly(TensorRole role, int layer = -1, int expert = -1) const;
 
     // Which loaded tensors are used where they lie, as tensors over the checkpoint's read-only
     // mapping, instead of copied (only on the CPU with no patch: a patch writes into loaded
@@ -60,9 +64,12 @@ public:
     // with pread bound a streamed bf16 trace to 0.55 GB/s whatever the disk's speed
     // (bench/README.md#load). Only experts: the loader writes into other roles (zero-centred
     // norms), and recycle() skips tensors it does not own. In the same schedules, BF16 tensors
-    // loaded for f32 compute are widened straight out of the mapping, a piece at a time
-    // (populated, widened, released), instead of read with pread first: the kernel's copy was the
-    // largest CPU cost of a streamed f32 trace after the GEMMs.
+    // loaded for f32 compute are read past the page cache (TensorFileReader::read_direct) and
+    // widened a piece at a time, unless most of a tensor's pages are cached already (read ahead
+    // by the schedule, warm_layer_sources, or a warm re-run): a streamed f32 trace is CPU-bound,
+    // and the kernel's page cache work for a buffered read of 12 GB was 6 s of its CPU time
+    // (bench/README.md#load). Cached tensors, and all of them where direct reads are refused
+    // (tmpfs), are widened straight out of the mapping (populated, widened, released).
     //
     // resident (every layer cached): every tensor stored in its compute dtype and used as
     // stored (not a zero-centred norm, not a fused expert tensor the loader rearranges, not FP8,
@@ -115,6 +122,9 @@ private:
     // Whether `info` (role `role`, loaded as `target`) is used over the mapping (see
     // SourceMapping).
     bool maps(TensorRole role, const TensorInfo* info, torch::ScalarType target) const;
+    // Whether `info`, loaded as `target`, is read past the page cache where its pages are not
+    // cached (see SourceMapping::streamed).
+    bool reads_direct(const TensorInfo& info, torch::ScalarType target) const;
     // Bytes [begin, begin + numel(shape) * source element size) of a non-FP8 tensor, read from
     // the file and converted to `options` (dtype, device) in bounded chunks.
     torch::Tensor read(const TensorInfo& info, uint64_t begin, torch::IntArrayRef shape,

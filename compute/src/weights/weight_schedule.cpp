@@ -52,7 +52,7 @@ WeightSchedule::WeightSchedule(const WeightLoader& loader, const MemoryPlan& pla
     // serves them faster from read-ahead issued now (own thread: posix_fadvise may block).
     m_warm = std::async(std::launch::async, [this] {
         for (TensorRole role : resident_tensor_roles(m_loader.model().description)) m_loader.will_need(role);
-        warm_layer_sources(m_loader, 0);
+        warm_layer_sources(m_loader, 0, experts_loaded_ahead(0));
     });
     m_warmed_layer = 0;
 }
@@ -91,8 +91,8 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
         if (m_warm.valid()) m_warm.wait();
         // Own thread: posix_fadvise may block while the device queue is full.
         m_warm = std::async(std::launch::async, [this, layer, next_layer, warm_this] {
-            if (warm_this) warm_layer_sources(m_loader, layer);
-            if (next_layer >= 0) warm_layer_sources(m_loader, next_layer);
+            if (warm_this) warm_layer_sources(m_loader, layer, experts_loaded_ahead(layer));
+            if (next_layer >= 0) warm_layer_sources(m_loader, next_layer, experts_loaded_ahead(next_layer));
         });
         m_warmed_layer = next_layer;
     }

@@ -198,4 +198,10 @@ void Checkpoint::populate(const TensorInfo& tensor, uint64_t begin, uint64_t len
     map.populate_pages(offset, bytes);
 }
 
+double Checkpoint::cached_fraction(const TensorInfo& tensor, uint64_t begin, uint64_t length) const {
+    const FileMapping& map = m_impl->mapping(tensor.file_index);
+    const auto [offset, bytes] = tensor_range(m_impl->headers[tensor.file_index].data_offset, tensor, begin, length);
+    return map.cached_fraction(offset, bytes);
+}
+
 }  // namespace sy

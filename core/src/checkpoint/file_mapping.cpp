@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "switchyard/core/errors.h"
 
@@ -72,6 +74,17 @@ void FileMapping::populate_pages(std::size_t offset, std::size_t length) const {
     constexpr int MADV_POPULATE_READ = 22;   // linux/mman.h, 5.14; older glibc headers lack it
 #endif
     advise_pages(m_impl->base, m_impl->size, offset, length, MADV_POPULATE_READ);
+}
+
+double FileMapping::cached_fraction(std::size_t offset, std::size_t length) const {
+    if (!m_impl->base || offset >= m_impl->size || length == 0) return 0.0;
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t begin = (offset / page) * page, end = std::min(offset + length, m_impl->size);
+    std::vector<unsigned char> present((end - begin + page - 1) / page);
+    if (mincore(static_cast<char*>(m_impl->base) + begin, end - begin, present.data()) != 0) return 0.0;
+    std::size_t cached = 0;
+    for (unsigned char p : present) cached += p & 1;
+    return static_cast<double>(cached) / static_cast<double>(present.size());
 }
 
 }  // namespace sy

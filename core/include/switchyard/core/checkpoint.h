@@ -47,6 +47,8 @@ public:
     // Maps a tensor's pages now, reading what the page cache lacks (FileMapping::populate_pages);
     // `begin`, `length` as for release().
     void populate(const TensorInfo& tensor, uint64_t begin = 0, uint64_t length = UINT64_MAX) const;
+    // Fraction of those bytes' pages in the page cache (FileMapping::cached_fraction).
+    double cached_fraction(const TensorInfo& tensor, uint64_t begin = 0, uint64_t length = UINT64_MAX) const;
 
     struct Impl;  // implementation detail (checkpoint.cpp)
 

@@ -23,6 +23,11 @@ public:
     // (MADV_POPULATE_READ, Linux 5.14): one call instead of a page fault per 4 KiB when they are
     // first read. Advice only: on older kernels the pages fault in on use.
     void populate_pages(std::size_t offset, std::size_t length) const;
+    // Fraction (0..1) of the pages holding these bytes that are in the page cache (mincore).
+    // Since Linux 5.2 that is only what the kernel tells a process that owns the file or may
+    // write it; for others, the pages this process has mapped, so the answer can be low but
+    // never high. 0 for an empty range or a failed call.
+    double cached_fraction(std::size_t offset, std::size_t length) const;
 
 private:
     struct Impl;
