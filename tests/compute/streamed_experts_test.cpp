@@ -11,7 +11,9 @@
 
 #include "runner_fixtures.h"
 #include "switchyard/compute/model_patch.h"
+#include "switchyard/core/tensor_names.h"
 #include "weights/layer_weights.h"
+#include "weights/tensor_file_reader.h"
 #include "weights/weight_schedule.h"
 
 namespace sy::test {
@@ -129,7 +131,7 @@ TEST(StreamedExperts, APatchedExpertLoadedAheadIsThePatchs) {
 // two experts besides the resident ones.
 TEST(StreamedExperts, ScheduleLoadsAheadOnlyWhenTwoExpertsFit) {
     const Model model = open_model(fixture_model_dir("tiny-qwen3-moe"));
-    const WeightLoader loader(model, ComputeDType::f32, torch::kCPU);
+    WeightLoader loader(model, ComputeDType::f32, torch::kCPU);
     const MemoryPlan plan = plan_memory(model, ComputeDType::f32);
     const uint64_t expert = plan.largest_expert_bytes.at(0);   // every layer alike in this fixture
     const WeightSchedule tight(loader, plan, plan.min_max_memory_bytes);
@@ -141,6 +143,26 @@ TEST(StreamedExperts, ScheduleLoadsAheadOnlyWhenTwoExpertsFit) {
         EXPECT_TRUE(two.experts_loaded_ahead(l)) << l;
         EXPECT_FALSE(just_under.experts_loaded_ahead(l)) << l;
     }
+}
+
+// The schedule sets the loader's source mapping from its residency before its read-ahead
+// starts: resident without a bound; streamed under one, where f32 loads of the BF16 experts
+// it does not read ahead are read directly (where the file system allows O_DIRECT).
+TEST(StreamedExperts, ScheduleSetsTheLoadersSourceMapping) {
+    const Model model = open_model(fixture_model_dir("tiny-qwen3-moe"));
+    const MemoryPlan plan = plan_memory(model, ComputeDType::f32);
+    const int last = model.description.num_layers - 1;   // layer 0 is read ahead at construction
+    const bool direct = TensorFileReader(model.checkpoint)
+                            .reads_direct(model.checkpoint.at(tensor_name(*model.description.family, TensorRole::expert_gate, last, 1, model.layout)));
+    WeightLoader loader(model, ComputeDType::f32, torch::kCPU);
+    {
+        const WeightSchedule resident(loader, plan, 0);
+        EXPECT_EQ(resident.residency(), Residency::cache_all);
+        EXPECT_FALSE(loader.reads_uncached_directly(TensorRole::expert_gate, last, 1));
+    }
+    const WeightSchedule streamed(loader, plan, plan.min_max_memory_bytes);
+    EXPECT_NE(streamed.residency(), Residency::cache_all);
+    EXPECT_EQ(loader.reads_uncached_directly(TensorRole::expert_gate, last, 1), direct);
 }
 
 }  // namespace

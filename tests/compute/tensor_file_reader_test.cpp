@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -118,8 +119,8 @@ double cached_when(const Model& model, TensorRole role, int layer, int expert, W
 
 // A streamed schedule's f32 loads of BF16 tensors read uncached files directly: the same values
 // as a copying load, without putting the pages in the page cache; once cached (read ahead), they
-// are widened from the mapping instead (same values). A layer whose experts load ahead reads
-// ahead its first expert only; one whose experts load synchronously reads ahead all of them.
+// are widened from the mapping instead (same values), as are tensors announced for read-ahead.
+// A layer whose experts load ahead reads ahead its first expert only.
 TEST(TensorFileReader, StreamedF32LoadsOfUncachedBf16ReadPastThePageCache) {
     TempDir tmp;
     for (const auto& entry : std::filesystem::directory_iterator(fixture_model_dir("tiny-qwen3-moe")))
@@ -147,13 +148,31 @@ TEST(TensorFileReader, StreamedF32LoadsOfUncachedBf16ReadPastThePageCache) {
     EXPECT_GT(cached_when(model, TensorRole::expert_gate, 1, 2, cached), 0.99);
     EXPECT_TRUE(torch::equal(streamed.load(TensorRole::expert_gate, 1, 2), gate));   // now from the mapping
 
+    // A tensor announced for read-ahead is read through the page cache even before the
+    // read-ahead reaches it (a direct read would fetch it twice).
+    EXPECT_TRUE(streamed.reads_uncached_directly(TensorRole::expert_up, 1, 3));
+    streamed.expect_read_ahead({{TensorRole::expert_up, 1, 3}});
+    EXPECT_FALSE(streamed.reads_uncached_directly(TensorRole::expert_up, 1, 3));
+    const torch::Tensor up = streamed.load(TensorRole::expert_up, 1, 3);
+    EXPECT_GT(cached_when(model, TensorRole::expert_up, 1, 3, cached), 0.99);
+    EXPECT_TRUE(torch::equal(up, copying.load(TensorRole::expert_up, 1, 3)));
+
+    // A layer whose experts load one ahead reads ahead its common tensors and first expert
+    // only; one whose experts load synchronously, every tensor; so does a bf16 run (mapped
+    // experts are populated, not read).
     ASSERT_EQ(model.description.moe_layers.front(), 0);
-    const int last = static_cast<int>(model.description.num_experts.front()) - 1;
-    warm_layer_sources(streamed, 0, /*experts_loaded_ahead=*/true);
-    EXPECT_GT(cached_when(model, TensorRole::expert_down, 0, 0, cached), 0.99);
-    EXPECT_GT(cached_when(model, TensorRole::attn_q, 0, -1, cached), 0.99);
-    ::usleep(100 * 1000);   // read-ahead, had it been issued, runs in the background
-    EXPECT_LT(cached_when(model, TensorRole::expert_down, 0, last, uncached), 0.5);
-    warm_layer_sources(streamed, 0, /*experts_loaded_ahead=*/false);
-    EXPECT_GT(cached_when(model, TensorRole::expert_down, 0, last, cached), 0.99);
+    const int experts = static_cast<int>(model.description.num_experts.front());
+    const auto count = [](const std::vector<WeightLoader::Source>& sources, int expert) {
+        return std::count_if(sources.begin(), sources.end(), [&](const WeightLoader::Source& s) { return s.expert == expert; });
+    };
+    const auto ahead = layer_sources_to_read_ahead(streamed, 0, /*experts_loaded_ahead=*/true);
+    const auto all = layer_sources_to_read_ahead(streamed, 0, /*experts_loaded_ahead=*/false);
+    EXPECT_EQ(count(ahead, 0), 3);
+    EXPECT_EQ(count(ahead, -1), count(all, -1));
+    EXPECT_GT(count(ahead, -1), 0);
+    for (int e = 1; e < experts; ++e) {
+        EXPECT_EQ(count(ahead, e), 0) << "expert " << e;
+        EXPECT_EQ(count(all, e), 3) << "expert " << e;
+    }
+    EXPECT_EQ(layer_sources_to_read_ahead(bf16, 0, true).size(), all.size());
 }

@@ -160,10 +160,6 @@ ModelRunner::Impl::Impl(const Model& m, const RunnerOptions& o)
     exchange = make_exchange(m, o, loader, dtype);   // before any weight is loaded
     masks = expert_mask_tensors(m.description, o.masked_experts, device);
     loader.set_patch(o.patch.get());
-    // Weights used where they lie in the checkpoint's mapping when they need no conversion
-    // (see WeightLoader): streamed experts, or every such tensor of a resident model.
-    loader.set_source_mapping(schedule.residency() == Residency::cache_all ? WeightLoader::SourceMapping::resident
-                                                                           : WeightLoader::SourceMapping::streamed);
     rope_frequencies(m.description);   // unsupported rope types fail here, not mid-run
     if (m.description.num_layers > 0) schedule.prefetch(0);   // overlaps the embeddings below
     embedding = loader.load(TensorRole::token_embedding);

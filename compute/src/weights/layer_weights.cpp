@@ -187,19 +187,21 @@ std::vector<torch::Tensor> take_tensors(LayerWeights&& weights) {
     return tensors;
 }
 
-void warm_layer_sources(const WeightLoader& loader, int layer, bool experts_loaded_ahead) {
+std::vector<WeightLoader::Source> layer_sources_to_read_ahead(const WeightLoader& loader, int layer, bool experts_loaded_ahead) {
     const LayerTensorRoles roles = layer_tensor_roles(loader.model().description, loader.model().layout, layer);
-    for (Role role : roles.common) loader.will_need(role, layer);
-    if (roles.expert_count == 0) return;
+    std::vector<WeightLoader::Source> sources;
+    for (Role role : roles.common) sources.push_back({role, layer, -1});
+    if (roles.expert_count == 0) return sources;
     if (loader.model().layout == ExpertLayout::fused) {
-        for (Role role : roles.experts) loader.will_need(role, layer, -1);
-        return;
+        for (Role role : roles.experts) sources.push_back({role, layer, -1});
+        return sources;
     }
     // The order load_all_experts reads them in, and the MoE block's (ascending, experts with
     // tokens: expert 0 is the first unless it received none).
     for (int e = 0; e < roles.expert_count; ++e)
         for (Role role : roles.experts)
-            if (e == 0 || !experts_loaded_ahead || !loader.reads_uncached_directly(role, layer, e)) loader.will_need(role, layer, e);
+            if (e == 0 || !experts_loaded_ahead || !loader.reads_uncached_directly(role, layer, e)) sources.push_back({role, layer, e});
+    return sources;
 }
 
 ExpertWeights ResidentExperts::acquire(int expert) {

@@ -42,15 +42,15 @@ std::shared_ptr<LayerWeights> load_layer_weights(const WeightLoader& loader, int
 void release_layer_sources(const WeightLoader& loader, int layer);
 // Moves every tensor out of `weights` (views first), for WeightLoader::recycle.
 std::vector<torch::Tensor> take_tensors(LayerWeights&& weights);
-// Starts reading every tensor of the layer into the page cache (not into this process), so
-// that loading it later overlaps the disk with the current layer's compute even when the
-// memory bound leaves no room to prefetch converted weights. When `experts_loaded_ahead` (each
-// streamed expert loads on a worker while the one before computes: StreamedExperts), experts
-// after the first that the loader reads directly (WeightLoader::reads_uncached_directly) are
-// left out: their load already overlaps compute, and reading them past the page cache saves
-// the kernel's page cache work (bench/README.md#load). The first stays in: nothing computes
-// while it loads.
-void warm_layer_sources(const WeightLoader& loader, int layer, bool experts_loaded_ahead);
+// The tensors of the layer to read into the page cache ahead of its load (WeightLoader::will_need,
+// not into this process), so that loading it later overlaps the disk with the current layer's
+// compute even when the memory bound leaves no room to prefetch converted weights: all of them,
+// in load order, except, when `experts_loaded_ahead` (each streamed expert loads on a worker
+// while the one before computes: StreamedExperts), the experts after the first that the loader
+// would read directly (WeightLoader::reads_uncached_directly): their load already overlaps
+// compute, and reading them past the page cache saves the kernel's page cache work
+// (bench/README.md#load). The first stays in: nothing computes while it loads.
+std::vector<WeightLoader::Source> layer_sources_to_read_ahead(const WeightLoader& loader, int layer, bool experts_loaded_ahead);
 
 class ExpertSource {
 public:

@@ -103,8 +103,17 @@ bool WeightLoader::maps(TensorRole role, const TensorInfo* info, torch::ScalarTy
 }
 
 bool WeightLoader::reads_direct(const TensorInfo& info, torch::ScalarType target) const {
-    return m_mapping == SourceMapping::streamed && m_device.is_cpu() && target == torch::kFloat32 &&
-           info.dtype == DType::bf16 && m_reader.reads_direct(info);
+    if (m_mapping != SourceMapping::streamed || !m_device.is_cpu() || target != torch::kFloat32 ||
+        info.dtype != DType::bf16 || !m_reader.reads_direct(info))
+        return false;
+    std::lock_guard<std::mutex> lock(m_read_ahead_mutex);
+    return m_read_ahead.count(&info) == 0;
+}
+
+void WeightLoader::expect_read_ahead(const std::vector<Source>& sources) const {
+    std::lock_guard<std::mutex> lock(m_read_ahead_mutex);
+    for (const Source& s : sources)
+        if (const TensorInfo* info = m_model.checkpoint.find(name_of(s.role, s.layer, s.expert))) m_read_ahead.insert(info);
 }
 
 bool WeightLoader::reads_uncached_directly(TensorRole role, int layer, int expert) const {
@@ -144,8 +153,8 @@ torch::Tensor WeightLoader::read(const TensorInfo& info, uint64_t begin, torch::
         // read data in cache until it is widened.
         constexpr uint64_t kPiece = uint64_t{512} << 10;   // values: 1 MiB of bf16
         auto* values = out.data_ptr<float>();
-        // Half the pages cached (read ahead, or a warm re-run): a direct read would fetch from
-        // disk what memory already holds.
+        // Half the pages cached (a warm re-run): a direct read would fetch from disk what memory
+        // already holds.
         if (reads_direct(info, torch::kFloat32) && m_model.checkpoint.cached_fraction(info, begin, numel * source_size) < 0.5 &&
             m_reader.read_direct(info, begin, numel * source_size, source_size,
                                  [values](const char* data, uint64_t offset, uint64_t bytes) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <unordered_set>
 #include <vector>
 
 #include "switchyard/compute/model_runner.h"
@@ -50,9 +51,20 @@ public:
     // Background readahead of the source bytes (see TensorFileReader::will_need); any thread.
     void will_need(TensorRole role, int layer = -1, int expert = -1) const;
     // Whether load() reads this tensor past the page cache when its pages are not cached
-    // (SourceMapping::streamed, BF16 stored, f32 compute; see set_source_mapping). Read-ahead
-    // of such a tensor makes load() take it from the page cache instead, at the kernel's cost.
+    // (SourceMapping::streamed, BF16 stored, f32 compute; see set_source_mapping) and it was
+    // not announced for read-ahead.
     bool reads_uncached_directly(TensorRole role, int layer = -1, int expert = -1) const;
+    // A tensor by role (layer, expert: -1 where the role has none).
+    struct Source {
+        TensorRole role;
+        int layer = -1;
+        int expert = -1;
+    };
+    // Announces tensors the caller will read ahead (will_need) before loading them: load()
+    // then reads them through the page cache, where the read-ahead puts them, never directly,
+    // even before the read-ahead has reached them (a direct read would fetch the bytes twice).
+    // Call before starting the read-ahead and before any of them can load. Any thread.
+    void expect_read_ahead(const std::vector<Source>& sources) const;
 
     // Which loaded tensors are used where they lie, as tensors over the checkpoint's read-only
     // mapping, instead of copied (only on the CPU with no patch: a patch writes into loaded
@@ -65,10 +77,10 @@ public:
     // (bench/README.md#load). Only experts: the loader writes into other roles (zero-centred
     // norms), and recycle() skips tensors it does not own. In the same schedules, BF16 tensors
     // loaded for f32 compute are read past the page cache (TensorFileReader::read_direct) and
-    // widened a piece at a time, unless most of a tensor's pages are cached already (read ahead
-    // by the schedule, warm_layer_sources, or a warm re-run): a streamed f32 trace is CPU-bound,
+    // widened a piece at a time, unless the schedule reads the tensor ahead (expect_read_ahead)
+    // or most of its pages are cached already (a warm re-run): a streamed f32 trace is CPU-bound,
     // and the kernel's page cache work for a buffered read of 12 GB was 6 s of its CPU time
-    // (bench/README.md#load). Cached tensors, and all of them where direct reads are refused
+    // (bench/README.md#load). The others, and all of them where direct reads are refused
     // (tmpfs), are widened straight out of the mapping (populated, widened, released).
     //
     // resident (every layer cached): every tensor stored in its compute dtype and used as
@@ -123,7 +135,7 @@ private:
     // SourceMapping).
     bool maps(TensorRole role, const TensorInfo* info, torch::ScalarType target) const;
     // Whether `info`, loaded as `target`, is read past the page cache where its pages are not
-    // cached (see SourceMapping::streamed).
+    // cached and it was not announced for read-ahead (see SourceMapping::streamed).
     bool reads_direct(const TensorInfo& info, torch::ScalarType target) const;
     // Bytes [begin, begin + numel(shape) * source element size) of a non-FP8 tensor, read from
     // the file and converted to `options` (dtype, device) in bounded chunks.
@@ -142,6 +154,8 @@ private:
     mutable std::mutex m_pool_mutex;            // guards m_pool (prefetch thread vs compute thread)
     mutable std::vector<torch::Tensor> m_pool;  // whole, unshared tensors of finished layers
     mutable torch::Tensor m_staging;            // read()'s conversion buffer, kept between loads (m_pool_mutex)
+    mutable std::mutex m_read_ahead_mutex;
+    mutable std::unordered_set<const TensorInfo*> m_read_ahead;   // see expect_read_ahead
 };
 
 }  // namespace sy

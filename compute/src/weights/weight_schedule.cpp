@@ -27,11 +27,12 @@ uint64_t largest_adjacent_pair(const MemoryPlan& plan) {
 
 }  // namespace
 
-WeightSchedule::WeightSchedule(const WeightLoader& loader, const MemoryPlan& plan, uint64_t max_memory_bytes)
+WeightSchedule::WeightSchedule(WeightLoader& loader, const MemoryPlan& plan, uint64_t max_memory_bytes)
     : m_loader(loader),
       m_stream_experts(plan.layer_bytes.size(), false),
       m_load_experts_ahead(plan.layer_bytes.size(), false),
       m_cache(plan.layer_bytes.size()) {
+    loader.set_source_mapping(WeightLoader::SourceMapping::resident);
     if (max_memory_bytes == 0 || max_memory_bytes >= plan.total_weight_bytes) return;
     if (max_memory_bytes < plan.min_max_memory_bytes)
         throw OutOfMemory("--max-memory " + std::to_string(max_memory_bytes) + " bytes is below the smallest workable bound of " +
@@ -47,13 +48,14 @@ WeightSchedule::WeightSchedule(const WeightLoader& loader, const MemoryPlan& pla
     }
     const bool pairs_fit = plan.resident_bytes + largest_adjacent_pair(plan) <= max_memory_bytes;
     m_residency = !any_streamed && pairs_fit ? Residency::stream_layers_prefetch : Residency::stream_layers;
+    loader.set_source_mapping(WeightLoader::SourceMapping::streamed);
     if (m_residency != Residency::stream_layers || plan.layer_bytes.empty()) return;
     // The runner reads the resident weights, then layer 0, with synchronous reads; the disk
-    // serves them faster from read-ahead issued now (own thread: posix_fadvise may block).
-    m_warm = std::async(std::launch::async, [this] {
-        for (TensorRole role : resident_tensor_roles(m_loader.model().description)) m_loader.will_need(role);
-        warm_layer_sources(m_loader, 0, experts_loaded_ahead(0));
-    });
+    // serves them faster from read-ahead issued now.
+    std::vector<WeightLoader::Source> sources;
+    for (TensorRole role : resident_tensor_roles(m_loader.model().description)) sources.push_back({role, -1, -1});
+    for (const WeightLoader::Source& s : layer_sources_to_read_ahead(m_loader, 0, experts_loaded_ahead(0))) sources.push_back(s);
+    read_ahead(std::move(sources));
     m_warmed_layer = 0;
 }
 
@@ -88,12 +90,12 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
     // are read ahead first, then the next layer.
     const bool warm_this = experts_streamed(layer) && m_warmed_layer != layer;
     if (m_residency == Residency::stream_layers && (warm_this || next_layer >= 0)) {
-        if (m_warm.valid()) m_warm.wait();
-        // Own thread: posix_fadvise may block while the device queue is full.
-        m_warm = std::async(std::launch::async, [this, layer, next_layer, warm_this] {
-            if (warm_this) warm_layer_sources(m_loader, layer, experts_loaded_ahead(layer));
-            if (next_layer >= 0) warm_layer_sources(m_loader, next_layer, experts_loaded_ahead(next_layer));
-        });
+        std::vector<WeightLoader::Source> sources;
+        if (warm_this) sources = layer_sources_to_read_ahead(m_loader, layer, experts_loaded_ahead(layer));
+        if (next_layer >= 0)
+            for (const WeightLoader::Source& s : layer_sources_to_read_ahead(m_loader, next_layer, experts_loaded_ahead(next_layer)))
+                sources.push_back(s);
+        read_ahead(std::move(sources));
         m_warmed_layer = next_layer;
     }
     if (m_residency == Residency::stream_layers_prefetch && next_layer >= 0) {
@@ -102,6 +104,14 @@ std::shared_ptr<const LayerWeights> WeightSchedule::acquire(int layer, int next_
         m_prefetch = std::async(std::launch::async, [this, next_layer] { return load(next_layer); });
     }
     return weights;
+}
+
+void WeightSchedule::read_ahead(std::vector<WeightLoader::Source> sources) {
+    m_loader.expect_read_ahead(sources);
+    if (m_warm.valid()) m_warm.wait();
+    m_warm = std::async(std::launch::async, [this, sources = std::move(sources)] {
+        for (const WeightLoader::Source& s : sources) m_loader.will_need(s.role, s.layer, s.expert);
+    });
 }
 
 void WeightSchedule::prefetch(int layer) {

@@ -25,8 +25,10 @@ enum class Residency { cache_all, stream_layers, stream_layers_prefetch };
 class WeightSchedule {
 public:
     // Throws OutOfMemory (message holds the smallest workable bound) when `max_memory_bytes` is
-    // non-zero and below plan.min_max_memory_bytes.
-    WeightSchedule(const WeightLoader& loader, const MemoryPlan& plan, uint64_t max_memory_bytes);
+    // non-zero and below plan.min_max_memory_bytes. Sets the loader's source mapping from the
+    // residency it chooses (WeightLoader::SourceMapping: resident for cache_all, streamed
+    // otherwise) before it starts any read-ahead, which depends on it.
+    WeightSchedule(WeightLoader& loader, const MemoryPlan& plan, uint64_t max_memory_bytes);
     ~WeightSchedule();
 
     // Weights of `layer`; `next_layer` (or -1) is prefetched when the schedule allows.
@@ -47,6 +49,10 @@ public:
 
 private:
     std::shared_ptr<LayerWeights> load(int layer) const;
+    // Announces `sources` to the loader (WeightLoader::expect_read_ahead), then reads them ahead
+    // on a thread of its own (posix_fadvise may block while the device queue is full), after
+    // the previous read-ahead.
+    void read_ahead(std::vector<WeightLoader::Source> sources);
 
     const WeightLoader& m_loader;
     Residency m_residency = Residency::cache_all;
