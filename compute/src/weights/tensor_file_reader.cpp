@@ -56,17 +56,12 @@ struct TensorFileReader::AlignedBuffer {
 };
 
 TensorFileReader::TensorFileReader(const Checkpoint& checkpoint) : m_checkpoint(checkpoint) {
-    auto close_all = [this] {
-        for (int fd : m_fds) ::close(fd);
-        for (int fd : m_direct_fds)
-            if (fd >= 0) ::close(fd);
-    };
     for (const std::string& name : checkpoint.files()) {
         const std::string path = (checkpoint.dir() / name).string();
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             const int err = errno;
-            close_all();
+            close_files();
             throw IoError(path + ": cannot open: " + std::strerror(err));
         }
         m_fds.push_back(fd);
@@ -75,34 +70,36 @@ TensorFileReader::TensorFileReader(const Checkpoint& checkpoint) : m_checkpoint(
         try {
             m_data_offsets.push_back(data_section_offset(fd, path));
         } catch (...) {
-            close_all();
+            close_files();
             throw;
         }
     }
 }
 
-TensorFileReader::~TensorFileReader() {
+TensorFileReader::~TensorFileReader() { close_files(); }
+
+void TensorFileReader::close_files() noexcept {
     for (int fd : m_fds) ::close(fd);
     for (int fd : m_direct_fds)
         if (fd >= 0) ::close(fd);
 }
 
-void TensorFileReader::read(const TensorInfo& tensor, uint64_t begin, uint64_t length, void* out) const {
+uint64_t TensorFileReader::file_offset(const TensorInfo& tensor, uint64_t begin, uint64_t length) const {
     SY_CHECK(begin + length <= tensor.nbytes(), CheckpointError,
              tensor.name + ": read of bytes [" + std::to_string(begin) + ", " + std::to_string(begin + length) +
                  ") past its " + std::to_string(tensor.nbytes()) + " bytes");
-    const int fd = m_fds.at(tensor.file_index);
-    auto* dst = static_cast<char*>(out);
-    uint64_t offset = m_data_offsets[tensor.file_index] + tensor.data_begin + begin;
-    while (length > 0) {
-        const ssize_t got = ::pread(fd, dst, length, static_cast<off_t>(offset));
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            const std::string why = got < 0 ? std::strerror(errno) : "file ends early (changed since it was opened?)";
-            throw IoError(m_checkpoint.files()[tensor.file_index] + ": tensor " + tensor.name + ": cannot read: " + why);
-        }
-        dst += got, offset += static_cast<uint64_t>(got), length -= static_cast<uint64_t>(got);
-    }
+    return m_data_offsets[tensor.file_index] + tensor.data_begin + begin;
+}
+
+void TensorFileReader::check_read(const TensorInfo& tensor, ssize_t got, uint64_t wanted) const {
+    if (got >= 0 && static_cast<uint64_t>(got) >= wanted) return;
+    const std::string why = got < 0 ? std::strerror(errno) : "file ends early (changed since it was opened?)";
+    throw IoError(m_checkpoint.files()[tensor.file_index] + ": tensor " + tensor.name + ": cannot read: " + why);
+}
+
+void TensorFileReader::read(const TensorInfo& tensor, uint64_t begin, uint64_t length, void* out) const {
+    const uint64_t offset = file_offset(tensor, begin, length);
+    check_read(tensor, pread_full(m_fds.at(tensor.file_index), static_cast<char*>(out), length, offset), length);
 }
 
 bool TensorFileReader::reads_direct(const TensorInfo& tensor) const { return m_direct_fds.at(tensor.file_index) >= 0; }
@@ -126,32 +123,23 @@ void TensorFileReader::give_direct_buffer(std::unique_ptr<AlignedBuffer> buffer)
 
 bool TensorFileReader::read_direct(const TensorInfo& tensor, uint64_t begin, uint64_t length, uint64_t unit,
                                    const std::function<void(const char*, uint64_t, uint64_t)>& consume) const {
-    SY_CHECK(begin + length <= tensor.nbytes(), CheckpointError,
-             tensor.name + ": read of bytes [" + std::to_string(begin) + ", " + std::to_string(begin + length) +
-                 ") past its " + std::to_string(tensor.nbytes()) + " bytes");
     const int fd = m_direct_fds.at(tensor.file_index);
-    const uint64_t first = m_data_offsets[tensor.file_index] + tensor.data_begin + begin, end = first + length;
+    const uint64_t first = file_offset(tensor, begin, length), end = first + length;
     if (fd < 0 || unit == 0 || kDirectAlign % unit != 0 || first % unit != 0 || length % unit != 0) return false;
-    std::unique_ptr<AlignedBuffer> buffer = take_direct_buffer();
+    // Back to the pool however this ends (declined, a failed read, consume throwing).
+    const auto give_back = [this](AlignedBuffer* b) { give_direct_buffer(std::unique_ptr<AlignedBuffer>(b)); };
+    const std::unique_ptr<AlignedBuffer, decltype(give_back)> buffer(take_direct_buffer().release(), give_back);
     // Pieces start at block boundaries in the file (all but the first) so none is read twice;
     // a piece's bytes before `first` or past `end` are read and skipped.
     for (uint64_t at = first - first % kDirectAlign; at < end; at += kDirectPiece) {
         const uint64_t piece_end = std::min(at + kDirectPiece, end);
         const uint64_t aligned_length = (piece_end - at + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
         const ssize_t got = pread_full(fd, buffer->data, aligned_length, at);
-        if (got < 0 && errno == EINVAL && at <= first) {   // refused before anything was consumed
-            give_direct_buffer(std::move(buffer));
-            return false;
-        }
-        if (got < 0 || static_cast<uint64_t>(got) < piece_end - at) {
-            const std::string why = got < 0 ? std::strerror(errno) : "file ends early (changed since it was opened?)";
-            give_direct_buffer(std::move(buffer));
-            throw IoError(m_checkpoint.files()[tensor.file_index] + ": tensor " + tensor.name + ": cannot read: " + why);
-        }
+        if (got < 0 && errno == EINVAL && at <= first) return false;   // refused before anything was consumed
+        check_read(tensor, got, piece_end - at);
         const uint64_t from = std::max(at, first);
         consume(buffer->data + (from - at), from - first, piece_end - from);
     }
-    give_direct_buffer(std::move(buffer));
     return true;
 }
 

@@ -6,6 +6,8 @@
 // MADV_HUGEPAGE ran at 1.6-2.1 GB/s, the disk's own speed. It also keeps the source pages out
 // of the process's RSS, so a streamed layer counts once against --max-memory.
 // Thread-safe: the files are opened in the constructor and only pread afterwards.
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -42,13 +44,17 @@ public:
     // of `unit`. The caller then reads another way. Throws IoError on a failed read. Any thread.
     bool read_direct(const TensorInfo& tensor, uint64_t begin, uint64_t length, uint64_t unit,
                      const std::function<void(const char* data, uint64_t offset, uint64_t bytes)>& consume) const;
-    // Whether read_direct can serve `tensor`'s file at all (its O_DIRECT descriptor opened and
-    // has not been refused).
+    // Whether read_direct can serve `tensor`'s file at all (its O_DIRECT descriptor opened).
     bool reads_direct(const TensorInfo& tensor) const;
     static constexpr uint64_t kDirectPiece = uint64_t{4} << 20;
 
 private:
     struct AlignedBuffer;
+    void close_files() noexcept;
+    // File offset of bytes [begin, begin + length) of `tensor`; throws CheckpointError past its end.
+    uint64_t file_offset(const TensorInfo& tensor, uint64_t begin, uint64_t length) const;
+    // Throws IoError (file, tensor, errno or a short file) unless a read got `wanted` bytes.
+    void check_read(const TensorInfo& tensor, ssize_t got, uint64_t wanted) const;
     std::unique_ptr<AlignedBuffer> take_direct_buffer() const;
     void give_direct_buffer(std::unique_ptr<AlignedBuffer> buffer) const;
 

@@ -68,7 +68,7 @@ public:
 
     // Which loaded tensors are used where they lie, as tensors over the checkpoint's read-only
     // mapping, instead of copied (only on the CPU with no patch: a patch writes into loaded
-    // experts). One value, set by the runner from its schedule's residency.
+    // experts). One value, set by the WeightSchedule from the residency it chooses.
     //
     // streamed (--max-memory schedules): routed experts stored in the compute dtype
     // (per-expert layout) are populated when loaded (Checkpoint::populate) and dropped from RSS
