@@ -190,6 +190,7 @@ TEST(TraceCliIntegration, PlanPrintsMemoryAndTimeWithoutComputing) {
                            " --plan --max-memory 1MB -o " + shell_quote(tmp.path() / "t.h5"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const char* text : {"weights per layer (on disk -> in memory as f32):", "layer 0: ", "layer 3: ",
+                             "in memory as f32 (the token embedding as stored, bf16: a row lookup)\n",
                              "all weights: ", " on disk, ", "smallest workable --max-memory: ",
                              "read from disk: ", "(the streamed layers once per batch)",
                              "estimated time (compute-bound lower bound): ",

@@ -7,6 +7,7 @@
 
 #include "runner_fixtures.h"
 #include "switchyard/core/errors.h"
+#include "weights/weight_loader.h"
 
 namespace sy::test {
 namespace {
@@ -119,7 +120,10 @@ TEST(MemoryPlan, AddsUpAndDoesNotDependOnTheExpertLayout) {
     // qwen3 fixture: H 64, I 32 -> one expert is 3 * 32 * 64 f32 values.
     EXPECT_EQ(a.largest_expert_bytes.front(), uint64_t(3 * 32 * 64 * 4));
     const MemoryPlan half = plan_memory(per_expert, ComputeDType::bf16);
-    EXPECT_EQ(half.total_weight_bytes * 2, a.total_weight_bytes);
+    // Every tensor twice the bytes in f32, but the untied BF16 embedding (loaded_dtype).
+    const uint64_t embedding = converted_bytes(per_expert, ComputeDType::f32, TensorRole::token_embedding);
+    EXPECT_EQ(embedding, converted_bytes(per_expert, ComputeDType::bf16, TensorRole::token_embedding));
+    EXPECT_EQ(half.total_weight_bytes * 2, a.total_weight_bytes + embedding);
     RunnerOptions options;
     EXPECT_EQ(ModelRunner(per_expert, options).plan().min_max_memory_bytes, a.min_max_memory_bytes);
 }

@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "runner_fixtures.h"
+#include "forward/token_embedding.h"
 #include "weights/weight_loader.h"
 #include "switchyard/compute/expert_tensors.h"
 #include "switchyard/compute/model_patch.h"
@@ -218,6 +219,36 @@ TEST(WeightLoad, ResidentTensorsStoredInTheComputeDtypeAreTheMappedBytesAndStayM
     oss_loader.set_source_mapping(WeightLoader::SourceMapping::resident);
     EXPECT_NE(oss_loader.load(TensorRole::expert_gate_up, 0).data_ptr(), mapped_bytes(oss, TensorRole::expert_gate_up, 0, -1));
     EXPECT_EQ(oss_loader.load(TensorRole::attn_q, 0).data_ptr(), mapped_bytes(oss, TensorRole::attn_q, 0, -1));
+}
+
+// An untied token embedding only serves a row lookup: f32 compute keeps the stored BF16 table
+// (mapped, under a resident schedule) and widens the rows it gathers, which gives the values a
+// widened table would. A tied one is also the lm_head and is converted like it.
+TEST(WeightLoad, AnUntiedBf16EmbeddingStaysBf16UnderF32Compute) {
+    Model qwen3 = open_model(fixture_model_dir("tiny-qwen3-moe"));
+    ASSERT_FALSE(qwen3.description.tie_word_embeddings);
+    const TensorRole embedding = TensorRole::token_embedding;
+    EXPECT_EQ(loaded_dtype(qwen3, embedding, ComputeDType::f32), torch::kBFloat16);
+    EXPECT_EQ(loaded_dtype(qwen3, embedding, ComputeDType::bf16), torch::kBFloat16);
+    EXPECT_EQ(loaded_dtype(qwen3, TensorRole::lm_head, ComputeDType::f32), torch::kFloat32);
+    const auto table_elements = static_cast<uint64_t>(qwen3.description.vocab_size * qwen3.description.hidden_size);
+    EXPECT_EQ(converted_bytes(qwen3, ComputeDType::f32, embedding), 2 * table_elements);
+    EXPECT_EQ(converted_bytes(qwen3, ComputeDType::f32, TensorRole::lm_head), 4 * table_elements);
+
+    WeightLoader resident(qwen3, ComputeDType::f32, torch::kCPU), copying(qwen3, ComputeDType::f32, torch::kCPU);
+    resident.set_source_mapping(WeightLoader::SourceMapping::resident);
+    const torch::Tensor mapped = resident.load(embedding), copy = copying.load(embedding);
+    EXPECT_EQ(mapped.data_ptr(), mapped_bytes(qwen3, embedding, -1, -1));
+    EXPECT_EQ(copy.scalar_type(), torch::kBFloat16);
+    EXPECT_TRUE(torch::equal(mapped, copy));
+    const torch::Tensor ids = torch::tensor({int64_t{5}, int64_t{0}, int64_t{5}, int64_t{qwen3.description.vocab_size - 1}}, torch::kInt64);
+    const torch::Tensor rows = embed_tokens(copy, ids, torch::kFloat32);
+    EXPECT_EQ(rows.scalar_type(), torch::kFloat32);
+    EXPECT_TRUE(torch::equal(rows, copy.to(torch::kFloat32).index_select(0, ids)));
+
+    qwen3.description.tie_word_embeddings = true;
+    EXPECT_EQ(loaded_dtype(qwen3, embedding, ComputeDType::f32), torch::kFloat32);
+    EXPECT_EQ(WeightLoader(qwen3, ComputeDType::f32, torch::kCPU).load(embedding).scalar_type(), torch::kFloat32);
 }
 
 // A trace given a loaded runner uses it (the token inspector's requests share one): the same

@@ -11,6 +11,7 @@
 #include "device.h"
 #include "distributed/expert_exchange.h"
 #include "forward/lm_output.h"
+#include "forward/token_embedding.h"
 #include "switchyard/compute/parallel_job.h"
 #include "switchyard/compute/rank_group.h"
 #include "weights/memory_plan.h"
@@ -127,7 +128,7 @@ struct ModelRunner::Impl {
     WeightLoader loader;
     WeightSchedule schedule;
     std::vector<torch::Tensor> masks;   // per layer, see ForwardContext::masks
-    torch::Tensor embedding;            // [V, H]
+    torch::Tensor embedding;            // [V, H] in loaded_dtype (embed_tokens)
     LmHeadWeights head;
     std::unique_ptr<ExpertExchange> exchange;   // expert parallelism over several ranks, else null
 };
@@ -218,7 +219,7 @@ BatchOutput ModelRunner::Impl::run(const Batch& batch, RoutingObserver* observer
         return rope_tables(rope_frequencies(model.description, layout.longest), layout.positions, dtype);
     });
     const ForwardContext ctx{model.description, dtype, layout, rope, &masks, exchange.get()};
-    torch::Tensor h = guard_torch("token embedding", [&] { return embedding.index_select(0, layout.token_ids); });
+    torch::Tensor h = guard_torch("token embedding", [&] { return embed_tokens(embedding, layout.token_ids, dtype); });
     h = run_layers(ctx, h, observer, cancel);
     if (cancel) cancel->throw_if_cancelled();
     guard_torch("lm_head", [&] { lm_output(head, h, layout, want_logits, out); });

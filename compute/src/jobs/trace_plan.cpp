@@ -15,6 +15,7 @@
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "torch_errors.h"
+#include "weights/weight_loader.h"
 
 namespace sy {
 namespace {
@@ -112,7 +113,11 @@ std::string format_trace_plan(const Model& model, const TraceOptions& options, c
         out << "\n";
     }
     out << "resident (embeddings, final norm, lm_head): " << format_bytes(plan.memory.resident_file_bytes)
-        << " on disk, " << format_bytes(plan.memory.resident_bytes) << " " << in_memory << "\n";
+        << " on disk, " << format_bytes(plan.memory.resident_bytes) << " " << in_memory;
+    const torch::ScalarType embedding = loaded_dtype(model, TensorRole::token_embedding, options.runner.dtype);
+    if (embedding != torch_compute_dtype(options.runner.dtype))
+        out << " (the token embedding as stored, " << (embedding == torch::kBFloat16 ? "bf16" : "f16") << ": a row lookup)";
+    out << "\n";
     out << "all weights: " << format_bytes(plan.memory.total_file_bytes) << " on disk, "
         << format_bytes(plan.memory.total_weight_bytes) << " " << in_memory << "\n";
     out << "smallest workable --max-memory: " << format_bytes(plan.memory.min_max_memory_bytes) << " ("

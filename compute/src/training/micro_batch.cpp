@@ -14,6 +14,7 @@
 #include "forward/forward_context.h"
 #include "forward/rms_norm.h"
 #include "forward/rope.h"
+#include "forward/token_embedding.h"
 #include "torch_errors.h"
 
 namespace sy {
@@ -141,7 +142,7 @@ MicroBatchResult train_micro_batch(TrainableModel& model, const Batch& batch, co
     torch::Tensor h;
     {
         torch::NoGradGuard no_grad;
-        h = guard_torch("token embedding", [&] { return model.embedding().index_select(0, p.layout.token_ids); });
+        h = guard_torch("token embedding", [&] { return embed_tokens(model.embedding(), p.layout.token_ids, model.dtype()); });
         for (int l = 0; l < first; ++l) {
             cancel.throw_if_cancelled();
             h = run_layer(model, ctx, l, h, false, record);
@@ -187,7 +188,7 @@ std::vector<float> forward_nll(TrainableModel& model, const Batch& batch,
     const ModelDescription& d = model.description();
     const Prepared p = prepare(model, batch);
     const ForwardContext ctx{d, model.dtype(), p.layout, p.rope, &model.masks()};
-    torch::Tensor h = guard_torch("token embedding", [&] { return model.embedding().index_select(0, p.layout.token_ids); });
+    torch::Tensor h = guard_torch("token embedding", [&] { return embed_tokens(model.embedding(), p.layout.token_ids, model.dtype()); });
     for (int l = 0; l < d.num_layers; ++l) {
         cancel.throw_if_cancelled();
         const std::string context = "layer " + std::to_string(l);

@@ -56,7 +56,7 @@ private:
     ComputeDType m_compute_dtype;
     WeightLoader m_loader;
     std::vector<std::shared_ptr<LayerWeights>> m_layers;
-    torch::Tensor m_embedding;
+    torch::Tensor m_embedding;   // [V, H] in loaded_dtype (embed_tokens)
     LmHeadWeights m_head;
     std::vector<torch::Tensor> m_masks;
     std::vector<ParameterRef> m_refs;

@@ -40,11 +40,20 @@ torch::ScalarType role_dtype(const FamilySpec& family, TensorRole role, ComputeD
     return f32 ? torch::kFloat32 : torch_compute_dtype(dtype);
 }
 
+torch::ScalarType loaded_dtype(const Model& model, TensorRole role, ComputeDType dtype) {
+    const torch::ScalarType converted = role_dtype(*model.description.family, role, dtype);
+    if (role != TensorRole::token_embedding || model.description.tie_word_embeddings || converted != torch::kFloat32)
+        return converted;
+    const TensorInfo* info = model.checkpoint.find(tensor_name(*model.description.family, role, -1, -1, model.layout));
+    if (!info || (info->dtype != DType::bf16 && info->dtype != DType::f16)) return converted;
+    return torch_scalar_type(*info);
+}
+
 uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role, int layer, int expert) {
     const std::string name = tensor_name(*model.description.family, role, layer, expert, model.layout);
     const TensorInfo* info = model.checkpoint.find(name);
     const int64_t numel = info ? info->numel() : 2 * model.checkpoint.at(mxfp4_blocks_name(name)).numel();
-    return static_cast<uint64_t>(numel) * c10::elementSize(role_dtype(*model.description.family, role, dtype));
+    return static_cast<uint64_t>(numel) * c10::elementSize(loaded_dtype(model, role, dtype));
 }
 
 uint64_t file_bytes(const Model& model, TensorRole role, int layer, int expert) {
@@ -65,7 +74,7 @@ std::string WeightLoader::name_of(TensorRole role, int layer, int expert) const 
 
 torch::Tensor WeightLoader::load(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
-    const torch::ScalarType target = role_dtype(*m_model.description.family, role, m_dtype);
+    const torch::ScalarType target = loaded_dtype(m_model, role, m_dtype);
     // Over the mapping: streamed, its pages stay until the layer's release_layer_sources;
     // resident, for the loader's lifetime.
     if (const TensorInfo* info = m_model.checkpoint.find(name); maps(role, info, target)) {
@@ -118,7 +127,7 @@ void WeightLoader::expect_read_ahead(const std::vector<Source>& sources) const {
 
 bool WeightLoader::reads_uncached_directly(TensorRole role, int layer, int expert) const {
     const TensorInfo* info = m_model.checkpoint.find(name_of(role, layer, expert));
-    return info && reads_direct(*info, role_dtype(*m_model.description.family, role, m_dtype));
+    return info && reads_direct(*info, loaded_dtype(m_model, role, m_dtype));
 }
 
 torch::Tensor WeightLoader::convert(const std::string& name, torch::ScalarType target) const {
@@ -254,7 +263,7 @@ torch::Tensor WeightLoader::dequantize(const TensorInfo& info, const TensorInfo&
 
 torch::Tensor WeightLoader::load_fused_slice(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, -1);
-    const torch::ScalarType target = role_dtype(*m_model.description.family, role, m_dtype);
+    const torch::ScalarType target = loaded_dtype(m_model, role, m_dtype);
     return guard_torch("loading expert " + std::to_string(expert) + " of " + name, [&] {
         if (stored_as_mxfp4(m_model.checkpoint, name)) {
             torch::Tensor slice = dequantize_mxfp4(name, expert, 1).squeeze(0);
@@ -343,7 +352,7 @@ void WeightLoader::release(TensorRole role, int layer, int expert) const {
     const std::string name = name_of(role, layer, expert);
     if (m_mapping == SourceMapping::resident) {   // resident tensors over the mapping keep their pages
         const TensorInfo* info = m_model.checkpoint.find(name);
-        if (maps(role, info, role_dtype(*m_model.description.family, role, m_dtype))) return;
+        if (maps(role, info, loaded_dtype(m_model, role, m_dtype))) return;
     }
     for (const std::string& stored : {name, scale_inv_name(name), mxfp4_blocks_name(name), mxfp4_scales_name(name)})
         if (const TensorInfo* info = m_model.checkpoint.find(stored)) m_model.checkpoint.release(*info);

@@ -1,5 +1,6 @@
 #pragma once
-// Checkpoint tensor (by family role) -> torch tensor in the compute dtype on the compute device.
+// Checkpoint tensor (by family role) -> torch tensor on the compute device, in the compute dtype
+// unless loaded_dtype says otherwise.
 // FP8 tensors with a `_scale_inv` sibling are dequantised (formats.md §5.2); fused v5 expert
 // tensors can be loaded whole or one expert slice at a time (streaming). Thread-safe: const
 // methods only read the checkpoint, whose mapping is thread-safe, so a prefetch thread may load
@@ -23,9 +24,14 @@ namespace sy {
 // `(x * (1 + w.float()))`) and Qwen3-Next's A_log / dt_bias (`A_log.float()`, `a.float() + dt_bias`).
 torch::ScalarType role_dtype(const FamilySpec& family, TensorRole role, ComputeDType dtype);
 torch::ScalarType torch_compute_dtype(ComputeDType dtype);
+// Dtype the loader gives a role of this checkpoint: role_dtype, except an untied token
+// embedding stored in BF16 or F16 under f32 compute, which stays as stored. It only serves a row
+// lookup (embed_tokens widens the rows it gathers, which is exact), so an f32 run need not hold,
+// nor widen, a second copy of the table: 0.5 GB for a 32k x 4096 vocabulary.
+torch::ScalarType loaded_dtype(const Model& model, TensorRole role, ComputeDType dtype);
 
-// Bytes of the converted tensor of `role` (whole tensor; fused experts: all E; MXFP4 weights
-// count their dequantised elements).
+// Bytes of the converted tensor of `role` in its loaded_dtype (whole tensor; fused experts: all
+// E; MXFP4 weights count their dequantised elements).
 uint64_t converted_bytes(const Model& model, ComputeDType dtype, TensorRole role, int layer = -1, int expert = -1);
 // Bytes the same load reads from the checkpoint: the stored tensor plus its FP8 `_scale_inv`.
 uint64_t file_bytes(const Model& model, TensorRole role, int layer = -1, int expert = -1);
