@@ -40,7 +40,33 @@ struct Piece {
     uint64_t offset, bytes;
 };
 
+std::size_t open_descriptors() {
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++count;
+    return count;
+}
+
 }  // namespace
+
+// Every descriptor counts against the process's limit (a DeepSeek-V3 checkpoint has 163 files):
+// a reader holds one per file, plus an O_DIRECT one for each file it was asked to read directly,
+// opened on that first request and kept.
+TEST(TensorFileReader, OpensADirectDescriptorOnlyForAFileReadDirectly) {
+    const Checkpoint checkpoint = Checkpoint::open(fixture_model_dir("tiny-qwen3-moe"));
+    const std::size_t files = checkpoint.files().size();
+    ASSERT_GT(files, 1u);
+    const std::size_t before = open_descriptors();
+    {
+        const TensorFileReader reader(checkpoint);
+        EXPECT_EQ(open_descriptors(), before + files);
+        const TensorInfo& tensor = checkpoint.tensors().front();
+        const std::size_t direct = reader.reads_direct(tensor) ? 1 : 0;   // 0 where O_DIRECT is refused
+        EXPECT_EQ(open_descriptors(), before + files + direct);
+        EXPECT_EQ(reader.reads_direct(tensor), direct == 1);
+        EXPECT_EQ(open_descriptors(), before + files + direct);
+    }
+    EXPECT_EQ(open_descriptors(), before);
+}
 
 TEST(TensorFileReader, DirectReadsGiveTheFileBytesInOrderedPiecesPastThePageCache) {
     TempDir tmp;

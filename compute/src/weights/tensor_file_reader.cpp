@@ -65,8 +65,6 @@ TensorFileReader::TensorFileReader(const Checkpoint& checkpoint) : m_checkpoint(
             throw IoError(path + ": cannot open: " + std::strerror(err));
         }
         m_fds.push_back(fd);
-        // -1 where the file system refuses O_DIRECT (tmpfs: EINVAL); read_direct then declines.
-        m_direct_fds.push_back(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
         try {
             m_data_offsets.push_back(data_section_offset(fd, path));
         } catch (...) {
@@ -74,9 +72,21 @@ TensorFileReader::TensorFileReader(const Checkpoint& checkpoint) : m_checkpoint(
             throw;
         }
     }
+    m_direct_fds.assign(m_fds.size(), -1);
+    m_direct_opened = std::make_unique<std::once_flag[]>(m_fds.size());
 }
 
 TensorFileReader::~TensorFileReader() { close_files(); }
+
+int TensorFileReader::direct_fd(std::size_t file) const {
+    // -1 where the file system refuses O_DIRECT (tmpfs: EINVAL); read_direct then declines.
+    int& fd = m_direct_fds.at(file);
+    std::call_once(m_direct_opened[file], [&] {
+        const std::string path = (m_checkpoint.dir() / m_checkpoint.files()[file]).string();
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
+    });
+    return fd;
+}
 
 void TensorFileReader::close_files() noexcept {
     for (int fd : m_fds) ::close(fd);
@@ -102,7 +112,7 @@ void TensorFileReader::read(const TensorInfo& tensor, uint64_t begin, uint64_t l
     check_read(tensor, pread_full(m_fds.at(tensor.file_index), static_cast<char*>(out), length, offset), length);
 }
 
-bool TensorFileReader::reads_direct(const TensorInfo& tensor) const { return m_direct_fds.at(tensor.file_index) >= 0; }
+bool TensorFileReader::reads_direct(const TensorInfo& tensor) const { return direct_fd(tensor.file_index) >= 0; }
 
 std::unique_ptr<TensorFileReader::AlignedBuffer> TensorFileReader::take_direct_buffer() const {
     {
@@ -123,7 +133,7 @@ void TensorFileReader::give_direct_buffer(std::unique_ptr<AlignedBuffer> buffer)
 
 bool TensorFileReader::read_direct(const TensorInfo& tensor, uint64_t begin, uint64_t length, uint64_t unit,
                                    const std::function<void(const char*, uint64_t, uint64_t)>& consume) const {
-    const int fd = m_direct_fds.at(tensor.file_index);
+    const int fd = direct_fd(tensor.file_index);
     const uint64_t first = file_offset(tensor, begin, length), end = first + length;
     if (fd < 0 || unit == 0 || kDirectAlign % unit != 0 || first % unit != 0 || length % unit != 0) return false;
     // Back to the pool however this ends (declined, a failed read, consume throwing).

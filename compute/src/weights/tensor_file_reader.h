@@ -5,7 +5,8 @@
 // per 4 KiB on the source and on the fresh destination; pread into a destination advised
 // MADV_HUGEPAGE ran at 1.6-2.1 GB/s, the disk's own speed. It also keeps the source pages out
 // of the process's RSS, so a streamed layer counts once against --max-memory.
-// Thread-safe: the files are opened in the constructor and only pread afterwards.
+// Thread-safe: the files are opened in the constructor (a file's O_DIRECT descriptor on its first
+// direct read, once) and only pread afterwards.
 #include <sys/types.h>
 
 #include <cstddef>
@@ -44,7 +45,8 @@ public:
     // of `unit`. The caller then reads another way. Throws IoError on a failed read. Any thread.
     bool read_direct(const TensorInfo& tensor, uint64_t begin, uint64_t length, uint64_t unit,
                      const std::function<void(const char* data, uint64_t offset, uint64_t bytes)>& consume) const;
-    // Whether read_direct can serve `tensor`'s file at all (its O_DIRECT descriptor opened).
+    // Whether read_direct can serve `tensor`'s file at all (its O_DIRECT descriptor opens; the
+    // first call for a file opens it).
     bool reads_direct(const TensorInfo& tensor) const;
     static constexpr uint64_t kDirectPiece = uint64_t{4} << 20;
 
@@ -55,12 +57,18 @@ private:
     uint64_t file_offset(const TensorInfo& tensor, uint64_t begin, uint64_t length) const;
     // Throws IoError (file, tensor, errno or a short file) unless a read got `wanted` bytes.
     void check_read(const TensorInfo& tensor, ssize_t got, uint64_t wanted) const;
+    // The file's O_DIRECT descriptor, opened by the first call for it; -1 where refused.
+    int direct_fd(std::size_t file) const;
     std::unique_ptr<AlignedBuffer> take_direct_buffer() const;
     void give_direct_buffer(std::unique_ptr<AlignedBuffer> buffer) const;
 
     const Checkpoint& m_checkpoint;
     std::vector<int> m_fds;                 // per Checkpoint::files() entry
-    std::vector<int> m_direct_fds;          // the same files opened O_DIRECT; -1 where refused
+    // The same files opened O_DIRECT, on first use (direct_fd): only streamed f32 runs read
+    // directly, and every descriptor counts against the process's limit (a DeepSeek-V3
+    // checkpoint has 163 files). -1 where refused; written once, under m_direct_opened.
+    mutable std::vector<int> m_direct_fds;
+    mutable std::unique_ptr<std::once_flag[]> m_direct_opened;
     std::vector<uint64_t> m_data_offsets;   // file offset of each file's data section
     mutable std::mutex m_buffers_mutex;
     // read_direct's destinations, kept between reads: fresh pages cost a fault each (the dev VM
