@@ -21,13 +21,18 @@
 # (user + sys) are printed with the wall times, because the dev VM is shared.
 #
 # usage: bench/load_bench.sh [BUILD_DIR] [TOKENS] [BATCH_TOKENS] [DTYPE] [SHAPES]
-#   defaults: build 4096 1024 f32 "qwen3 mixtral". SY_BENCH_QWEN3=DIR / SY_BENCH_MIXTRAL=DIR
+#   defaults: build 4096 1024 f32 "qwen3 mixtral"; TOKENS >= 2 x BATCH_TOKENS. SY_BENCH_QWEN3=DIR / SY_BENCH_MIXTRAL=DIR
 #   reuse (and keep) generated checkpoints; otherwise they are written to temporary folders
 #   and deleted at the end. SY_BENCH_NO_REFERENCE=1 skips the PyTorch reference;
 #   SY_BENCH_BASELINE_BIN=PATH also times another switchyard-torch's load (before/after).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}; tokens=${2:-4096}; batch=${3:-1024}; dtype=${4:-f32}; shapes=${5:-qwen3 mixtral}
+# The marginal rate is the later batches' (whole minus first): it needs two batches at least.
+if ! [[ "$tokens" =~ ^[0-9]+$ && "$batch" =~ ^[1-9][0-9]*$ ]] || [ "$tokens" -lt $((2 * batch)) ]; then
+  echo "load_bench: TOKENS and BATCH_TOKENS must be whole numbers, TOKENS at least twice BATCH_TOKENS (got $tokens and $batch): the marginal tok/s comes from the batches after the first" >&2
+  exit 2
+fi
 bin="$build/bin/switchyard-torch"; cli="$build/bin/switchyard"
 cores=$(lscpu -p=core,socket | grep -v '^#' | sort -u | wc -l)
 same_threads=(env OMP_NUM_THREADS="$cores" OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=10000 OPENBLAS_THREAD_TIMEOUT=4)
