@@ -1,6 +1,7 @@
-// Causal attention runs on the CPU in pieces small enough for a core's cache (groups of heads,
-// and query rows of a head whose scores alone are too big); the pieces must give exactly what one
-// pass over the whole score tensor gives.
+// Causal attention runs on the CPU in blocks of query rows, each over the keys up to its last row,
+// and each block in pieces small enough for a core's cache (groups of heads, and query rows of a
+// head whose scores alone are too big). The blocks must give the formula's values (up to the
+// order of the sums with v); the pieces must give exactly what one call per block gives.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -42,28 +43,64 @@ BatchLayout one_sequence(int64_t t) {
     return make_batch_layout(batch, 2, torch::kCPU);
 }
 
-TEST(CausalAttention, HeadsInPiecesGiveTheBitsOfOnePass) {
-    // 32 heads x 512 x 512 f32 scores are 32 MiB: several pieces of a few heads each.
+// Largest difference, in f32.
+double max_difference(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a.to(torch::kFloat32) - b.to(torch::kFloat32)).abs().max().item<double>();
+}
+
+constexpr int64_t kWholeBlocks = int64_t(1) << 40;   // a budget / block no sequence reaches
+
+TEST(CausalAttention, BlocksGiveTheValuesOfOnePass) {
+    // 32 heads x 512 BF16 queries: four 128-row blocks over 128, 256, 384, 512 keys.
     torch::manual_seed(3);
     const int64_t t = 512, heads = 32, d = 16;
     const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16);
     const torch::Tensor q = torch::randn({t, heads, d}, bf16), k = torch::randn({t, heads, d}, bf16),
                         v = torch::randn({t, heads, d}, bf16);
-    const torch::Tensor pieces = causal_attention(q, k, v, 0.25, one_sequence(t));
-    EXPECT_TRUE(torch::equal(pieces, one_pass(q, k, v, 0.25, 0, {})));
+    const torch::Tensor blocks = causal_attention(q, k, v, 0.25, one_sequence(t));
+    // outputs are averages of v (|v| < 5): two BF16 steps at most apart; a wrong mask is far off
+    EXPECT_LE(max_difference(blocks, one_pass(q, k, v, 0.25, 0, {})), 2.0 / 64);
+    EXPECT_GT(max_difference(blocks, one_pass(q, k, v, 0.25, 300, {})), 0.1);
 }
 
-TEST(CausalAttention, QueryRowsInPiecesGiveTheBitsOfOnePassWithWindowAndSinks) {
-    // One head's 1100 x 1100 f32 scores (4.6 MiB) exceed the budget alone: its query rows go in
-    // pieces, each with its rows of the sliding-window mask and the head's sink.
+TEST(CausalAttention, BlocksGiveTheValuesOfOnePassWithWindowAndSinks) {
+    // 1,100 f32 queries (the last block 76 rows), a 300-key window and one sink logit per head.
     torch::manual_seed(4);
     const int64_t t = 1100, heads = 2, d = 8;
     const torch::Tensor q = torch::randn({t, heads, d}), k = torch::randn({t, heads, d}), v = torch::randn({t, heads, d});
     const torch::Tensor sinks = torch::tensor({0.5f, -1.0f});
-    const torch::Tensor pieces = causal_attention(q, k, v, 0.3, one_sequence(t), 300, sinks);
-    EXPECT_TRUE(torch::equal(pieces, one_pass(q, k, v, 0.3, 300, sinks)));
+    const torch::Tensor blocks = causal_attention(q, k, v, 0.3, one_sequence(t), 300, sinks);
+    EXPECT_LE(max_difference(blocks, one_pass(q, k, v, 0.3, 300, sinks)), 1e-5);
     // and the window and sinks did something: without them the output differs
-    EXPECT_FALSE(torch::equal(pieces, one_pass(q, k, v, 0.3, 0, {})));
+    EXPECT_GT(max_difference(blocks, one_pass(q, k, v, 0.3, 0, {})), 0.1);
+}
+
+TEST(CausalAttention, PiecesGiveTheBitsOfOneCallPerBlock) {
+    torch::manual_seed(5);
+    {   // BF16, 32 heads: the 4 MiB budget splits each block's heads into groups
+        const int64_t t = 512, heads = 32, d = 16;
+        const auto bf16 = torch::TensorOptions().dtype(torch::kBFloat16);
+        const torch::Tensor q = torch::randn({t, heads, d}, bf16), k = torch::randn({t, heads, d}, bf16),
+                            v = torch::randn({t, heads, d}, bf16);
+        const BatchLayout batch = one_sequence(t);
+        EXPECT_TRUE(torch::equal(causal_attention(q, k, v, 0.25, batch),
+                                 causal_attention_in_pieces(q, k, v, 0.25, batch, 0, {}, kWholeBlocks, 128)));
+    }
+    {   // f32 with window and sinks: 1 MiB pieces split heads, and whole-sequence blocks each head's
+        // query rows (pieces of 238 rows)
+        const int64_t t = 1100, heads = 2, d = 8;
+        const torch::Tensor q = torch::randn({t, heads, d}), k = torch::randn({t, heads, d}), v = torch::randn({t, heads, d});
+        const torch::Tensor sinks = torch::tensor({0.5f, -1.0f});
+        const BatchLayout batch = one_sequence(t);
+        for (int64_t block : {int64_t(128), t}) {
+            const torch::Tensor whole = causal_attention_in_pieces(q, k, v, 0.3, batch, 300, sinks, kWholeBlocks, block);
+            EXPECT_TRUE(torch::equal(causal_attention_in_pieces(q, k, v, 0.3, batch, 300, sinks, 1 << 20, block), whole))
+                << "block " << block;
+        }
+        // a single block is the one pass of the formula, to the bit
+        EXPECT_TRUE(torch::equal(causal_attention_in_pieces(q, k, v, 0.3, batch, 300, sinks, kWholeBlocks, kWholeBlocks),
+                                 one_pass(q, k, v, 0.3, 300, sinks)));
+    }
 }
 
 }  // namespace
