@@ -25,7 +25,7 @@ void lm_output(const LmHeadWeights& weights, const torch::Tensor& h, const Batch
 int64_t logits_chunk_rows(int64_t vocab);
 // logits [n, V] f32 of normed rows [n, H] (the final norm already applied),
 torch::Tensor lm_logits(const LmHeadWeights& weights, const torch::Tensor& normed);
-// and the next-token NLL [n] f32 of `targets` [n] int64 (no masking).
+// and the next-token NLL [n] f32 of `targets` [n] int64 (no masking): logsumexp(z) - z[target].
 torch::Tensor token_nll(const torch::Tensor& logits, const torch::Tensor& targets);
 
 }  // namespace sy

@@ -103,7 +103,8 @@ TrainingPlan plan_training(const Model& model, const TrainingOptions& o) {
         largest = std::max(largest, layer);
         inputs += static_cast<uint64_t>(double(d.hidden_size) * e) * static_cast<uint64_t>(plan.micro_batch_tokens);
     }
-    // The LM head's chunk: logits, log-softmax and their gradient in f32 (lm_output.cpp chunks).
+    // The LM head's chunk: logits, the softmax of the NLL's backward and their gradient in f32
+    // (lm_output.cpp chunks).
     const int64_t head_rows = std::min<int64_t>(plan.micro_batch_tokens, std::max<int64_t>(1, (int64_t(256) << 20) / (d.vocab_size * 4)));
     const uint64_t head = static_cast<uint64_t>(head_rows) * static_cast<uint64_t>(d.vocab_size) * 12;
     plan.activation_bytes_full = full + head;
