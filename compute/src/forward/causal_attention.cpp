@@ -28,10 +28,11 @@ int64_t query_block_rows(int64_t longest, const torch::Device& device) {
     return device.is_cpu() ? 128 : std::max<int64_t>(1, longest);
 }
 
-// rows [B, T] -> [B, heads, T, d]
+// rows [B, T] -> [B, heads, T, d], contiguous: a block's rows of it (narrow on T) are then
+// matrices the batched GEMMs take as they are, not copies made per block.
 torch::Tensor gather_heads(const torch::Tensor& x, const torch::Tensor& rows) {
     const int64_t b = rows.size(0), t = rows.size(1);
-    return x.index_select(0, rows.reshape({-1})).view({b, t, x.size(1), x.size(2)}).permute({0, 2, 1, 3});
+    return x.index_select(0, rows.reshape({-1})).view({b, t, x.size(1), x.size(2)}).permute({0, 2, 1, 3}).contiguous();
 }
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, double scale,
