@@ -11,9 +11,8 @@ namespace sy {
 // CPU their queries go in blocks of 128 rows, each over the keys up to its last row only (the
 // later ones are masked for all of its queries), and each block in pieces (sequences, then heads,
 // then query rows) whose f32 scores stay under 4 MiB, so the element-wise passes over them run
-// from cache. The result does not depend on the pieces; the blocks change only the order of the
-// product with v's sums (the masked keys' zero terms are left out), so a token's output does not
-// depend on the other sequences of its batch.
+// from cache. The result does not depend on the pieces; the blocks leave the masked keys' zero
+// terms out of the product with v, which can move an f32 result by a rounding step.
 // `window` > 0: query q sees only keys q - window < j <= q (transformers' sliding_window_overlay
 // in masking_utils.py). `sinks` [heads] (gpt-oss): one extra logit per head joins each softmax
 // and its probability is dropped (formats.md §6.4).
