@@ -22,14 +22,12 @@ torch::Tensor clamped_swiglu(const ModelDescription& m, const torch::Tensor& x, 
 
 torch::Tensor silu_mlp(const torch::Tensor& x, const torch::Tensor& gate, const torch::Tensor& up,
                        const torch::Tensor& down) {
-    if (!torch::GradMode::is_enabled()) {
-        // No backward to keep the pre-activation for: the activation and the product overwrite
-        // the gate projection's own buffer (the same values, two [rows, width] buffers fewer).
-        torch::Tensor hidden = torch::matmul(x, gate.t());
-        torch::silu_(hidden).mul_(torch::matmul(x, up.t()));
-        return torch::matmul(hidden, down.t());
-    }
-    return torch::matmul(torch::silu(torch::matmul(x, gate.t())) * torch::matmul(x, up.t()), down.t());
+    torch::Tensor hidden = torch::matmul(x, gate.t());
+    // With no backward to keep the pre-activation for, the activation and the product overwrite
+    // the gate projection's own buffer (the same values, two [rows, width] buffers fewer).
+    hidden = torch::GradMode::is_enabled() ? torch::silu(hidden) * torch::matmul(x, up.t())
+                                           : torch::silu_(hidden).mul_(torch::matmul(x, up.t()));
+    return torch::matmul(hidden, down.t());
 }
 
 torch::Tensor expert_mlp(const ModelDescription& model, const torch::Tensor& x, const ExpertWeights& expert) {
