@@ -42,10 +42,14 @@ Verb add_apply(CLI::App& root) {
                     std::cerr << "note: " << args->model_dir << " is not the model the recipe was made on (" << recipe.source_path
                               << "); its expert indices are applied as they are\n";
                 }
-                if (!job.dry_run) check_export_target(model, job.export_options);
+                args->check_targets(model, job);
+                args->check_mask_used(false);
+                const bool trains = !recipe.edits.empty() && training_entry_json(recipe.edits.back());
+                SY_CHECK(args->save_recipe.empty() || (!trains && !upcycle_entry(recipe)), UsageError,
+                         "--save-recipe: " + args->recipe + " already is the recipe of this run (its training or upcycle entry as it ran)");
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
-                if (!recipe.edits.empty() && training_entry_json(recipe.edits.back())) {
+                if (trains) {
                     SY_CHECK(!job.dry_run, UsageError, "--dry-run: a training entry has no preview; run `switchyard " +
                                                            edit_op_name(recipe.edits.back()) + " --plan`");
                     SurgeryJobOptions training;

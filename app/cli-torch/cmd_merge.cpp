@@ -25,7 +25,7 @@ Verb add_merge(CLI::App& root) {
     auto* method = cmd->add_option("--method", args->method, "Choose groups: hc-smoe or m-smoe (with --keep)")
                        ->check(CLI::IsMember({"hc-smoe", "m-smoe"}));
     groups->excludes(method);
-    cmd->add_option("--keep", args->keep, "Experts per layer after merging (with --method)")->check(positive());
+    cmd->add_option("--keep", args->keep, "Experts per layer after merging (with --method)")->check(positive())->needs(method);
     auto* align = cmd->add_flag("--align", args->align, "Align every member's neurons to the dominant member first (default)");
     cmd->add_flag("--no-align", args->no_align, "Average the weights as stored")->excludes(align);
     cmd->add_option("--weights", args->weights, "Member weights: frequency (default with calibration) or uniform")
@@ -33,14 +33,18 @@ Verb add_merge(CLI::App& root) {
     cmd->add_option("--layout", args->layout, "collapse: one expert per group; duplicate: every member holds the merge")
         ->check(CLI::IsMember({"collapse", "duplicate"}))
         ->capture_default_str();
-    cmd->add_option("--router", args->router,
+    auto* router = cmd->add_option("--router", args->router,
                     "Router row of a collapsed group: fitted (default with --data) or dominant (the dominant member's)")
         ->check(CLI::IsMember({"fitted", "dominant"}));
-    cmd->add_option("--outputs", args->outputs, "Tokens whose expert outputs HC-SMoE clusters (calibration pass)")
-        ->check(positive())
-        ->capture_default_str();
-    return {cmd, [args, groups, method]() {
+    auto* outputs = cmd->add_option("--outputs", args->outputs, "Tokens whose expert outputs HC-SMoE clusters (calibration pass)")
+                        ->check(positive())
+                        ->capture_default_str();
+    return {cmd, [args, groups, method, router, outputs]() {
                 const CancelToken& cancel = install_cancel_handler();
+                SY_CHECK(!router->count() || args->layout == "collapse", UsageError,
+                         "--router sets a collapsed group's router row; --layout duplicate keeps every member's row");
+                SY_CHECK(!outputs->count() || args->method == "hc-smoe", UsageError,
+                         "--outputs sizes HC-SMoE's clustering of expert outputs (--method hc-smoe)");
                 SY_CHECK(groups->count() || method->count(), UsageError, "merge needs --groups L:a+b,... or --method with --keep");
                 MergeRequest request;
                 if (method->count()) {
@@ -57,7 +61,8 @@ Verb add_merge(CLI::App& root) {
                 const EditJobOptions job = args->job_options();
                 const Calibration calibration = args->calibration();
                 const Model model = open_model(args->model_dir);
-                if (!job.dry_run) check_export_target(model, job.export_options);
+                args->check_targets(model, job);
+                args->check_mask_used(!args->data.empty());   // a score pass or the router fit reads the data
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
                 if (request.method) check_merge_keep(model.description, request.keep);   // before a long pass

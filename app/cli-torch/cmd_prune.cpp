@@ -27,9 +27,13 @@ Verb add_prune(CLI::App& root) {
     auto* ratio = cmd->add_option("--ratio", args->ratio, "Fraction of each layer's experts removed (rounded down), in (0, 1)");
     auto* keep = cmd->add_option("--keep", args->keep, "Experts kept per layer")->check(positive());
     ratio->excludes(keep);
-    cmd->add_option("--seed", args->seed, "Seed of --method random")->capture_default_str();
-    return {cmd, [args, experts, method, ratio, keep]() {
+    ratio->needs(method);
+    keep->needs(method);
+    auto* seed = cmd->add_option("--seed", args->seed, "Seed of --method random")->capture_default_str()->needs(method);
+    return {cmd, [args, experts, method, ratio, keep, seed]() {
                 const CancelToken& cancel = install_cancel_handler();
+                SY_CHECK(!seed->count() || args->method == "random", UsageError,
+                         "--seed seeds --method random; --method " + args->method + " chooses by calibration scores");
                 SY_CHECK(experts->count() || method->count(), UsageError, "prune needs --experts L:E,... or --method");
                 PruneRequest request;
                 if (method->count()) {
@@ -41,11 +45,12 @@ Verb add_prune(CLI::App& root) {
                 const EditJobOptions job = args->job_options();
                 const Calibration calibration = args->calibration();
                 const Model model = open_model(args->model_dir);
-                if (!job.dry_run) check_export_target(model, job.export_options);
+                args->check_targets(model, job);
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
                 if (request.choice) check_prune_choice(model.description, *request.choice);   // before a long pass
                 const bool needs_scores = request.choice && request.choice->method != PruneMethod::random;
+                args->check_mask_used(needs_scores && args->scores.empty() && !args->data.empty());
                 const CalibrationScores scores = calibrate(model, calibration, needs_scores, 0, progress, cancel);
                 Recipe recipe;
                 recipe.edits.push_back(resolve_prune(model, request, scores));

@@ -9,6 +9,7 @@
 #include "run_args.h"
 #include "switchyard/compute/score_job.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/output_paths.h"
 #include "torch_verbs_cli.h"
 
 namespace sy::cli {
@@ -60,6 +61,7 @@ Verb add_score(CLI::App& root) {
                 // The output is checked before the pass: a long run must not fail at the end.
                 SY_CHECK(args->force || !std::filesystem::exists(args->output), UsageError,
                          args->output + ": already exists (--force replaces it)");
+                check_output_outside_model(args->output, args->model_dir, "-o");
                 if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
                 args->parallel.join(model, "score", options.corpus, options.runner);

@@ -24,10 +24,12 @@ Verb add_tune(CLI::App& root) {
                                    "Experts trained: esft-gate (gate score), esft-token (token share), all")
                        ->check(CLI::IsMember({"esft-gate", "esft-token", "all"}))
                        ->capture_default_str();
-    cmd->add_option("--threshold", args->threshold,
-                    "Cumulative relevance P each layer's chosen experts reach (default 0.1 esft-gate, 0.2 esft-token)");
+    auto* threshold = cmd->add_option("--threshold", args->threshold,
+                                      "Cumulative relevance P in (0, 1] each layer's chosen experts reach (default 0.1 "
+                                      "esft-gate, 0.2 esft-token)");
     auto* experts = cmd->add_option("--experts", args->experts, "Experts to train, L:E[,L:E...] instead of --select");
     experts->excludes(select);
+    experts->excludes(threshold);
     cmd->add_option("--holdout", args->holdout,
                     "Share of the data held out to choose the default --steps (early stop) and --lr")
         ->capture_default_str();
@@ -36,8 +38,13 @@ Verb add_tune(CLI::App& root) {
         ->capture_default_str();
     auto* balance = cmd->add_option("--load-balance", args->load_balance,
                                     "Weight of the load-balancing loss (default 0.01 when routers train, else 0)");
-    return {cmd, [args, experts, balance]() {
+    return {cmd, [args, experts, balance, threshold]() {
                 const CancelToken& cancel = install_cancel_handler();
+                // 0 stands for "the method's default" inside TuneOptions; a given value must be a share.
+                SY_CHECK(!threshold->count() || (args->threshold > 0 && args->threshold <= 1), UsageError,
+                         "--threshold must lie in (0, 1], found " + threshold->as<std::string>());
+                SY_CHECK(!threshold->count() || args->select != "all", UsageError,
+                         "--threshold chooses experts by relevance (--select esft-gate or esft-token); --select all trains every expert");
                 if (args->parallel.launches()) return args->parallel.launch();
                 const Model model = open_model(args->model_dir);
                 args->check_output(model);

@@ -111,6 +111,7 @@ Verb add_upcycle(CLI::App& root) {
                 output.shard_size_bytes = parse_byte_size(args->shard_size);
                 output.force = args->force;
                 output.command_line = command_line();
+                if (!args->save_recipe.empty()) check_recipe_destination(args->save_recipe, args->dense, args->output, args->force);
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
                 const UpcycleResult result =

@@ -2,10 +2,13 @@
 // Options the edit verbs (prune, merge, apply) share: where the edited model goes, how it is
 // stored, dry runs, previews and recipes; calibration through RunArgs' dataset options.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <string>
 
 #include "export_flags.h"
 #include "run_args.h"
+#include "switchyard/core/model.h"
+#include "switchyard/editing/recipe.h"
 #include "switchyard/editing/surgery.h"
 
 namespace sy::cli {
@@ -37,6 +40,23 @@ struct EditArgs : RunArgs {
     }
 
     ExportOptions export_options() const { return export_options_from_flags(output, out_dtype, shard_size, force); }
+
+    // --mask-experts acts on the runs over data: the calibration pass (`reads_data`) and the
+    // --dry-run preview. Refused where neither runs, instead of being silently ignored.
+    void check_mask_used(bool reads_data) const {
+        const bool previews = dry_run && (!preview_data.empty() || !data.empty());
+        SY_CHECK(mask_experts.empty() || reads_data || previews, UsageError,
+                 "--mask-experts masks experts in a calibration pass or a --dry-run preview, and this run has neither; "
+                 "a recipe's mask entry makes a mask permanent");
+    }
+
+    // What can be checked before a calibration pass: the output folder and the recipe's destination.
+    void check_targets(const Model& model, const EditJobOptions& job) const {
+        if (!job.dry_run) check_export_target(model, job.export_options);
+        if (!save_recipe.empty())
+            check_recipe_destination(save_recipe, model.checkpoint.dir(),
+                                     job.dry_run ? std::filesystem::path() : job.export_options.output_dir, force);
+    }
 
     EditRecord record() const {
         EditRecord r;

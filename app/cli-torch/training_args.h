@@ -16,6 +16,7 @@
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/model.h"
 #include "switchyard/editing/expert_training.h"
+#include "switchyard/editing/recipe.h"
 #include "switchyard/editing/surgery.h"
 #include "verbs.h"
 
@@ -106,10 +107,7 @@ struct TrainingArgs {
         SY_CHECK(clip >= 0 && weight_decay >= 0 && warmup >= 0, UsageError, "--clip, --weight-decay and --warmup must be >= 0");
         if (plan) return;
         check_export_target(model, export_options());
-        if (!save_recipe.empty()) {
-            const std::filesystem::path dir = std::filesystem::absolute(save_recipe).parent_path();
-            SY_CHECK(std::filesystem::is_directory(dir), UsageError, "--save-recipe " + save_recipe + ": no folder " + dir.string());
-        }
+        if (!save_recipe.empty()) check_recipe_destination(save_recipe, model.checkpoint.dir(), output, force);
     }
 };
 

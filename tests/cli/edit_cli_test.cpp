@@ -161,3 +161,60 @@ TEST(CliEditIntegration, UpcycleRecipeReproducesTheUpcycle) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     expect_same_tensors(tmp.path() / "a", tmp.path() / "b");
 }
+
+// --save-recipe never destroys a file: not in the model folder, not in the output folder the
+// export replaces, not over an existing file without --force; checked before any work.
+TEST(CliEditIntegration, RecipeDestinationIsCheckedFirst) {
+    TempDir tmp;
+    const fs::path model = tmp.path() / "model", out = tmp.path() / "out";
+    fs::copy(mixtral(), model);
+    const std::string config_before = slurp(model / "config.json");
+    const std::string base = "prune " + q(model) + " -q --experts 0:1,1:1,2:1,3:1 -o " + q(out);
+    expect_refused(base + " --save-recipe " + q(model / "config.json"), out, "inside the model folder");
+    EXPECT_EQ(slurp(model / "config.json"), config_before);
+    expect_refused(base + " --save-recipe " + q(out / "r.json"), out, "inside the output folder");
+    const fs::path existing = tmp.path() / "existing.json";
+    std::ofstream(existing) << "mine";
+    expect_refused(base + " --save-recipe " + q(existing), out, "already exists");
+    EXPECT_EQ(slurp(existing), "mine");
+    expect_refused(base + " --save-recipe " + q(tmp.path() / "no" / "r.json"), out, "no folder");
+    // The model folder is no place for a score file either, even with --force.
+    const CliResult score = run_cli("score " + q(model) + " --data " + q(calib()) + " --max-tokens 64 -q --force -o " +
+                                    q(model / "model.safetensors"));
+    EXPECT_EQ(score.exit_code, 1) << score.err;
+    EXPECT_NE(score.err.find("inside the model folder"), std::string::npos) << score.err;
+    EXPECT_TRUE(sy::Checkpoint::open(model).tensors().size() > 0);
+    // A dry run writes the recipe it was asked for, and nothing else; --force replaces a recipe.
+    const fs::path recipe = tmp.path() / "dry.json";
+    ASSERT_EQ(run_cli(base + " --dry-run --save-recipe " + q(recipe)).exit_code, 0);
+    EXPECT_EQ(json_file(recipe)["edits"][0]["op"], "prune");
+    EXPECT_FALSE(fs::exists(out));
+    EXPECT_EQ(run_cli(base + " --force --save-recipe " + q(recipe)).exit_code, 0);
+    EXPECT_TRUE(fs::exists(out / "switchyard-edit.json"));
+    // An output folder whose parent is missing is refused before the work, as for every edit verb.
+    expect_refused("tune " + q(model) + " -q --data " + q(calib()) + " -o " + q(tmp.path() / "a" / "b"), tmp.path() / "a",
+                   "does not exist");
+}
+
+// Flags that would be ignored in the combination given are refused instead.
+TEST(CliEditIntegration, ContradictoryFlagsAreRefused) {
+    TempDir tmp;
+    const fs::path out = tmp.path() / "out";
+    const std::string base = " " + q(mixtral()) + " -q -o " + q(out);
+    const auto refused = [&](const std::string& args, const std::string& message) {
+        const CliResult r = run_cli(args);
+        EXPECT_NE(r.exit_code, 0) << args;
+        EXPECT_NE(r.err.find(message), std::string::npos) << args << "\n" << r.err;
+        EXPECT_FALSE(fs::exists(out)) << args;
+    };
+    refused("prune" + base + " --experts 0:1,1:1,2:1,3:1 --keep 6", "--keep requires --method");
+    refused("prune" + base + " --experts 0:1,1:1,2:1,3:1 --ratio 0.25", "--ratio requires --method");
+    refused("prune" + base + " --method reap --ratio 0.25 --seed 5 --data " + q(calib()), "--seed seeds --method random");
+    refused("prune" + base + " --experts 0:1,1:1,2:1,3:1 --mask-experts 0:2", "--mask-experts masks experts");
+    refused("merge" + base + " --groups 0:1+2,1:1+2,2:1+2,3:1+2 --keep 6", "--keep requires --method");
+    refused("merge" + base + " --groups 0:1+2,1:1+2,2:1+2,3:1+2 --layout duplicate --router dominant",
+            "--layout duplicate keeps every member's row");
+    refused("tune" + base + " --data " + q(calib()) + " --experts 0:1 --threshold 0.7", "--threshold excludes --experts");
+    refused("tune" + base + " --data " + q(calib()) + " --threshold 0", "--threshold must lie in (0, 1]");
+    refused("tune" + base + " --data " + q(calib()) + " --select all --threshold 0.5", "--select all trains every expert");
+}

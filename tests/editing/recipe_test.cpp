@@ -1,8 +1,11 @@
 // Recipes: JSON round trip (exact numbers) and one clear error per malformed entry.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "switchyard/core/errors.h"
 #include "switchyard/editing/recipe.h"
+#include "test_paths.h"
 
 using namespace sy;
 
@@ -105,4 +108,33 @@ TEST(Recipe, TrainingEntriesComeLastAndRaiseTheFormatVersion) {
     } catch (const UsageError& e) {
         EXPECT_NE(std::string(e.what()).find("edits[0]: a training entry (unlearn) must be the last entry"), std::string::npos) << e.what();
     }
+}
+
+// --save-recipe's destination (recipe.h check_recipe_destination), including a folder reached
+// through a symlink into the model folder.
+TEST(Recipe, DestinationNeverDestroysAFile) {
+    sy::test::TempDir tmp;
+    const std::filesystem::path model = tmp.path() / "model", out = tmp.path() / "out";
+    std::filesystem::create_directories(model);
+    std::filesystem::create_directory_symlink(model, tmp.path() / "link");
+    const auto refused = [&](const std::filesystem::path& path, bool force, const std::string& message) {
+        try {
+            check_recipe_destination(path, model, out, force);
+            ADD_FAILURE() << path << " accepted";
+        } catch (const UsageError& e) {
+            EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+        }
+    };
+    refused(model / "config.json", true, "inside the model folder");
+    refused(tmp.path() / "link" / "r.json", true, "inside the model folder");
+    refused(out / "r.json", true, "inside the output folder");
+    refused(tmp.path() / "missing" / "r.json", false, "no folder");
+    refused(tmp.path(), true, "is a folder");
+    const std::filesystem::path existing = tmp.path() / "r.json";
+    std::ofstream(existing) << "{}";
+    refused(existing, false, "already exists");
+    EXPECT_NO_THROW(check_recipe_destination(existing, model, out, true));
+    EXPECT_NO_THROW(check_recipe_destination(tmp.path() / "new.json", model, out, false));
+    std::filesystem::create_directories(out);
+    EXPECT_NO_THROW(check_recipe_destination(out / "r.json", model, "", false));   // a dry run has no output folder
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "switchyard/core/errors.h"
+#include "switchyard/core/output_paths.h"
 
 namespace sy {
 namespace {
@@ -256,6 +257,19 @@ void write_recipe(const Recipe& recipe, const fs::path& path) {
     std::error_code ec;
     fs::rename(temporary, path, ec);
     SY_CHECK(!ec, IoError, path.string() + ": cannot rename into place: " + ec.message());
+}
+
+void check_recipe_destination(const fs::path& path, const fs::path& model_dir, const fs::path& output_dir, bool force) {
+    const std::string flag = "--save-recipe " + path.string();
+    check_output_outside_model(path, model_dir, "--save-recipe");
+    SY_CHECK(output_dir.empty() || !path_is_within(path, output_dir), UsageError,
+             flag + ": inside the output folder " + output_dir.string() +
+                 ", which the export writes whole (its switchyard-edit.json records the edit); save the recipe elsewhere");
+    std::error_code ec;
+    SY_CHECK(!fs::is_directory(path, ec), UsageError, flag + ": is a folder");
+    SY_CHECK(force || !fs::exists(path, ec), UsageError, flag + ": already exists (--force replaces it)");
+    const fs::path folder = fs::absolute(path).parent_path();
+    SY_CHECK(fs::is_directory(folder, ec), UsageError, flag + ": no folder " + folder.string());
 }
 
 }  // namespace sy

@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "switchyard/compute/router_fit.h"
@@ -59,6 +62,14 @@ void check_export_target(const Model& model, const ExportOptions& options) {
              options.output_dir.string() + ": exists and is not empty (--force replaces it)");
     SY_CHECK(!fs::exists(options.output_dir, ec) || fs::is_directory(options.output_dir, ec), UsageError,
              options.output_dir.string() + ": exists and is not a folder");
+    // The output is staged beside its final name (StagedDirectory): its folder must exist and take
+    // new entries, known now rather than after a calibration pass or a training run.
+    fs::path target = fs::absolute(options.output_dir);
+    if (target.filename().empty()) target = target.parent_path();
+    const fs::path folder = target.parent_path();
+    SY_CHECK(fs::is_directory(folder, ec), UsageError, options.output_dir.string() + ": folder " + folder.string() + " does not exist");
+    SY_CHECK(::access(folder.c_str(), W_OK | X_OK) == 0, UsageError,
+             options.output_dir.string() + ": cannot write into folder " + folder.string() + " (" + std::strerror(errno) + ")");
 }
 
 CalibrationScores calibrate(const Model& model, const Calibration& calibration, bool needed, int64_t output_tokens,
@@ -155,32 +166,42 @@ Edit resolve_merge(const Model& model, const MergeRequest& request, const Calibr
 
 EditJobResult run_edit_job(const Model& model, const Recipe& recipe, EditRecord record, const EditJobOptions& options,
                            const CalibrationScores& scores, Progress& progress, const CancelToken& cancel) {
-    EditJobResult result;
-    result.plan = plan_edits(model, recipe.edits, progress, cancel);
-    result.summary = summarize_edit(model, result.plan, options.export_options);
-    if (!options.preview.corpus.data.empty()) {
-        const PlanPatch patch = patch_for_plan(model, result.plan, options.export_options.dtype);
-        result.preview = run_edit_preview(model, patch.masks, patch.patch, options.preview, progress, cancel);
-    }
-    if (!options.save_recipe.empty()) {
+    const ExportOptions& out = options.export_options;
+    if (!options.save_recipe.empty())
+        check_recipe_destination(options.save_recipe, model.checkpoint.dir(), options.dry_run ? fs::path() : out.output_dir, out.force);
+    // Written last: after the export (or the dry run's preview) succeeded, so a failed run leaves
+    // no recipe of an edit that was never made.
+    const auto save_recipe = [&] {
+        if (options.save_recipe.empty()) return;
         Recipe saved = recipe;
         if (saved.source_path.empty()) {
             saved.source_path = fs::absolute(model.checkpoint.dir()).lexically_normal().string();
             saved.source_fingerprint = model_fingerprint(model);
         }
         write_recipe(saved, options.save_recipe);
+    };
+    EditJobResult result;
+    result.plan = plan_edits(model, recipe.edits, progress, cancel);
+    result.summary = summarize_edit(model, result.plan, out);
+    if (!options.preview.corpus.data.empty()) {
+        const PlanPatch patch = patch_for_plan(model, result.plan, out.dtype);
+        result.preview = run_edit_preview(model, patch.masks, patch.patch, options.preview, progress, cancel);
     }
-    if (options.dry_run) return result;
+    if (options.dry_run) {
+        save_recipe();
+        return result;
+    }
     record.edits = recipe.edits;
     std::optional<TemporaryScores> temporary;
     if (scores.scores) {
         record.calibration_files = scores.scores->data_files;
         record.calibration_sha256 = scores.scores->data_sha256;
         record.calibration_tokens = scores.scores->tokens;
-        if (scores.file.empty()) temporary.emplace(*scores.scores, options.export_options.output_dir);
+        if (scores.file.empty()) temporary.emplace(*scores.scores, out.output_dir);
         record.scores_file = scores.file.empty() ? temporary->path() : scores.file;
     }
-    result.exported = export_edited(model, result.plan, options.export_options, record, progress, cancel);
+    result.exported = export_edited(model, result.plan, out, record, progress, cancel);
+    save_recipe();
     return result;
 }
 

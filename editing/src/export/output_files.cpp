@@ -7,6 +7,7 @@
 
 #include "switchyard/core/checkpoint.h"
 #include "switchyard/core/errors.h"
+#include "switchyard/core/output_paths.h"
 #include "switchyard/core/tensor_convert.h"
 
 namespace fs = std::filesystem;
@@ -116,12 +117,7 @@ std::string torch_dtype_name(DType dtype) {
 }
 
 void check_not_overlapping(const fs::path& model_dir, const fs::path& output) {
-    const auto a = fs::weakly_canonical(model_dir), b = fs::weakly_canonical(output);
-    auto inside = [](const fs::path& child, const fs::path& parent) {
-        auto rel = child.lexically_relative(parent);
-        return !rel.empty() && *rel.begin() != "..";
-    };
-    if (inside(a, b) || inside(b, a))
+    if (path_is_within(model_dir, output) || path_is_within(output, model_dir))
         throw UsageError(output.string() + ": the output folder must not be the model folder, inside it or contain it");
 }
 

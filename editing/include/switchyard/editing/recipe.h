@@ -117,4 +117,12 @@ std::string edit_to_json(const Edit& edit);
 Recipe read_recipe(const std::filesystem::path& path);                   // UsageError / IoError
 void write_recipe(const Recipe& recipe, const std::filesystem::path& path);   // temp + rename
 
+// Checked before any work, so that a long run cannot end by destroying a file (UsageError): the
+// recipe `path` of --save-recipe must not lie in the model folder (a run only reads it) nor in
+// the output folder (the export writes that folder whole: its switchyard-edit.json records the
+// edit), must not be a folder, must not exist unless `force`, and its folder must exist.
+// `output_dir` may be empty (a dry run).
+void check_recipe_destination(const std::filesystem::path& path, const std::filesystem::path& model_dir,
+                              const std::filesystem::path& output_dir, bool force);
+
 }  // namespace sy

@@ -66,7 +66,7 @@ struct EditJobOptions {
     ExportOptions export_options;           // output folder, dtype, shard size, force
     bool dry_run = false;                   // plan (and preview), write nothing
     EvalOptions preview;                    // preview.corpus.data empty: no preview
-    std::filesystem::path save_recipe;      // write the recipe here too (empty: no)
+    std::filesystem::path save_recipe;      // write the recipe here too, last (empty: no); check_recipe_destination
 };
 
 struct EditJobResult {
@@ -81,8 +81,9 @@ struct EditJobResult {
 EditJobResult run_edit_job(const Model& model, const Recipe& recipe, EditRecord record, const EditJobOptions& options,
                            const CalibrationScores& scores, Progress& progress, const CancelToken& cancel);
 
-// Refuses (UsageError) an output folder that is the model folder / inside it / contains it, or
-// a non-empty one without `force`: checked before any long calibration pass.
+// Refuses (UsageError) an output folder that is the model folder / inside it / contains it, a
+// non-empty one without `force`, or one whose folder is missing or not writable: checked before
+// any long calibration pass or training run.
 void check_export_target(const Model& model, const ExportOptions& options);
 
 }  // namespace sy
