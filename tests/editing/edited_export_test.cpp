@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -30,12 +31,13 @@ void export_reference(const Model& model, const std::filesystem::path& out) {
     export_checkpoint(model, options, progress, cancel);
 }
 
-void export_edit(const Model& model, const Edit& edit, const std::filesystem::path& out) {
+void export_edit(const Model& model, const Edit& edit, const std::filesystem::path& out, ExportDType dtype = ExportDType::keep) {
     NullProgress progress;
     CancelToken cancel;
     const EditPlan plan = plan_edits(model, {edit}, progress, cancel);
     ExportOptions options;
     options.output_dir = out;
+    options.dtype = dtype;
     EditRecord record;
     record.command_line = "test";
     record.edits = {edit};
@@ -173,6 +175,51 @@ TEST_P(EditedExport, MergeWritesTheWeightedAverage) {
     EXPECT_EQ(tensor_bytes(x.edited(), tensor_name(spec, TensorRole::expert_up, layer, 1)),
               tensor_bytes(x.reference(), tensor_name(spec, TensorRole::expert_up, layer, 2)));
     EXPECT_EQ(run_logits(back, pattern_batch(d.vocab_size, 2, 16)).nll.size(), 32u);
+}
+
+// switchyard-edit.json's `tensors` against the input and output files themselves (docs/recipes.md
+// "Edit record"): every output tensor not under `changed` is the input's bytes under its name or
+// its `renamed` source, or is listed under `converted` (another dtype, or per-expert slices of a
+// fused input); every input tensor the output lacks is under `removed`, and nothing else is.
+TEST_P(EditedExport, RecordAccountsForEveryTensor) {
+    const std::filesystem::path input = model_dir(GetParam());
+    const Model model = open_model(input);
+    const ModelDescription& d = model.description;
+    const int64_t experts = d.num_experts[0], groups = router_groups(d);
+    PruneEdit prune;
+    for (int layer : d.moe_layers)
+        for (int64_t g = 0; g < groups; ++g) prune.experts[layer].push_back(int(g * (experts / groups) + 1));
+    for (const ExportDType dtype : {ExportDType::keep, ExportDType::f32}) {
+        Exported x;
+        export_edit(model, prune, x.edited(), dtype);
+        std::ifstream record_file(x.edited() / "switchyard-edit.json");
+        const auto tensors = nlohmann::json::parse(record_file)["tensors"];
+        std::set<std::string> changed, converted, removed;
+        std::map<std::string, std::string> renamed;
+        for (const auto& t : tensors["changed"]) changed.insert(t["name"].get<std::string>());
+        for (const auto& t : tensors["renamed"]) renamed[t["name"].get<std::string>()] = t["from"].get<std::string>();
+        for (const auto& t : tensors["removed"]) removed.insert(t.get<std::string>());
+        const Checkpoint in = Checkpoint::open(input), out = Checkpoint::open(x.edited());
+        for (const auto& t : tensors["converted"]) {
+            const std::string name = t["name"], from = t["from"];
+            converted.insert(name);
+            EXPECT_NE(in.find(from), nullptr) << name << " <- " << from;
+            EXPECT_EQ(t["dtype"], std::string(dtype_name(out.at(name).dtype))) << name;
+        }
+        if (dtype == ExportDType::f32) EXPECT_FALSE(converted.empty());
+        const std::set<std::string> output_names = names(x.edited());
+        for (const std::string& name : output_names) {
+            if (changed.count(name) || converted.count(name)) continue;
+            const auto from = renamed.find(name);
+            const std::string source = from == renamed.end() ? name : from->second;
+            ASSERT_NE(in.find(source), nullptr) << name << ": neither changed, converted nor an input tensor";
+            EXPECT_EQ(tensor_bytes(x.edited(), name), tensor_bytes(input, source)) << name << " <- " << source;
+        }
+        std::set<std::string> absent;
+        for (const TensorInfo& t : in.tensors())
+            if (!output_names.count(t.name)) absent.insert(t.name);
+        EXPECT_EQ(removed, absent);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, EditedExport, ::testing::ValuesIn(moe_fixtures()),

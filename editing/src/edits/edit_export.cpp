@@ -3,16 +3,15 @@
 #include "switchyard/editing/edit_export.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include "edit_provenance.h"
 #include "expert_math.h"
+#include "output_changes.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/model.h"
@@ -180,12 +179,6 @@ private:
 };
 
 // Names the plan changes, for the provenance record.
-struct TensorChanges {
-    std::vector<std::pair<std::string, std::string>> renamed;   // (output name, input name)
-    std::set<std::string> removed;                              // input names not in the output
-    std::vector<std::string> computed;                          // output names computed
-};
-
 class EditedTensors {
 public:
     EditedTensors(const Model& model, const ExportOptions& options, bool& drops_quantization)
@@ -211,7 +204,6 @@ public:
             if (it == m_by_name.end()) continue;
             originals.emplace(name, std::move(it->second));
             m_by_name.erase(it);
-            changes.removed.insert(name);
         }
         add_rows(l, originals, TensorRole::router);
         if (bias_role) add_rows(l, originals, *bias_role);
@@ -224,7 +216,7 @@ public:
         return out;
     }
 
-    TensorChanges changes;
+    std::vector<std::string> computed;   // output names the edit computes
 
 private:
     // Takes the listed names out of the identity list, remembering them.
@@ -235,7 +227,6 @@ private:
             if (it == m_by_name.end()) continue;
             originals.emplace(name, std::move(it->second));
             m_by_name.erase(it);
-            changes.removed.insert(name);
         }
         return originals;
     }
@@ -270,12 +261,11 @@ private:
         t.producer = std::make_shared<SlabProducer>(m_model, l.layer, role, original, std::move(slabs));
         t.mxfp4_scales = nullptr;
         t.scale_inv = nullptr;
-        changes.computed.push_back(t.name);
+        computed.push_back(t.name);
         add(std::move(t));
     }
 
     void add(ExportTensor t) {
-        changes.removed.erase(t.name);
         m_by_name.emplace(t.name, std::move(t));
     }
 
@@ -299,7 +289,7 @@ private:
         t.dtype = original.dtype;
         t.record_sha256 = true;
         t.producer = std::make_shared<RowsProducer>(m_model, *original.source, row_length, std::move(rows));
-        changes.computed.push_back(name);
+        computed.push_back(name);
         add(std::move(t));
     }
 
@@ -314,7 +304,6 @@ private:
                     if (it == originals.end()) continue;
                     ExportTensor t = it->second;
                     t.name = out_name;
-                    if (out_name != in_name) changes.renamed.emplace_back(out_name, in_name);
                     add(std::move(t));
                 }
                 continue;
@@ -327,7 +316,7 @@ private:
             t.dtype = like.dtype;
             t.record_sha256 = true;
             t.producer = producer;
-            changes.computed.push_back(name);
+            computed.push_back(name);
             if (t.dtype == DType::f8_e4m3) {
                 SY_CHECK(m_model.description.fp8_block_size.has_value(), ConfigError,
                          "config.json: quantization_config.weight_block_size is needed to store merged FP8 experts");
@@ -338,7 +327,7 @@ private:
                 scale.dtype = DType::f32;
                 scale.record_sha256 = true;
                 scale.producer = producer;
-                changes.computed.push_back(scale.name);
+                computed.push_back(scale.name);
                 add(std::move(scale));
             } else if (t.dtype != DType::f32 && t.dtype != DType::bf16 && t.dtype != DType::f16) {
                 throw ShapeMismatch(name + ": merged experts cannot be stored as " + std::string(dtype_name(t.dtype)) +
@@ -352,13 +341,6 @@ private:
     const FamilySpec& m_spec;
     std::map<std::string, ExportTensor> m_by_name;
 };
-
-std::string file_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 Json expert_map_json(const EditPlan& plan) {
     Json map = Json::object();
@@ -384,11 +366,10 @@ Json tensors_json(const Model& model, const TensorChanges& changes, const Export
         changed.push_back({{"name", name}, {"input_sha256", input_digest},
                            {"output_sha256", out == result.sha256.end() ? Json(nullptr) : Json(out->second)}});
     }
-    Json renamed = Json::array();
-    for (const auto& [name, from] : changes.renamed) renamed.push_back({{"name", name}, {"from", from}});
-    Json removed = Json::array();
-    for (const std::string& name : changes.removed) removed.push_back(name);
-    return {{"changed", changed}, {"renamed", renamed}, {"removed", removed}};
+    Json out{{"changed", changed}};
+    const Json copied = copied_tensors_json(changes);   // named: items() refers into it
+    for (const auto& [key, value] : copied.items()) out[key] = value;
+    return out;
 }
 
 Json record_json(const Model& model, const EditPlan& plan, const EditRecord& record, const TensorChanges& changes,
@@ -413,13 +394,7 @@ Json record_json(const Model& model, const EditPlan& plan, const EditRecord& rec
                     {"expert_map", expert_map_json(plan)},
                     {"tensors", tensors_json(model, changes, result)}};
     for (const auto& [key, value] : rest.items()) out[key] = value;
-    // An edit of an edited model keeps the earlier record, so the chain back to the original
-    // checkpoint stays readable.
-    const fs::path previous = dir / "switchyard-edit.json";
-    if (fs::exists(previous)) {
-        Json parsed = Json::parse(file_text(previous), nullptr, false);
-        if (!parsed.is_discarded()) out["previous"] = parsed;
-    }
+    add_previous_record(out, dir);
     return out;
 }
 
@@ -454,8 +429,9 @@ ExportPlan plan_edited_export(const Model& model, const EditPlan& plan, const Ex
     ExportPlan out;
     EditedTensors tensors(model, identity_options(model, plan, options), out.drops_quantization);
     for (const LayerPlan& l : plan.layers) tensors.edit_layer(l);
-    auto changes = std::make_shared<TensorChanges>(std::move(tensors.changes));
-    pack_shards(tensors.take(), options.shard_size_bytes, out);
+    std::vector<ExportTensor> written = tensors.take();
+    auto changes = std::make_shared<TensorChanges>(describe_output(model, written, std::move(tensors.computed)));
+    pack_shards(std::move(written), options.shard_size_bytes, out);
     const std::string count_key(model.description.family->expert_count_key);
     if (plan.expert_count() != (model.description.num_experts.empty() ? 0 : model.description.num_experts[0]))
         out.config_updates[count_key] = plan.expert_count();

@@ -9,13 +9,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "edit_provenance.h"
+#include "output_changes.h"
 #include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/sha256.h"
 #include "switchyard/core/tensor_names.h"
 #include "switchyard/core/trace_store.h"
-#include "switchyard/core/utc_time.h"
 #include "switchyard/editing/edit_export.h"
 #include "switchyard/editing/expert_training.h"
 #include "tensor_bytes.h"
@@ -157,11 +158,13 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
     ExportPlan out;
     std::map<std::string, ExportTensor> all = tensors_by_name(model, options, out.drops_quantization);
     Json changed = Json::array();
+    std::vector<std::string> computed;
     for (const TrainedTensor& trained : result.tensors) {
         ExportTensor& t = all.at(output_name(model, trained.ref));
         SY_CHECK(t.shape == trained.shape, ShapeMismatch,
                  t.name + ": expected trained values of shape " + std::to_string(t.shape.size()) + "-d as exported");
         changed.push_back({{"name", t.name}, {"parameter", parameter_name(trained.ref)}, {"input_sha256", input_digest(model, t)}});
+        computed.push_back(t.name);
         t.producer = std::make_shared<TrainedProducer>(trained.values);
         t.record_sha256 = true;
         t.scale_inv = nullptr;
@@ -169,12 +172,13 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
     }
     std::vector<ExportTensor> list;
     for (auto& [name, t] : all) list.push_back(std::move(t));
+    const Json copied = copied_tensors_json(describe_output(model, list, std::move(computed)));
     pack_shards(std::move(list), options.shard_size_bytes, out);
     if (!plan.training.log_file.empty() && fs::exists(plan.training.log_file))
         out.copied_files.emplace_back(plan.training.log_file, "training-log.h5");
     const fs::path dir = model.checkpoint.dir();
     const std::string command_line = options.command_line;
-    out.extra_files = [&, changed, command_line](const ExportResult& written) {
+    out.extra_files = [&, changed, copied, command_line](const ExportResult& written) {
         Json tensors = changed;
         for (Json& t : tensors) {
             auto it = written.sha256.find(t["name"].get<std::string>());
@@ -185,26 +189,38 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
         entry["steps_run"] = result.steps_run;
         entry["lr"] = result.lr;
         entry["trained_parameters"] = parameter_count(model, plan.parameters);
-        Json record{{"format", "switchyard-edit"},
-                    {"format_version", edit_record_format_version},
-                    {"tool_version", std::string("switchyard ") + SWITCHYARD_VERSION},
-                    {"created", utc_now_iso8601()},
-                    {"command_line", command_line},
-                    {"source",
-                     {{"path", fs::absolute(dir).lexically_normal().string()},
-                      {"model_type", model.description.model_type},
-                      {"config_sha256", sha256_file(dir / "config.json")},
-                      {"model_fingerprint", model_fingerprint(model)}}},
-                    {"edits", Json::array({entry})},
-                    {"training",
-                     {{"log", "training-log.h5"},
-                      {"seconds", result.seconds},
-                      {"tokens_per_second", result.tokens_per_second},
-                      {"heldout_before", nan_null(result.heldout_before)},
-                      {"heldout_after", nan_null(result.heldout_after)},
-                      {"before", reports_json(result.before)},
-                      {"after", reports_json(result.after)}}},
-                    {"tensors", {{"changed", tensors}, {"renamed", Json::array()}, {"removed", Json::array()}}}};
+        // The layout every edit record has (edit_provenance.h); training changes no expert
+        // count, so the expert map is the identity, and its data is in the entry, not a calibration.
+        Json record = edit_record_head({dir}, command_line);
+        record["source"]["model_type"] = model.description.model_type;
+        record["source"]["model_fingerprint"] = model_fingerprint(model);
+        Json expert_map = Json::object();
+        const ModelDescription& d = model.description;
+        for (std::size_t i = 0; i < d.moe_layers.size(); ++i) {
+            Json experts = Json::array();
+            for (int64_t e = 0; e < d.num_experts.at(i); ++e) experts.push_back(Json::array({e}));
+            expert_map[std::to_string(d.moe_layers[i])] = experts;
+        }
+        const int64_t experts = d.num_experts.empty() ? 0 : d.num_experts[0];
+        Json tensor_record{{"changed", tensors}};
+        for (const auto& [key, value] : copied.items()) tensor_record[key] = value;
+        const Json rest{{"calibration", nullptr},
+                        {"scores_file", nullptr},
+                        {"edits", Json::array({entry})},
+                        {"notes", Json::array()},
+                        {"expert_count", {{"before", experts}, {"after", experts}}},
+                        {"expert_map", expert_map},
+                        {"training",
+                         {{"log", "training-log.h5"},
+                          {"seconds", result.seconds},
+                          {"tokens_per_second", result.tokens_per_second},
+                          {"heldout_before", nan_null(result.heldout_before)},
+                          {"heldout_after", nan_null(result.heldout_after)},
+                          {"before", reports_json(result.before)},
+                          {"after", reports_json(result.after)}}},
+                        {"tensors", tensor_record}};
+        for (const auto& [key, value] : rest.items()) record[key] = value;
+        add_previous_record(record, dir);
         return std::vector<std::pair<std::string, std::string>>{{"switchyard-edit.json", record.dump(2) + "\n"}};
     };
     return write_export(model, out, options, progress, cancel);

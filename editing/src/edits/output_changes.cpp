@@ -1,0 +1,59 @@
+#include "output_changes.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "edit_provenance.h"
+#include "switchyard/core/model.h"
+
+namespace fs = std::filesystem;
+
+namespace sy {
+namespace {
+
+// Whether `t` is its source tensor's bytes unchanged (under any name).
+bool copies_input_bytes(const ExportTensor& t) {
+    return !t.producer && t.source && !t.scale_inv && !t.mxfp4_scales && t.byte_offset == 0 && t.dtype == t.source->dtype &&
+           t.nbytes() == t.source->nbytes();
+}
+
+}  // namespace
+
+TensorChanges describe_output(const Model& model, const std::vector<ExportTensor>& written, std::vector<std::string> computed) {
+    TensorChanges changes;
+    const std::set<std::string> computed_names(computed.begin(), computed.end());
+    changes.computed = std::move(computed);
+    std::set<std::string> output_names;
+    for (const ExportTensor& t : written) {
+        output_names.insert(t.name);
+        if (computed_names.count(t.name) || !t.source) continue;
+        if (!copies_input_bytes(t)) changes.converted.push_back({t.name, t.source->name, std::string(dtype_name(t.dtype))});
+        else if (t.source->name != t.name) changes.renamed.emplace_back(t.name, t.source->name);
+    }
+    for (const TensorInfo& input : model.checkpoint.tensors())
+        if (!output_names.count(input.name)) changes.removed.insert(input.name);
+    return changes;
+}
+
+nlohmann::ordered_json copied_tensors_json(const TensorChanges& changes) {
+    using Json = nlohmann::ordered_json;
+    Json renamed = Json::array();
+    for (const auto& [name, from] : changes.renamed) renamed.push_back({{"name", name}, {"from", from}});
+    Json converted = Json::array();
+    for (const auto& [name, from, dtype] : changes.converted) converted.push_back({{"name", name}, {"from", from}, {"dtype", dtype}});
+    Json removed = Json::array();
+    for (const std::string& name : changes.removed) removed.push_back(name);
+    return {{"renamed", renamed}, {"converted", converted}, {"removed", removed}};
+}
+
+void add_previous_record(nlohmann::ordered_json& record, const fs::path& model_dir) {
+    const fs::path previous = model_dir / k_edit_provenance_file;
+    std::ifstream in(previous, std::ios::binary);
+    if (!in) return;
+    std::stringstream text;
+    text << in.rdbuf();
+    nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+    if (!parsed.is_discarded()) record["previous"] = parsed;
+}
+
+}  // namespace sy
