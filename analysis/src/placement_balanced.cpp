@@ -3,8 +3,10 @@
 // hierarchical policy needs expert groups, which a trace does not record).
 #include <algorithm>
 #include <numeric>
+#include <string>
 
 #include "placement_internal.h"
+#include "switchyard/core/errors.h"
 
 namespace sy::analysis {
 
@@ -74,6 +76,12 @@ Placement balanced_placement(const PlacementProblem& p, int gpus, int nodes) {
 
 Placement eplb_placement(const PlacementProblem& p, int gpus, int nodes, int redundant_per_gpu) {
     check_divisible(p.shape, gpus, nodes);
+    // More replica slots per GPU than a layer has experts would only copy experts onto GPUs that
+    // already hold them (and the packing grows with the slot count).
+    for (int l = 0; l < p.shape.layer_count(); ++l)
+        SY_CHECK(redundant_per_gpu >= 0 && redundant_per_gpu <= p.shape.num_experts[l], UsageError,
+                 "--redundant: replica slots per GPU must lie in [0, " + std::to_string(p.shape.num_experts[l]) +
+                     "] (the experts of a layer), found " + std::to_string(redundant_per_gpu));
     Placement pl;
     pl.gpus = gpus;
     pl.nodes = nodes;

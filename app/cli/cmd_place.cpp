@@ -45,7 +45,9 @@ Verb add_place(CLI::App& root) {
     cmd->add_option("--exact", args->exact, "Exact MIP (GLPK): auto = small instances only")
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
-    cmd->add_option("--redundant", args->redundant, "eplb: replica slots added per GPU per layer")->capture_default_str();
+    cmd->add_option("--redundant", args->redundant, "eplb: replica slots added per GPU per layer (0 to the experts per layer)")
+        ->check(non_negative())
+        ->capture_default_str();
     cmd->add_option("--convention", args->convention, "Which top-k pairs count as transitions")
         ->check(CLI::IsMember({"first", "all-pairs", "weighted"}))
         ->capture_default_str();

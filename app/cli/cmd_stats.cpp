@@ -30,8 +30,10 @@ Verb add_stats(CLI::App& root) {
     cmd->add_option("--window", args->window, "Micro-batch window (tokens) of the load-balancing loss")
         ->check(positive())
         ->capture_default_str();
-    cmd->add_option("--top-tokens", args->top_tokens, "Tokens listed per expert")->capture_default_str();
-    cmd->add_option("--min-count", args->min_count, "Only list tokens seen at least this often")->capture_default_str();
+    cmd->add_option("--top-tokens", args->top_tokens, "Tokens listed per expert")->check(positive())->capture_default_str();
+    cmd->add_option("--min-count", args->min_count, "Only list tokens seen at least this often")
+        ->check(non_negative())
+        ->capture_default_str();
     cmd->add_option("--token-layers", args->token_layers,
                     "Model layers whose top tokens to collect (default: all that fit 256 MiB)");
     cmd->add_option("--position-bucket", args->position_bucket, "Width (tokens) of the position buckets")

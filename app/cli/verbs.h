@@ -15,17 +15,25 @@ struct Verb {
 
 // For counts, sizes and limits. CLI11's own PositiveNumber says "Value 0 not in range 0.000000 to
 // 1797...368.000000"; this one says what is wanted.
-inline const CLI::Validator& positive() {
-    static const CLI::Validator check(
-        [](std::string& text) -> std::string {
+inline CLI::Validator number_check(bool zero_allowed) {
+    return CLI::Validator(
+        [zero_allowed](std::string& text) -> std::string {
             try {
                 std::size_t used = 0;
-                if (std::stod(text, &used) > 0 && used == text.size()) return {};
+                const double value = std::stod(text, &used);
+                if ((value > 0 || (zero_allowed && value == 0)) && used == text.size()) return {};
             } catch (const std::exception&) {
             }
-            return "must be a number greater than 0, got \"" + text + "\"";
+            return std::string("must be a number ") + (zero_allowed ? ">= 0" : "greater than 0") + ", got \"" + text + "\"";
         },
-        ">0");
+        zero_allowed ? ">=0" : ">0");
+}
+inline const CLI::Validator& positive() {
+    static const CLI::Validator check = number_check(false);
+    return check;
+}
+inline const CLI::Validator& non_negative() {
+    static const CLI::Validator check = number_check(true);
     return check;
 }
 

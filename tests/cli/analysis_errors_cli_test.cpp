@@ -48,6 +48,11 @@ TEST(AnalysisErrorsCliIntegration, FlagsTheTraceCannotSatisfy) {
     EXPECT_GE(run_cli("place" + t).exit_code, 100);   // --gpus is required
     EXPECT_GE(run_cli("place" + t + " --gpus 2 --method random").exit_code, 100);
     EXPECT_GE(run_cli("compare" + t).exit_code, 100);   // needs two traces
+    EXPECT_GE(run_cli("stats" + t + " --top-tokens 0").exit_code, 100);
+    // EPLB replica slots: negative ones crashed the packing, and a huge count ran for hours
+    // without answering Ctrl-C; now CLI11 refuses the first and the placement the second.
+    EXPECT_GE(run_cli("place" + t + " --gpus 4 --method eplb --redundant -1").exit_code, 100);
+    expect_one_error_line(run_cli("place" + t + " --gpus 4 --method eplb --redundant 100000 -q"), "[0, 8]");
 }
 
 TEST(AnalysisErrorsCliIntegration, CompareRefusesTracesOfDifferentTokens) {

@@ -154,6 +154,13 @@ TEST(TraceCliIntegration, CtrlCLeavesAReadableResumableFile) {
         EXPECT_LT(interrupted_at, 6000);
         expect_consistent_trace(reader, 128);
     }
+    // A refused resume (fewer tokens asked for than the file holds) changes nothing in the file:
+    // the run with the original options still resumes it.
+    const auto smaller = trace(tiny_mixtral(), data, out,
+                               " --seq-len 128 --batch-tokens 256 --max-tokens " + std::to_string(interrupted_at - 1) + " --resume -q");
+    EXPECT_EQ(smaller.exit_code, 1);
+    EXPECT_NE(smaller.err.find("more than --max-tokens"), std::string::npos) << smaller.err;
+    EXPECT_EQ(sy::TraceReader::open(out).meta().max_tokens, 6000);
     const auto resumed = trace(tiny_mixtral(), data, out, options + " --resume -q");
     ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
     EXPECT_NE(resumed.out.find("already there"), std::string::npos) << resumed.out;

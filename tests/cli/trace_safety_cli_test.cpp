@@ -24,6 +24,7 @@ TEST(TraceSafetyCliIntegration, BadFirstRecordLeavesTheExistingTraceAlone) {
         {R"({"input_ids": [1, 2, 3, 2048]})", "2048"},   // outside the 2048-token vocabulary
         {R"({"text": 5})", "text"},
         {"this line is not JSON", "JSON"},
+        {R"({"text": "int x;", "domain": ")" + std::string(100, 'x') + R"("})", "longer than 64 bytes"},   // /docs/domain cell
     };
     for (const auto& [record, named] : bad) {
         const fs::path file = tmp.path() / "bad.jsonl";
@@ -43,6 +44,10 @@ TEST(TraceSafetyCliIntegration, BadFirstRecordLeavesTheExistingTraceAlone) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("no tokens to trace"), std::string::npos) << r.err;
     EXPECT_EQ(slurp(out), before);
+    // eval of the same data has nothing to report either: an error, not a table of NaN.
+    const CliResult eval = run_cli("eval " + shell_quote(tiny_mixtral()) + " --data " + shell_quote(empty) + " -q");
+    EXPECT_EQ(eval.exit_code, 1);
+    EXPECT_NE(eval.err.find("no tokens to evaluate"), std::string::npos) << eval.err;
 }
 
 // -o naming a data file or a file of the model folder is refused even with --force.

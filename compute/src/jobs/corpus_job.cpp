@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 
 namespace sy {
@@ -61,6 +62,12 @@ double corpus_fraction(const DatasetReader& reader, int64_t max_tokens) {
     double fraction = reader.fraction_read();
     if (max_tokens > 0) fraction = std::max(fraction, double(reader.tokens_emitted()) / double(max_tokens));
     return std::min(fraction, 1.0);
+}
+
+void throw_no_tokens(const DatasetReader& reader, const std::string& what) {
+    std::string files;
+    for (const auto& file : reader.files()) files += (files.empty() ? "" : ", ") + file.string();
+    throw UsageError(files + ": no tokens to " + what + " (every record is empty)");
 }
 
 }  // namespace sy

@@ -45,4 +45,8 @@ private:
 // Fraction done: tokens against --max-tokens when set, else bytes read of the data.
 double corpus_fraction(const DatasetReader& reader, int64_t max_tokens);
 
+// The UsageError of a dataset that yields no token ("a.jsonl, b.txt: no tokens to `what` (every
+// record is empty)"), for jobs that would otherwise finish with nothing to report.
+[[noreturn]] void throw_no_tokens(const DatasetReader& reader, const std::string& what);
+
 }  // namespace sy

@@ -43,6 +43,7 @@ EvalResult run_eval(const Model& model, const EvalOptions& options, Progress& pr
             });
     }
     cancel.throw_if_cancelled();
+    if (rounds.collector() && tokens == 0) throw_no_tokens(reader, "evaluate");
     return losses.result();
 }
 

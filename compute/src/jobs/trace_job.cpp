@@ -214,7 +214,8 @@ TraceSummary trace_rounds(TraceInput& in, const TraceOptions& options, BatchRoun
     summary.resumed_from = writer ? writer->token_count() : 0;
     const int64_t max_tokens = in.corpus.options.max_tokens;
     RateMeter meter("trace", options.corpus.max_tokens);
-    if (writer) meter.report(progress, writer->token_count(), 0, corpus_fraction(*in.reader, max_tokens));
+    // The batch read ahead (before the output was created) is not done yet: a fresh trace starts at 0.
+    if (writer) meter.report(progress, writer->token_count(), 0, in.first ? 0.0 : corpus_fraction(*in.reader, max_tokens));
     const bool lockstep = options.runner.expert_parallel && rounds.size() > 1;
     const auto compute = [&](const DatasetBatch* batch) {
         return trace_batch(*in.runner, *in.meta, batch, lockstep ? nullptr : &cancel);
@@ -272,7 +273,12 @@ TraceSummary run_trace(const Model& model, const TraceOptions& requested, Progre
         in.read_first(options);   // bad data refused before any file is touched
         writer.emplace(options.resume ? TraceWriter::resume(options.output, *in.meta)
                                       : TraceWriter::create(options.output, *in.meta, options.overwrite));
-        return {in.corpus.options.max_tokens, writer->token_count()};
+        const int64_t limit = in.corpus.options.max_tokens;
+        SY_CHECK(!options.resume || limit <= 0 || limit >= writer->token_count(), UsageError,
+                 options.output.string() + ": cannot resume: the file holds " + std::to_string(writer->token_count()) +
+                     " tokens, more than --max-tokens " + std::to_string(limit) +
+                     "; give a larger --max-tokens, or none to continue to the trace's own limit");
+        return {limit, writer->token_count()};
     });
     if (!rounds.collector()) {
         in.open(model, options, start.at(0));

@@ -1,9 +1,11 @@
 // Checks on `trace -o` made before the output is created or replaced; see trace_output.h.
 #include "jobs/trace_output.h"
 
+#include "jobs/corpus_job.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/result_store.h"
+#include "switchyard/core/trace_store.h"
 
 namespace sy {
 
@@ -21,10 +23,11 @@ void check_trace_output_is_no_input(const Model& model, const std::filesystem::p
 
 bool read_first_batch(const TraceOptions& options, DatasetReader& reader, DatasetBatch& batch) {
     if (options.resume) return false;
-    if (reader.next(batch)) return true;
-    std::string files;
-    for (const auto& file : reader.files()) files += (files.empty() ? "" : ", ") + file.string();
-    throw UsageError(files + ": no tokens to trace (every record is empty); nothing was written");
+    if (reader.next(batch)) {
+        for (const DocumentInfo& doc : batch.new_docs) check_trace_domain(doc.domain, doc.source);
+        return true;
+    }
+    throw_no_tokens(reader, "trace; nothing was written");
 }
 
 }  // namespace sy

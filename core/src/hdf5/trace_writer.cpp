@@ -23,6 +23,7 @@ struct TraceWriter::Impl {
     int64_t tokens = 0;
     int64_t docs = 0;
     bool started = false;
+    bool resumed = false;
 
     int64_t layers() const { return meta.moe_layer_count(); }
     void create_datasets();
@@ -176,8 +177,8 @@ TraceWriter TraceWriter::resume(const std::filesystem::path& path, const TraceMe
     check_resume_matches(stored, meta, impl->where);
     impl->meta = stored;
     impl->meta.device = meta.device;
-    impl->meta.max_tokens = meta.max_tokens;
-    update_resumable_meta(impl->file, impl->meta, impl->where);
+    impl->meta.max_tokens = meta.max_tokens;   // stored by start(): a resume refused before it changes nothing
+    impl->resumed = true;
     impl->open_datasets();
     // /tokens/ids is written last in each batch: its length is what committed (trace_store.h).
     const hsize_t committed = h5::dataset_dims(impl->ids, impl->where)[0];
@@ -201,7 +202,13 @@ void TraceWriter::start(int64_t doc_count) {
     h5::set_length(impl.domain, 0, static_cast<hsize_t>(doc_count), impl.where);
     h5::set_length(impl.source, 0, static_cast<hsize_t>(doc_count), impl.where);
     impl.docs = doc_count;
+    if (impl.resumed) update_resumable_meta(impl.file, impl.meta, impl.where);
     impl.start_swmr();
+}
+
+void check_trace_domain(const std::string& domain, const std::string& source) {
+    SY_CHECK(domain.size() <= ts::domain_width, UsageError,
+             source + ": domain \"" + domain.substr(0, 80) + "...\" is longer than " + std::to_string(ts::domain_width) + " bytes");
 }
 
 int64_t TraceWriter::token_count() const { return m_impl->tokens; }
@@ -217,10 +224,7 @@ void TraceWriter::Impl::check_shapes(const TraceBatchData& batch) const {
                     batch.router_logits.size() == (meta.router_logits ? per_layer * e : 0) &&
                     batch.doc_domains.size() == batch.doc_sources.size();
     SY_CHECK(ok, ShapeMismatch, where + ": trace batch arrays do not match its " + std::to_string(n) + " tokens");
-    for (std::size_t i = 0; i < batch.doc_domains.size(); ++i)
-        SY_CHECK(batch.doc_domains[i].size() <= ts::domain_width, UsageError,
-                 batch.doc_sources[i] + ": domain \"" + batch.doc_domains[i].substr(0, 80) + "...\" is longer than " +
-                     std::to_string(ts::domain_width) + " bytes");
+    for (std::size_t i = 0; i < batch.doc_domains.size(); ++i) check_trace_domain(batch.doc_domains[i], batch.doc_sources[i]);
 }
 
 void TraceWriter::Impl::write_docs(const TraceBatchData& batch) {

@@ -70,6 +70,11 @@ struct TraceBatchData {
     int64_t token_count() const { return static_cast<int64_t>(ids.size()); }
 };
 
+// Refuses (UsageError naming `source`, the record's "path:line") a domain longer than the
+// trace's /docs/domain cell (64 bytes, docs/hdf5-schema.md). The trace job checks its first
+// batch's records before it creates or replaces the output; the writer checks every batch.
+void check_trace_domain(const std::string& domain, const std::string& source);
+
 class TraceWriter {
 public:
     // Every writer holds a lock on its file until close() (or destruction), which a process that
