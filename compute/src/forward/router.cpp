@@ -82,16 +82,17 @@ Routing route(const ModelDescription& m, const LayerWeights& w, const torch::Ten
     const bool renormalise = traits.always_renorm || m.norm_topk_prob;
     Routing r;
     r.logits = router_logits(traits, w, x);
-    // A NaN logit would still pick experts (top-k orders NaN arbitrarily) and give NaN weights
-    // and losses: a run over broken weights or a diverged model must fail, not write garbage.
-    const int64_t nan_rows = torch::isnan(r.logits).any(1).sum().item<int64_t>();
-    SY_CHECK(nan_rows == 0, CheckpointError,
-             "layer " + std::to_string(w.layer) + ": the router's logits are NaN for " + std::to_string(nan_rows) + " of " +
-                 std::to_string(r.logits.size(0)) + " tokens (the weights of " + tensor_name(*m.family, Role::router, w.layer) +
-                 " or this layer's input hold NaN or Inf)");
     // A masked expert's logit is -inf: it leaves a softmax's denominator exactly as slicing its
     // router row would (editing.md §2.7), and a sigmoid score of 0.
     const torch::Tensor logits = apply_mask(r.logits, masked);
+    // A NaN logit of a selectable expert would still pick experts (top-k orders NaN arbitrarily)
+    // and give NaN weights and losses: a run over broken weights or a diverged model must fail,
+    // not write garbage. Masked experts' rows may hold anything: they are never selected.
+    const int64_t nan_rows = torch::isnan(logits).any(1).sum().item<int64_t>();
+    SY_CHECK(nan_rows == 0, CheckpointError,
+             "layer " + std::to_string(w.layer) + ": the router's logits are NaN for " + std::to_string(nan_rows) + " of " +
+                 std::to_string(logits.size(0)) + " tokens: the weights of " + tensor_name(*m.family, Role::router, w.layer) +
+                 " or this layer's input hold NaN or Inf (a corrupt checkpoint, or a training run that diverged)");
     r.probs = traits.sigmoid ? torch::sigmoid(logits) : torch::softmax(logits, -1);
     const torch::Tensor bias = w.find(Role::router_score_bias);
     // The correction bias only chooses experts; weights come from the unbiased scores.

@@ -259,14 +259,21 @@ void TrainingRun::choose_lr() {
         reset_samplers();
         OptimizerOptions schedule = m_options.optimizer;
         schedule.lr = candidate;
-        for (int64_t s = 1; s <= m_options.probe_steps; ++s) {
-            step(learning_rate_at(schedule, s, m_options.steps));
-            char text[120];
-            std::snprintf(text, sizeof text, "probing learning rate %.3g: step %lld/%lld", candidate, (long long)s,
-                          (long long)m_options.probe_steps);
-            m_progress.report(0, text);
+        double loss = std::numeric_limits<double>::quiet_NaN();
+        try {
+            for (int64_t s = 1; s <= m_options.probe_steps; ++s) {
+                step(learning_rate_at(schedule, s, m_options.steps));
+                char text[120];
+                std::snprintf(text, sizeof text, "probing learning rate %.3g: step %lld/%lld", candidate, (long long)s,
+                              (long long)m_options.probe_steps);
+                m_progress.report(0, text);
+            }
+            loss = heldout().front();
+        } catch (const CheckpointError&) {
+            // A candidate that diverges far enough for a router's logits to turn NaN (router.cpp
+            // refuses those) loses, as one with a NaN held-out loss does; weights that are NaN
+            // from the start fail every candidate and then the run itself, with that error.
         }
-        const double loss = heldout().front();
         if (loss < best) best = loss, m_lr = candidate;
     }
     m_trainable->set_masters(m_trainable->initial_masters());
