@@ -62,14 +62,20 @@ Verb add_merge(CLI::App& root) {
                 const Calibration calibration = args->calibration();
                 const Model model = open_model(args->model_dir);
                 args->check_targets(model, job);
-                args->check_mask_used(!args->data.empty());   // a score pass or the router fit reads the data
-                StderrProgress progress(args->quiet);
-                ProgressLineGuard line{progress};
-                if (request.method) check_merge_keep(model.description, request.keep);   // before a long pass
                 const bool hc = request.method == MergeMethod::hc_smoe;
                 // Frequency weights are the default whenever calibration is at hand.
                 const bool needs_scores = request.method.has_value() || request.weights == MergeWeights::frequency ||
                                           (!request.weights && calibration.has_data());
+                // The data is read by a score pass (no --scores) and by the fit of collapsed groups'
+                // router rows (the default router with data).
+                const bool fits_rows = request.layout == MergeLayout::collapse &&
+                                       request.router.value_or(default_merge_router(calibration)) == MergeRouter::fitted;
+                args->check_mask_used(calibration.has_data() && ((needs_scores && args->scores.empty()) || fits_rows));
+                SY_CHECK(!outputs->count() || args->scores.empty(), UsageError,
+                         "--outputs sizes the calibration pass's sample of expert outputs; with --scores the score file's are used");
+                StderrProgress progress(args->quiet);
+                ProgressLineGuard line{progress};
+                if (request.method) check_merge_keep(model.description, request.keep);   // before a long pass
                 const CalibrationScores scores =
                     calibrate(model, calibration, needs_scores, hc && calibration.has_data() ? args->outputs : 0, progress, cancel);
                 Recipe recipe;

@@ -8,6 +8,7 @@
 
 #include "run_args.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/output_paths.h"
 #include "switchyard/core/trace_store.h"
 #include "switchyard/editing/recipe.h"
 #include "switchyard/editing/upcycle.h"
@@ -111,7 +112,10 @@ Verb add_upcycle(CLI::App& root) {
                 output.shard_size_bytes = parse_byte_size(args->shard_size);
                 output.force = args->force;
                 output.command_line = command_line();
-                if (!args->save_recipe.empty()) check_recipe_destination(args->save_recipe, args->dense, args->output, args->force);
+                if (!args->save_recipe.empty()) {
+                    check_recipe_destination(args->save_recipe, args->dense, args->output, args->force);
+                    for (const std::string& source : args->sources) check_output_outside_model(args->save_recipe, source, "--save-recipe");
+                }
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
                 const UpcycleResult result =

@@ -15,6 +15,7 @@
 #include "progress_stderr.h"
 #include "switchyard/compute/trace_job.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/output_paths.h"
 #include "switchyard/editing/expert_training.h"
 #include "switchyard/editing/recipe.h"
 #include "switchyard/editing/surgery.h"
@@ -107,7 +108,13 @@ struct TrainingArgs {
         SY_CHECK(clip >= 0 && weight_decay >= 0 && warmup >= 0, UsageError, "--clip, --weight-decay and --warmup must be >= 0");
         if (plan) return;
         check_export_target(model, export_options());
-        if (!save_recipe.empty()) check_recipe_destination(save_recipe, model.checkpoint.dir(), output, force);
+        if (!save_recipe.empty()) {
+            check_recipe_destination(save_recipe, model.checkpoint.dir(), output, force);
+            // The run's resumable state is removed once the output is complete.
+            SY_CHECK(!path_is_within(save_recipe, training_work_dir(output)), UsageError,
+                     "--save-recipe " + save_recipe + ": inside " + training_work_dir(output).string() +
+                         ", the run's working folder, removed when it finishes; save the recipe elsewhere");
+        }
     }
 };
 

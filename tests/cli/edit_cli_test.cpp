@@ -191,6 +191,11 @@ TEST(CliEditIntegration, RecipeDestinationIsCheckedFirst) {
     EXPECT_FALSE(fs::exists(out));
     EXPECT_EQ(run_cli(base + " --force --save-recipe " + q(recipe)).exit_code, 0);
     EXPECT_TRUE(fs::exists(out / "switchyard-edit.json"));
+    // Nor in a training run's working folder (OUT.training), removed when the run completes.
+    fs::create_directories(tmp.path() / "healed.training");
+    expect_refused("tune " + q(model) + " -q --data " + q(calib()) + " -o " + q(tmp.path() / "healed") + " --save-recipe " +
+                       q(tmp.path() / "healed.training" / "r.json"),
+                   tmp.path() / "healed", "working folder");
     // An output folder whose parent is missing is refused before the work, as for every edit verb.
     expect_refused("tune " + q(model) + " -q --data " + q(calib()) + " -o " + q(tmp.path() / "a" / "b"), tmp.path() / "a",
                    "does not exist");
@@ -214,6 +219,10 @@ TEST(CliEditIntegration, ContradictoryFlagsAreRefused) {
     refused("merge" + base + " --groups 0:1+2,1:1+2,2:1+2,3:1+2 --keep 6", "--keep requires --method");
     refused("merge" + base + " --groups 0:1+2,1:1+2,2:1+2,3:1+2 --layout duplicate --router dominant",
             "--layout duplicate keeps every member's row");
+    // Uniform weights and the dominant member's router row read no data: a mask would do nothing.
+    refused("merge" + base + " --groups 0:1+2,1:1+2,2:1+2,3:1+2 --weights uniform --router dominant --mask-experts 0:3 --data " +
+                q(calib()),
+            "--mask-experts masks experts");
     refused("tune" + base + " --data " + q(calib()) + " --experts 0:1 --threshold 0.7", "--threshold excludes --experts");
     refused("tune" + base + " --data " + q(calib()) + " --threshold 0", "--threshold must lie in (0, 1]");
     refused("tune" + base + " --data " + q(calib()) + " --select all --threshold 0.5", "--select all trains every expert");

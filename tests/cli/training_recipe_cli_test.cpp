@@ -84,6 +84,15 @@ TEST(CliTrainingRecipeIntegration, PruneThenTuneTrainsThePrunedModel) {
     r = run_cli("tune " + q(pruned) + " --data " + q(corpus("valid-mixed.jsonl")) + k_small +
                 "--experts 0:0,2:5 --steps 5 --lr 1e-3 --save-recipe " + q(tune_recipe) + " -o " + q(healed));
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    // The training record has every record's fields and keeps the pruned model's own record.
+    const Json healed_record = read_json(healed / "switchyard-edit.json");
+    for (const char* key : {"sources", "calibration", "scores_file", "notes", "expert_count", "expert_map", "training"})
+        EXPECT_TRUE(healed_record.contains(key)) << key;
+    EXPECT_EQ(healed_record["expert_map"]["0"].size(), 7u);
+    EXPECT_EQ(healed_record["expert_count"]["after"], 7);
+    EXPECT_TRUE(healed_record["tensors"]["converted"].empty());
+    EXPECT_TRUE(healed_record["tensors"]["removed"].empty());
+    EXPECT_EQ(healed_record["previous"]["edits"][0]["op"], "prune");
     // One recipe: the prune entry, then the tune entry (made on the pruned model).
     Json both = read_json(prune_recipe);
     both["format_version"] = 2;
@@ -93,6 +102,8 @@ TEST(CliTrainingRecipeIntegration, PruneThenTuneTrainsThePrunedModel) {
     r = run_cli("apply " + q(recipe) + " -q -o " + q(applied));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     expect_same_safetensors_but_command(healed, applied);
+    // Applied in one go, the record's previous is the structural prefix's (the prune).
+    EXPECT_EQ(read_json(applied / "switchyard-edit.json")["previous"]["edits"][0]["op"], "prune");
     for (const auto& e : fs::directory_iterator(tmp.path()))   // the structural temp folder is gone
         EXPECT_EQ(e.path().filename().string().find(".structural"), std::string::npos) << e.path();
 

@@ -2,6 +2,7 @@
 // FP8): config count, tensor set, kept tensors byte-identical, merged values, loads back.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -203,8 +204,18 @@ TEST_P(EditedExport, RecordAccountsForEveryTensor) {
         for (const auto& t : tensors["converted"]) {
             const std::string name = t["name"], from = t["from"];
             converted.insert(name);
-            EXPECT_NE(in.find(from), nullptr) << name << " <- " << from;
+            ASSERT_NE(in.find(from), nullptr) << name << " <- " << from;
             EXPECT_EQ(t["dtype"], std::string(dtype_name(out.at(name).dtype))) << name;
+            // Kept as stored, only a fused input tensor (gone from the output, written per
+            // expert) is converted; a copied tensor listed here would be a wrong record.
+            if (dtype == ExportDType::keep) EXPECT_EQ(removed.count(from), 1u) << name << " <- " << from;
+            // A BF16 tensor widened to F32 holds exactly the input's values.
+            if (name == from && in.at(from).dtype == DType::bf16 && out.at(name).dtype == DType::f32) {
+                const std::vector<float> widened = bf16_values(tensor_bytes(input, from));
+                const std::vector<unsigned char> bytes = tensor_bytes(x.edited(), name);
+                ASSERT_EQ(bytes.size(), widened.size() * sizeof(float)) << name;
+                EXPECT_EQ(std::memcmp(bytes.data(), widened.data(), bytes.size()), 0) << name;
+            }
         }
         if (dtype == ExportDType::f32) EXPECT_FALSE(converted.empty());
         const std::set<std::string> output_names = names(x.edited());

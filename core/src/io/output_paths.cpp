@@ -8,11 +8,22 @@ namespace fs = std::filesystem;
 
 namespace sy {
 
-bool path_is_within(const fs::path& path, const fs::path& folder) {
+namespace {
+
+// Symlinks resolved as far as the path exists; where that fails (a folder that cannot be read),
+// the absolute path as written.
+fs::path resolved(const fs::path& path) {
     std::error_code ec;
-    const fs::path child = fs::weakly_canonical(fs::absolute(path), ec);
-    const fs::path parent = fs::weakly_canonical(fs::absolute(folder), ec);
-    const fs::path relative = child.lexically_relative(parent);
+    const fs::path absolute = fs::absolute(path, ec);
+    if (ec) return path.lexically_normal();
+    const fs::path canonical = fs::weakly_canonical(absolute, ec);
+    return ec ? absolute.lexically_normal() : canonical;
+}
+
+}  // namespace
+
+bool path_is_within(const fs::path& path, const fs::path& folder) {
+    const fs::path relative = resolved(path).lexically_relative(resolved(folder));
     return !relative.empty() && *relative.begin() != "..";
 }
 
