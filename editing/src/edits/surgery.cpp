@@ -3,15 +3,13 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <nlohmann/json.hpp>
 
 #include "switchyard/compute/router_fit.h"
 #include "switchyard/compute/score_job.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/staged_directory.h"
 #include "switchyard/core/trace_store.h"
 #include "switchyard/editing/plan_patch.h"
 
@@ -56,20 +54,7 @@ void refuse_dense(const Model& model) {
 
 void check_export_target(const Model& model, const ExportOptions& options) {
     check_output_folder(model.checkpoint.dir(), options.output_dir);
-    std::error_code ec;
-    const bool non_empty = fs::is_directory(options.output_dir, ec) && !fs::is_empty(options.output_dir, ec);
-    SY_CHECK(options.force || !non_empty, UsageError,
-             options.output_dir.string() + ": exists and is not empty (--force replaces it)");
-    SY_CHECK(!fs::exists(options.output_dir, ec) || fs::is_directory(options.output_dir, ec), UsageError,
-             options.output_dir.string() + ": exists and is not a folder");
-    // The output is staged beside its final name (StagedDirectory): its folder must exist and take
-    // new entries, known now rather than after a calibration pass or a training run.
-    fs::path target = fs::absolute(options.output_dir);
-    if (target.filename().empty()) target = target.parent_path();
-    const fs::path folder = target.parent_path();
-    SY_CHECK(fs::is_directory(folder, ec), UsageError, options.output_dir.string() + ": folder " + folder.string() + " does not exist");
-    SY_CHECK(::access(folder.c_str(), W_OK | X_OK) == 0, UsageError,
-             options.output_dir.string() + ": cannot write into folder " + folder.string() + " (" + std::strerror(errno) + ")");
+    StagedDirectory::check_target(options.output_dir, options.force);   // what the export's staging would refuse
 }
 
 CalibrationScores calibrate(const Model& model, const Calibration& calibration, bool needed, int64_t output_tokens,
@@ -84,7 +69,7 @@ CalibrationScores calibrate(const Model& model, const Calibration& calibration, 
         out.file = calibration.scores_file;
         return out;
     }
-    if (needed && calibration.has_data()) {
+    if (calibration.runs_pass(needed)) {
         ScoreOptions options;
         options.corpus = calibration.corpus;
         options.runner = calibration.runner;

@@ -7,8 +7,14 @@ namespace sy {
 
 class StagedDirectory {
 public:
-    // Refuses a non-empty `target` unless `replace_existing`; throws UsageError / IoError.
+    // Refuses what check_target refuses; throws UsageError, or IoError when staging fails.
     StagedDirectory(const std::filesystem::path& target, bool replace_existing);
+
+    // The checks the constructor makes before it creates anything, for callers that must know
+    // before long work (the edit verbs, before a calibration pass or training): `target` is a
+    // folder or absent, empty unless `replace_existing`, and its folder exists and takes new
+    // entries. Throws UsageError.
+    static void check_target(const std::filesystem::path& target, bool replace_existing);
     StagedDirectory(const StagedDirectory&) = delete;
     StagedDirectory& operator=(const StagedDirectory&) = delete;
     ~StagedDirectory();
