@@ -9,7 +9,6 @@
 #include <optional>
 #include <set>
 
-#include "edit_provenance.h"
 #include "expert_math.h"
 #include "output_changes.h"
 #include "switchyard/core/errors.h"
@@ -19,14 +18,11 @@
 #include "switchyard/core/sha256.h"
 #include "switchyard/core/tensor_convert.h"
 #include "switchyard/core/tensor_names.h"
-#include "switchyard/core/trace_store.h"
-#include "switchyard/core/utc_time.h"
 #include "tensor_bytes.h"
 
 namespace sy {
 namespace {
 
-namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 constexpr TensorRole k_part_roles[] = {TensorRole::expert_gate, TensorRole::expert_up, TensorRole::expert_down};
@@ -366,24 +362,18 @@ Json tensors_json(const Model& model, const TensorChanges& changes, const Export
         changed.push_back({{"name", name}, {"input_sha256", input_digest},
                            {"output_sha256", out == result.sha256.end() ? Json(nullptr) : Json(out->second)}});
     }
-    Json out{{"changed", changed}};
-    const Json copied = copied_tensors_json(changes);   // named: items() refers into it
-    for (const auto& [key, value] : copied.items()) out[key] = value;
-    return out;
+    return tensors_record(std::move(changed), changes);
 }
 
 Json record_json(const Model& model, const EditPlan& plan, const EditRecord& record, const TensorChanges& changes,
                  const ExportResult& result) {
-    const fs::path dir = model.checkpoint.dir();
     Json edits = Json::array();
     for (const Edit& edit : record.edits) edits.push_back(Json::parse(edit_to_json(edit)));
     Json calibration = nullptr;
     if (!record.calibration_files.empty())
         calibration = {{"data", record.calibration_files}, {"data_sha256", record.calibration_sha256},
                        {"tokens", record.calibration_tokens}};
-    Json out = edit_record_head({dir}, record.command_line);
-    out["source"]["model_type"] = model.description.model_type;
-    out["source"]["model_fingerprint"] = model_fingerprint(model);
+    Json out = edited_record_head(model, record.command_line);
     const Json rest{{"calibration", calibration},
                     {"scores_file", record.scores_file.empty() ? Json(nullptr) : Json("switchyard-scores.h5")},
                     {"edits", edits},
@@ -394,7 +384,7 @@ Json record_json(const Model& model, const EditPlan& plan, const EditRecord& rec
                     {"expert_map", expert_map_json(plan)},
                     {"tensors", tensors_json(model, changes, result)}};
     for (const auto& [key, value] : rest.items()) out[key] = value;
-    add_previous_record(out, dir);
+    add_previous_record(out, model.checkpoint.dir());
     return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "edit_provenance.h"
 #include "switchyard/core/model.h"
+#include "switchyard/core/trace_store.h"
 
 namespace fs = std::filesystem;
 
@@ -35,7 +36,7 @@ TensorChanges describe_output(const Model& model, const std::vector<ExportTensor
     return changes;
 }
 
-nlohmann::ordered_json copied_tensors_json(const TensorChanges& changes) {
+nlohmann::ordered_json tensors_record(nlohmann::ordered_json changed, const TensorChanges& changes) {
     using Json = nlohmann::ordered_json;
     Json renamed = Json::array();
     for (const auto& [name, from] : changes.renamed) renamed.push_back({{"name", name}, {"from", from}});
@@ -43,7 +44,14 @@ nlohmann::ordered_json copied_tensors_json(const TensorChanges& changes) {
     for (const auto& [name, from, dtype] : changes.converted) converted.push_back({{"name", name}, {"from", from}, {"dtype", dtype}});
     Json removed = Json::array();
     for (const std::string& name : changes.removed) removed.push_back(name);
-    return {{"renamed", renamed}, {"converted", converted}, {"removed", removed}};
+    return {{"changed", std::move(changed)}, {"renamed", renamed}, {"converted", converted}, {"removed", removed}};
+}
+
+nlohmann::ordered_json edited_record_head(const Model& model, const std::string& command_line) {
+    nlohmann::ordered_json head = edit_record_head({model.checkpoint.dir()}, command_line);
+    head["source"]["model_type"] = model.description.model_type;
+    head["source"]["model_fingerprint"] = model_fingerprint(model);
+    return head;
 }
 
 void add_previous_record(nlohmann::ordered_json& record, const fs::path& model_dir) {

@@ -30,8 +30,13 @@ struct TensorChanges {
 // renamed when the name differs, else nothing) or is converted.
 TensorChanges describe_output(const Model& model, const std::vector<ExportTensor>& written, std::vector<std::string> computed);
 
-// The record's "renamed", "converted" and "removed" lists.
-nlohmann::ordered_json copied_tensors_json(const TensorChanges& changes);
+// The record's "tensors": `changed` (the entries of changes.computed, with their digests) and
+// the "renamed", "converted" and "removed" lists of `changes`.
+nlohmann::ordered_json tensors_record(nlohmann::ordered_json changed, const TensorChanges& changes);
+
+// The head every record of an edit of `model` starts with (edit_provenance.h edit_record_head),
+// its source also naming the model type and fingerprint.
+nlohmann::ordered_json edited_record_head(const Model& model, const std::string& command_line);
 
 // An edit of an edited model keeps the source's own record as "previous", so the chain back to
 // the original checkpoint stays readable. Does nothing for an unedited source.

@@ -9,14 +9,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "edit_provenance.h"
 #include "output_changes.h"
 #include "switchyard/compute/expert_tensors.h"
 #include "switchyard/core/errors.h"
 #include "switchyard/core/model.h"
 #include "switchyard/core/sha256.h"
 #include "switchyard/core/tensor_names.h"
-#include "switchyard/core/trace_store.h"
 #include "switchyard/editing/edit_export.h"
 #include "switchyard/editing/expert_training.h"
 #include "tensor_bytes.h"
@@ -172,13 +170,12 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
     }
     std::vector<ExportTensor> list;
     for (auto& [name, t] : all) list.push_back(std::move(t));
-    const Json copied = copied_tensors_json(describe_output(model, list, std::move(computed)));
+    const TensorChanges changes = describe_output(model, list, std::move(computed));
     pack_shards(std::move(list), options.shard_size_bytes, out);
     if (!plan.training.log_file.empty() && fs::exists(plan.training.log_file))
         out.copied_files.emplace_back(plan.training.log_file, "training-log.h5");
-    const fs::path dir = model.checkpoint.dir();
     const std::string command_line = options.command_line;
-    out.extra_files = [&, changed, copied, command_line](const ExportResult& written) {
+    out.extra_files = [&, changed, changes, command_line](const ExportResult& written) {
         Json tensors = changed;
         for (Json& t : tensors) {
             auto it = written.sha256.find(t["name"].get<std::string>());
@@ -191,9 +188,7 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
         entry["trained_parameters"] = parameter_count(model, plan.parameters);
         // The layout every edit record has (edit_provenance.h); training changes no expert
         // count, so the expert map is the identity, and its data is in the entry, not a calibration.
-        Json record = edit_record_head({dir}, command_line);
-        record["source"]["model_type"] = model.description.model_type;
-        record["source"]["model_fingerprint"] = model_fingerprint(model);
+        Json record = edited_record_head(model, command_line);
         Json expert_map = Json::object();
         const ModelDescription& d = model.description;
         for (std::size_t i = 0; i < d.moe_layers.size(); ++i) {
@@ -202,8 +197,6 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
             expert_map[std::to_string(d.moe_layers[i])] = experts;
         }
         const int64_t experts = d.num_experts.empty() ? 0 : d.num_experts[0];
-        Json tensor_record{{"changed", tensors}};
-        for (const auto& [key, value] : copied.items()) tensor_record[key] = value;
         const Json rest{{"calibration", nullptr},
                         {"scores_file", nullptr},
                         {"edits", Json::array({entry})},
@@ -218,9 +211,9 @@ ExportResult export_trained(const Model& model, const SurgeryPlan& plan, const T
                           {"heldout_after", nan_null(result.heldout_after)},
                           {"before", reports_json(result.before)},
                           {"after", reports_json(result.after)}}},
-                        {"tensors", tensor_record}};
+                        {"tensors", tensors_record(tensors, changes)}};
         for (const auto& [key, value] : rest.items()) record[key] = value;
-        add_previous_record(record, dir);
+        add_previous_record(record, model.checkpoint.dir());
         return std::vector<std::pair<std::string, std::string>>{{"switchyard-edit.json", record.dump(2) + "\n"}};
     };
     return write_export(model, out, options, progress, cancel);
