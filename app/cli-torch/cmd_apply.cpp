@@ -43,7 +43,7 @@ Verb add_apply(CLI::App& root) {
                               << "); its expert indices are applied as they are\n";
                 }
                 args->check_targets(model, job);
-                args->check_mask_used(false);
+                args->check_mask_used(job, false);
                 const bool trains = !recipe.edits.empty() && training_entry_json(recipe.edits.back());
                 SY_CHECK(args->save_recipe.empty() || (!trains && !upcycle_entry(recipe)), UsageError,
                          "--save-recipe: " + args->recipe + " already is the recipe of this run (its training or upcycle entry as it ran)");

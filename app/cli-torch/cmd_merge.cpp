@@ -45,6 +45,8 @@ Verb add_merge(CLI::App& root) {
                          "--router sets a collapsed group's router row; --layout duplicate keeps every member's row");
                 SY_CHECK(!outputs->count() || args->method == "hc-smoe", UsageError,
                          "--outputs sizes HC-SMoE's clustering of expert outputs (--method hc-smoe)");
+                SY_CHECK(!outputs->count() || args->scores.empty(), UsageError,
+                         "--outputs sizes the calibration pass's sample of expert outputs; with --scores the score file's are used");
                 SY_CHECK(groups->count() || method->count(), UsageError, "merge needs --groups L:a+b,... or --method with --keep");
                 MergeRequest request;
                 if (method->count()) {
@@ -70,9 +72,7 @@ Verb add_merge(CLI::App& root) {
                 // router rows (the default router with data).
                 const bool fits_rows = request.layout == MergeLayout::collapse &&
                                        request.router.value_or(default_merge_router(calibration)) == MergeRouter::fitted;
-                args->check_mask_used(calibration.has_data() && ((needs_scores && args->scores.empty()) || fits_rows));
-                SY_CHECK(!outputs->count() || args->scores.empty(), UsageError,
-                         "--outputs sizes the calibration pass's sample of expert outputs; with --scores the score file's are used");
+                args->check_mask_used(job, calibration.runs_pass(needs_scores) || (fits_rows && calibration.has_data()));
                 StderrProgress progress(args->quiet);
                 ProgressLineGuard line{progress};
                 if (request.method) check_merge_keep(model.description, request.keep);   // before a long pass

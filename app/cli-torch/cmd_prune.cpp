@@ -50,7 +50,7 @@ Verb add_prune(CLI::App& root) {
                 ProgressLineGuard line{progress};
                 if (request.choice) check_prune_choice(model.description, *request.choice);   // before a long pass
                 const bool needs_scores = request.choice && request.choice->method != PruneMethod::random;
-                args->check_mask_used(needs_scores && args->scores.empty() && !args->data.empty());
+                args->check_mask_used(job, calibration.runs_pass(needs_scores));
                 const CalibrationScores scores = calibrate(model, calibration, needs_scores, 0, progress, cancel);
                 Recipe recipe;
                 recipe.edits.push_back(resolve_prune(model, request, scores));

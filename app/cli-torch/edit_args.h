@@ -42,10 +42,10 @@ struct EditArgs : RunArgs {
     ExportOptions export_options() const { return export_options_from_flags(output, out_dtype, shard_size, force); }
 
     // --mask-experts acts on the runs over data: the calibration pass (`reads_data`) and the
-    // --dry-run preview. Refused where neither runs, instead of being silently ignored.
-    void check_mask_used(bool reads_data) const {
-        const bool previews = dry_run && (!preview_data.empty() || !data.empty());
-        SY_CHECK(mask_experts.empty() || reads_data || previews, UsageError,
+    // --dry-run preview (`job` has preview data). Refused where neither runs, instead of being
+    // silently ignored.
+    void check_mask_used(const EditJobOptions& job, bool reads_data) const {
+        SY_CHECK(mask_experts.empty() || reads_data || !job.preview.corpus.data.empty(), UsageError,
                  "--mask-experts masks experts in a calibration pass or a --dry-run preview, and this run has neither; "
                  "a recipe's mask entry makes a mask permanent");
     }

@@ -23,7 +23,6 @@ struct TraceWriter::Impl {
     int64_t tokens = 0;
     int64_t docs = 0;
     bool started = false;
-    bool resumed = false;
 
     int64_t layers() const { return meta.moe_layer_count(); }
     void create_datasets();
@@ -178,7 +177,6 @@ TraceWriter TraceWriter::resume(const std::filesystem::path& path, const TraceMe
     impl->meta = stored;
     impl->meta.device = meta.device;
     impl->meta.max_tokens = meta.max_tokens;   // stored by start(): a resume refused before it changes nothing
-    impl->resumed = true;
     impl->open_datasets();
     // /tokens/ids is written last in each batch: its length is what committed (trace_store.h).
     const hsize_t committed = h5::dataset_dims(impl->ids, impl->where)[0];
@@ -202,7 +200,7 @@ void TraceWriter::start(int64_t doc_count) {
     h5::set_length(impl.domain, 0, static_cast<hsize_t>(doc_count), impl.where);
     h5::set_length(impl.source, 0, static_cast<hsize_t>(doc_count), impl.where);
     impl.docs = doc_count;
-    if (impl.resumed) update_resumable_meta(impl.file, impl.meta, impl.where);
+    update_resumable_meta(impl.file, impl.meta, impl.where);
     impl.start_swmr();
 }
 

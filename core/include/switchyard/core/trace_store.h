@@ -86,8 +86,8 @@ public:
     // (UsageError).
     static TraceWriter create(const std::filesystem::path& path, const TraceMeta& meta, bool overwrite);
     // Reopens an interrupted trace for `--resume`: refuses (UsageError naming the field) when the
-    // file's fingerprint or options differ from `meta` (device and max_tokens may change and
-    // are updated), and drops rows of a batch that was cut off before it committed. Refuses
+    // file's fingerprint or options differ from `meta` (device and max_tokens may change; start()
+    // stores them, so a resume refused before it leaves /meta as it was), and drops rows of a batch that was cut off before it committed. Refuses
     // while a live writer (named by process id) or a reader without SWMR has the file open; a
     // file still marked as open for writing by a writer that died (kill -9, power cut) has the
     // mark cleared, as `h5clear -s` would. SWMR starts at start(); until then nothing can be
@@ -99,7 +99,7 @@ public:
     ~TraceWriter();   // closes (errors ignored; call close() to see them)
 
     // Resume only: keeps the first `doc_count` documents (those of the batches already
-    // committed), then starts SWMR. Throws UsageError when the file holds fewer.
+    // committed), stores the resumed run's device and max_tokens in /meta, then starts SWMR. Throws UsageError when the file holds fewer.
     void start(int64_t doc_count);
 
     int64_t token_count() const;   // committed tokens N

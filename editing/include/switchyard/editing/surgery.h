@@ -27,6 +27,8 @@ struct Calibration {
     std::string command_line;                // recorded in scores computed here
 
     bool has_data() const { return !corpus.data.empty(); }
+    // Whether calibrate() runs a score pass over the data when scores are `needed`.
+    bool runs_pass(bool needed) const { return needed && scores_file.empty() && has_data(); }
 };
 
 // Scores and where they came from, once resolved.
